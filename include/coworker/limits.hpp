@@ -1,0 +1,18 @@
+// The limits of SPEC §9, all configurable; exceeding one gives a clear error, never a crash.
+#pragma once
+
+#include <cstddef>
+
+namespace coworker {
+
+struct limits {
+  std::size_t max_request_bytes = 1024 * 1024;   ///< a chain document or request frame: too_large
+  int max_json_depth = 64;                       ///< JSON nesting, checked while parsing: too_deep
+  std::size_t max_steps = 10000;                 ///< steps in one chain after nesting: invalid_chain
+  int max_chain_depth = 32;                      ///< nesting of chains/groups/forEach: invalid_chain
+  std::size_t max_value_bytes = 256 * 1024;      ///< one step input/output: the step fails too_large
+  std::size_t max_concurrent_runs = 10000;       ///< chains in flight: busy
+  std::size_t event_cut_bytes = 64 * 1024;       ///< input/output past this are cut in events
+};
+
+}  // namespace coworker

@@ -1,0 +1,68 @@
+// The run record of SPEC §5: one per run, parent or child; the engine's single source of truth.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "coworker/error.hpp"
+#include "coworker/json.hpp"
+
+namespace coworker {
+
+enum class run_status { pending, running, completed, failed, skipped, cancelled };
+
+std::string_view to_string(run_status s);
+std::optional<run_status> parse_run_status(std::string_view s);
+inline bool is_final(run_status s) { return s >= run_status::completed; }
+
+/// The error carried by a failed run (SPEC §4: `{code, message, runId, operation}`).
+struct run_error {
+  std::string code;
+  std::string message;
+  std::string run_id;
+  std::string operation;
+  std::string path;  ///< JSON Pointer, when the failure is located in the chain document
+};
+
+struct run_record {
+  std::string id;
+  std::string operation;        ///< "run" for chains, "parallel" for groups, "forEach" for maps
+  std::string doctype;
+  std::string step_id;
+  int step_index = -1;          ///< position in the enclosing children; -1 for a top chain
+  run_status status = run_status::pending;
+  std::int64_t created = 0;     ///< ms since the epoch
+  std::int64_t started = 0;
+  std::int64_t finished = 0;
+  value_ptr input;              ///< null handle: JSON null
+  value_ptr output;
+  std::optional<run_error> err;
+  bool success = false;
+  bool recovered = false;
+  int attempts = 0;
+  std::string parent_run_id;    ///< the run before this one in the flow (SPEC §5)
+  std::string owner_run_id;     ///< the chain, group or forEach run that contains this one
+  std::vector<std::string> child_run_ids;
+  std::string chain_id;         ///< the outermost chain run
+  std::string role;
+  bool keep_alive = false;
+};
+
+/// The record as SPEC §5 JSON. With `cut_bytes` > 0, input/output larger than that are replaced
+/// by a marker and `"truncated": true` is set (for events).
+json to_json(const run_record& r, std::size_t cut_bytes = 0);
+json to_json(const run_error& e);
+
+/// Reads a record back from its JSON form (store, resume). Unknown fields are ignored.
+expected<run_record> run_record_from_json(const json& j);
+
+/// A new run id: "run-" + 26 characters, unique across restarts and ordered by creation time.
+std::string new_run_id();
+
+/// Milliseconds since the Unix epoch.
+std::int64_t now_ms();
+
+}  // namespace coworker

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages coworker builds and tests with, when they are missing.
+# Idempotent: does nothing when everything is there. Needs root or sudo.
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config libcaf-dev nlohmann-json3-dev libzmq3-dev cppzmq-dev
+          libsqlite3-dev libboost-test-dev libspdlog-dev libcli11-dev python3 python3-zmq sqlite3)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+
+echo "coworker: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "coworker: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
