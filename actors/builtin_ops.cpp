@@ -1,0 +1,42 @@
+// `log` writes its input to the engine log and passes it on; `wait` passes its input on after
+// `ms` milliseconds without holding a thread.
+#include "builtin_ops.hpp"
+
+namespace coworker {
+
+std::vector<operation> engine_operations(timer_service& timers, log_fn log) {
+  std::vector<operation> ops;
+
+  operation log_op;
+  log_op.name = "log";
+  log_op.description = "writes its input to the engine log; output: its input";
+  log_op.input_schema = json{{"type", "any"}};
+  log_op.sync = [log](const op_request& req) -> expected<json> {
+    if (log) log("info", (req.step_id.empty() ? std::string("log") : req.step_id) + ": " + dump(req.in()));
+    return req.in();
+  };
+  ops.push_back(std::move(log_op));
+
+  operation wait_op;
+  wait_op.name = "wait";
+  wait_op.mode = handler_mode::async;
+  wait_op.description = "waits `ms` milliseconds; output: its input";
+  wait_op.input_schema = json{{"type", "object"}, {"properties", {{"ms", {{"type", "integer"}, {"minimum", 0}}}}}};
+  wait_op.async = [&timers](const op_request& req, responder r) {
+    const auto& in = req.in();
+    auto ms = in.is_object() ? in.find("ms") : in.end();
+    if (!in.is_object() || ms == in.end() || !ms->is_number() || ms->get<double>() < 0 ||
+        ms->get<double>() > 86400000.0) {
+      r.fail(make_error(codes::invalid_input, "wait needs {\"ms\": <milliseconds from 0 to 86400000>}"));
+      return;
+    }
+    timers.after(std::chrono::milliseconds(static_cast<std::int64_t>(ms->get<double>())),
+                 [r, input = req.input] {
+                   if (!r.done()) r.ok(deref(input));
+                 });
+  };
+  ops.push_back(std::move(wait_op));
+  return ops;
+}
+
+}  // namespace coworker

@@ -1,0 +1,350 @@
+// coworker::engine: wires the actor system, the registry, the operations and the pools together.
+#include "coworker/engine.hpp"
+
+#include <cstdio>
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "atoms.hpp"
+#include "builtin_ops.hpp"
+#include "chain/compile.hpp"
+#include "chain/json_parse.hpp"
+#include "engine_core.hpp"
+#include "runs/run_store.hpp"
+
+namespace coworker {
+
+namespace {
+
+caf::actor_system_config& configure(caf::actor_system_config& cfg, const engine_config& c) {
+  auto threads = c.threads ? c.threads : std::max(1u, std::thread::hardware_concurrency());
+  cfg.set("scheduler.max-threads", threads);
+  cfg.set("scheduler.policy", caf::atom_from_string(c.scheduler_policy == "stealing" ? "stealing" : "sharing"));
+  return cfg;
+}
+
+std::string new_epoch() {
+  // The first 26 characters after "run-" of a fresh id: unique per engine start, time-ordered.
+  return "ep-" + new_run_id().substr(4);
+}
+
+}  // namespace
+
+struct subscription::impl {
+  std::weak_ptr<run_registry> registry;
+  std::uint64_t id = 0;
+  ~impl() {
+    if (auto r = registry.lock()) r->unsubscribe(id);
+  }
+};
+
+subscription::subscription(subscription&&) noexcept = default;
+subscription& subscription::operator=(subscription&&) noexcept = default;
+subscription::~subscription() = default;
+void subscription::reset() { impl_.reset(); }
+
+struct engine::impl {
+  engine_config cfg;
+  std::optional<error> startup_error;
+  std::unique_ptr<run_store> runs;  // the durable run store, when db_path is set
+  std::shared_ptr<run_registry> registry;
+  operation_table ops;
+  std::unique_ptr<timer_service> timers;
+  std::unique_ptr<thread_pool> blocking;
+  engine_core core;
+  std::mutex submit_mu;  // makes "find key, else start" one step
+  std::uint64_t persist_batches = 0;
+  caf::actor_system_config caf_cfg;
+  std::unique_ptr<caf::actor_system> sys;  // declared last: actors end before what they use
+
+  explicit impl(engine_config c) : cfg(std::move(c)) {
+    if (!cfg.log_sink) {
+      cfg.log_sink = [](std::string_view level, std::string_view text) {
+        std::fprintf(stderr, "[%.*s] %.*s\n", static_cast<int>(level.size()), level.data(),
+                     static_cast<int>(text.size()), text.data());
+      };
+    }
+    std::uint64_t first_seq = 0;
+    if (!cfg.db_path.empty()) {
+      auto opened = run_store::open(cfg.db_path);
+      if (opened) {
+        runs = std::move(*opened);
+        first_seq = runs->last_seq();  // seq continues across restarts
+      } else {
+        startup_error = opened.error_value();
+      }
+    }
+    registry = std::make_shared<run_registry>(new_epoch(), cfg.retain_chains, first_seq);
+    if (runs) {
+      registry->restore(runs->recent_chain_records(cfg.retain_chains), runs->keys());
+      registry->set_persist([this](const std::vector<event>& batch, const std::vector<chain_submission>& chains) {
+        auto r = runs->write(batch, chains);
+        if (!r) cfg.log_sink("error", "run records not saved: " + r.error_value().message);
+        if (++persist_batches % 1024 == 0)
+          if (auto k = runs->retain(cfg.retain_stored_chains); !k) cfg.log_sink("error", k.error_value().message);
+      });
+    }
+    timers = std::make_unique<timer_service>();
+    blocking = std::make_unique<thread_pool>(cfg.blocking_threads);
+    core.registry = registry.get();
+    core.ops = &ops;
+    core.blocking = blocking.get();
+    core.lim = cfg.lim;
+    core.cancel_grace = cfg.cancel_grace;
+    for (auto& op : engine_operations(*timers, cfg.log_sink)) (void)ops.add(std::move(op));
+    sys = std::make_unique<caf::actor_system>(configure(caf_cfg, cfg));
+  }
+
+  std::size_t resume() {
+    if (!runs) return 0;
+    std::size_t n = 0;
+    for (auto& c : runs->unfinished_chains()) {
+      if (registry->get(c.root_id) && is_final(registry->get(c.root_id)->status)) continue;
+      auto records = runs->chain_records(c.root_id);
+      registry->restore(records, {});
+      auto compiled = chain::compile_chain(c.document, compile_opts());
+      if (!compiled.ok()) {
+        const auto& e = compiled.errors.front();
+        if (!registry->get(c.root_id)) {
+          auto pending = std::make_shared<run_record>();
+          pending->id = pending->chain_id = c.root_id;
+          pending->operation = "run";
+          pending->created = now_ms();
+          registry->add_pending(std::move(pending));
+        }
+        registry->force_finish(c.root_id, run_status::failed,
+                               run_error{e.code, "cannot resume: " + e.message, c.root_id, "run", e.path});
+        continue;
+      }
+      run_spec spec;
+      spec.core = &core;
+      spec.step = compiled.doc->root;
+      if (c.has_input) {
+        auto copy = std::make_shared<chain::step>(*spec.step);
+        copy->has_input = false;
+        spec.step = std::move(copy);
+        spec.pipe = share(c.input);
+      }
+      spec.id = spec.chain_id = c.root_id;
+      spec.resume = std::make_shared<const resume_plan>(records);
+      if (!registry->get(c.root_id)) {
+        auto pending = std::make_shared<run_record>();
+        pending->id = pending->chain_id = c.root_id;
+        pending->operation = "run";
+        pending->created = now_ms();
+        registry->add_pending(std::move(pending), c.key);
+      }
+      spawn_run(*sys, std::move(spec));
+      ++n;
+    }
+    return n;
+  }
+
+  ~impl() {
+    shutdown();
+    blocking.reset();  // runs what is queued; answers go to actors that are gone and are dropped
+    timers.reset();
+    sys.reset();
+    registry.reset();  // delivers the last events
+  }
+
+  /// Cancels every chain in flight and waits (bounded) for them to end as cancelled.
+  void shutdown() {
+    auto cancel_all = [this](bool kill) {
+      std::vector<caf::actor> live;
+      {
+        std::lock_guard lock(core.dir_mu);
+        for (const auto& [id, a] : core.directory) live.push_back(a);
+      }
+      for (const auto& a : live) {
+        if (kill) {
+          caf::anon_send_exit(a, caf::exit_reason::kill);
+        } else {
+          caf::anon_send(a, cancel_atom::value);  // a second cancel is ignored
+        }
+      }
+    };
+    // Runs just spawned enter the directory a moment later, so cancel until nothing is active.
+    auto deadline = std::chrono::steady_clock::now() + cfg.cancel_grace + std::chrono::seconds(3);
+    for (int round = 0; registry->active_chains() > 0 && std::chrono::steady_clock::now() < deadline; ++round) {
+      if (round % 10 == 0) cancel_all(false);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // Whatever still runs is recorded as cancelled rather than left `running`, and its actor ends.
+    list_filter f;
+    f.roots_only = true;
+    f.limit = static_cast<std::size_t>(-1);
+    for (const auto& r : registry->list(f))
+      if (!is_final(r->status))
+        registry->force_finish(r->id, run_status::cancelled,
+                               run_error{codes::cancelled, "cancelled: the engine shut down", r->id, r->operation, {}});
+    cancel_all(true);
+    registry->flush();
+  }
+
+  chain::compile_options compile_opts() const {
+    chain::compile_options o;
+    o.lim = cfg.lim;
+    o.known_operation = [this](std::string_view name) { return ops.contains(name); };
+    return o;
+  }
+
+  expected<std::string> start(const chain::compile_result& compiled, const json* source, const submit_options& opts) {
+    if (!compiled.ok()) {
+      auto e = compiled.errors.front();
+      if (compiled.errors.size() > 1)
+        e.message += " (and " + std::to_string(compiled.errors.size() - 1) + " more errors)";
+      return e;
+    }
+    std::lock_guard lock(submit_mu);
+    if (!opts.key.empty())
+      if (auto existing = registry->find_key(opts.key)) return *existing;
+    if (registry->active_chains() >= cfg.lim.max_concurrent_runs)
+      return make_error(codes::busy, "the engine runs " + std::to_string(cfg.lim.max_concurrent_runs) +
+                                         " chains already; try again later");
+    if (startup_error) return *startup_error;
+    auto root = compiled.doc->root;
+    run_spec spec;
+    if (opts.input) {
+      auto copy = std::make_shared<chain::step>(*root);
+      copy->has_input = false;
+      root = std::move(copy);
+      spec.pipe = share(*opts.input);
+    }
+    spec.core = &core;
+    spec.step = root;
+    spec.id = new_run_id();
+    spec.chain_id = spec.id;
+    auto pending = std::make_shared<run_record>();
+    pending->id = spec.id;
+    pending->operation = root->operation;
+    pending->step_id = root->id;
+    pending->chain_id = spec.id;
+    pending->created = now_ms();
+    chain_submission saved;
+    if (runs) {
+      saved.root_id = spec.id;
+      saved.document = share(*source);
+      if (opts.input) saved.input = spec.pipe;
+      saved.key = opts.key;
+    }
+    registry->add_pending(std::move(pending), opts.key, std::move(saved));
+    auto id = spec.id;
+    spawn_run(*sys, std::move(spec));
+    return id;
+  }
+};
+
+engine::engine(engine_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
+  if (impl_->cfg.auto_resume) impl_->resume();
+}
+
+std::size_t engine::resume() { return impl_->resume(); }
+engine::~engine() = default;
+
+const std::optional<error>& engine::startup_error() const { return impl_->startup_error; }
+
+expected<void> engine::register_operation(operation op) { return impl_->ops.add(std::move(op)); }
+
+expected<void> engine::register_operation(std::string name, sync_handler fn) {
+  operation op;
+  op.name = std::move(name);
+  op.sync = std::move(fn);
+  return impl_->ops.add(std::move(op));
+}
+
+std::vector<std::shared_ptr<const operation>> engine::operations() const { return impl_->ops.all(); }
+
+std::vector<error> engine::validate(const json& chain) const {
+  return chain::compile_chain(chain, impl_->compile_opts()).errors;
+}
+
+std::vector<error> engine::validate_text(std::string_view text) const {
+  return chain::compile_chain_text(text, impl_->compile_opts()).errors;
+}
+
+expected<std::string> engine::submit(const json& chain, const submit_options& opts) {
+  auto id = impl_->start(chain::compile_chain(chain, impl_->compile_opts()), &chain, opts);
+  if (id && impl_->runs) impl_->registry->wait_persisted();  // durable before the caller hears of it
+  return id;
+}
+
+expected<std::string> engine::submit_text(std::string_view text, const submit_options& opts) {
+  auto parsed = chain::parse_json(text, impl_->cfg.lim);
+  if (!parsed) return std::move(parsed).error_value();
+  return submit(*parsed, opts);
+}
+
+expected<json> engine::run(const json& chain, const submit_options& opts) {
+  auto id = submit(chain, opts);
+  if (!id) return std::move(id).error_value();
+  auto done = wait(*id);
+  if (!done) return std::move(done).error_value();
+  return tree(*id);
+}
+
+expected<run_record> engine::wait(const std::string& run_id, std::chrono::milliseconds timeout) const {
+  auto r = impl_->registry->wait_final(run_id, timeout);
+  if (!r) return make_error(codes::not_found, "no run '" + run_id + "'");
+  if (!is_final(r->status)) return make_error(codes::timeout, "run '" + run_id + "' has not ended yet");
+  return *r;
+}
+
+expected<run_record> engine::get(const std::string& run_id) const {
+  auto r = impl_->registry->get(run_id);
+  if (!r) return make_error(codes::not_found, "no run '" + run_id + "'");
+  return *r;
+}
+
+expected<json> engine::tree(const std::string& run_id, std::size_t cut_bytes) const {
+  auto t = impl_->registry->tree(run_id, cut_bytes);
+  if (!t) return make_error(codes::not_found, "no run '" + run_id + "'");
+  return std::move(*t);
+}
+
+std::vector<run_record> engine::list(const list_query& q) const {
+  list_filter f{q.status, q.chain_id, q.roots_only, q.limit};
+  std::vector<run_record> out;
+  for (const auto& r : impl_->registry->list(f)) out.push_back(*r);
+  return out;
+}
+
+expected<void> engine::cancel(const std::string& run_id) {
+  auto rec = impl_->registry->get(run_id);
+  if (!rec) return make_error(codes::not_found, "no run '" + run_id + "'");
+  // A run just accepted may not have entered the directory yet: look again briefly.
+  for (int i = 0; i < 200 && !is_final(rec->status); ++i) {
+    if (auto a = impl_->core.find(run_id)) {
+      caf::anon_send(a, cancel_atom::value);
+      return {};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    rec = impl_->registry->get(run_id);
+    if (!rec) break;
+  }
+  return {};  // already ended: nothing left to cancel
+}
+
+subscription engine::subscribe(std::function<void(const event&)> fn) {
+  subscription s;
+  s.impl_ = std::make_shared<subscription::impl>();
+  s.impl_->registry = impl_->registry;
+  s.impl_->id = impl_->registry->subscribe(std::move(fn));
+  return s;
+}
+
+json engine::snapshot(std::size_t recent_chains) const {
+  std::uint64_t seq = 0;
+  auto records = impl_->registry->snapshot_records(recent_chains, &seq);
+  json runs = json::array();
+  for (const auto& r : records) runs.push_back(to_json(*r, impl_->cfg.lim.event_cut_bytes));
+  return json{{"seq", seq}, {"epoch", impl_->registry->epoch()}, {"runs", std::move(runs)}};
+}
+
+std::uint64_t engine::seq() const { return impl_->registry->seq(); }
+const std::string& engine::epoch() const { return impl_->registry->epoch(); }
+std::size_t engine::active_chains() const { return impl_->registry->active_chains(); }
+const engine_config& engine::config() const { return impl_->cfg; }
+
+}  // namespace coworker

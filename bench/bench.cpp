@@ -1,0 +1,219 @@
+// coworker-bench: the workloads of docs/performance.md, measured on the embedded engine.
+//   W1  10 sequential no-op steps passing a ~1 KB object on, at concurrency 1 and 64
+//   W2  one chain with a forEach of N no-op steps (N = 1,000 and 10,000)
+//   MEM peak RSS with 10,000 chains in flight, each in a `wait` step
+// Prints a table; --json FILE writes the numbers; --quick runs a tiny smoke version.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "coworker/coworker.hpp"
+
+using namespace coworker;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct result {
+  std::string name;
+  json numbers;
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  return v[i];
+}
+
+long peak_rss_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+long rss_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+engine_config bench_config(const std::string& policy, std::size_t threads) {
+  engine_config c;
+  c.scheduler_policy = policy;
+  c.threads = threads;
+  c.retain_chains = 1000;
+  c.log_sink = [](std::string_view, std::string_view) {};
+  return c;
+}
+
+void register_noop(engine& eng) {
+  // The no-op of W1: passes its input on with a counter added.
+  (void)eng.register_operation("noop", [](const op_request& r) -> expected<json> {
+    json out = r.in();
+    if (out.is_object()) out["counter"] = out.value("counter", 0) + 1;
+    return out;
+  });
+}
+
+json w1_chain() {
+  json payload = json::object();
+  for (int i = 0; i < 16; ++i) payload["field" + std::to_string(i)] = std::string(48, static_cast<char>('a' + i));
+  json children = json::array();
+  for (int i = 0; i < 10; ++i) children.push_back(json{{"operation", "noop"}});
+  return json{{"operation", "run"}, {"input", payload}, {"children", children}};
+}
+
+/// Runs `total` chains keeping `concurrency` in flight; returns per-chain latencies in ms.
+std::vector<double> drive(engine& eng, const json& chain, int total, int concurrency, double& seconds) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<std::string, clock_type::time_point> started;
+  std::vector<double> lat;
+  lat.reserve(static_cast<std::size_t>(total));
+  int submitted = 0, done = 0;
+  auto submit_one = [&] {
+    auto t0 = clock_type::now();
+    auto id = eng.submit(chain);
+    if (!id) {
+      std::fprintf(stderr, "submit failed: %s\n", id.error_value().message.c_str());
+      std::abort();
+    }
+    started[*id] = t0;  // under mu
+    ++submitted;
+  };
+  auto sub = eng.subscribe([&](const event& e) {
+    if (e.kind != event_kind::after_run || !e.run->owner_run_id.empty()) return;
+    auto now = clock_type::now();
+    std::lock_guard lock(mu);
+    auto it = started.find(e.run->id);
+    if (it == started.end()) return;
+    lat.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
+    started.erase(it);
+    ++done;
+    if (submitted < total) submit_one();
+    cv.notify_all();
+  });
+  auto t0 = clock_type::now();
+  {
+    std::unique_lock lock(mu);
+    for (int i = 0; i < concurrency && submitted < total; ++i) submit_one();
+    cv.wait(lock, [&] { return done == total; });
+  }
+  seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+  return lat;
+}
+
+result bench_w1(const std::string& policy, std::size_t threads, int total, int concurrency) {
+  engine eng(bench_config(policy, threads));
+  register_noop(eng);
+  auto chain = w1_chain();
+  double warm = 0;
+  drive(eng, chain, std::min(total, 200), concurrency, warm);
+  double secs = 0;
+  auto lat = drive(eng, chain, total, concurrency, secs);
+  json n{{"chains", total},
+         {"concurrency", concurrency},
+         {"chains_per_s", total / secs},
+         {"steps_per_s", total * 10 / secs},
+         {"p50_ms", percentile(lat, 0.50)},
+         {"p99_ms", percentile(lat, 0.99)}};
+  return {"W1 c=" + std::to_string(concurrency), n};
+}
+
+result bench_w2(const std::string& policy, std::size_t threads, int n) {
+  engine eng(bench_config(policy, threads));
+  register_noop(eng);
+  json items = json::array();
+  for (int i = 0; i < n; ++i) items.push_back(i);
+  json chain{{"operation", "run"},
+             {"input", {{"items", items}}},
+             {"children", json::array({json{{"id", "each"},
+                                            {"forEach", "{{input.items}}"},
+                                            {"as", "item"},
+                                            {"do", {{"operation", "noop"}}}}})}};
+  std::vector<double> times;
+  for (int rep = 0; rep < 3; ++rep) {
+    auto t0 = clock_type::now();
+    auto id = eng.submit(chain);
+    if (!id) {
+      std::fprintf(stderr, "W2 submit failed: %s\n", id.error_value().message.c_str());
+      std::abort();
+    }
+    auto r = eng.wait(*id);
+    times.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
+    if (!r || r->status != run_status::completed) std::fprintf(stderr, "W2 chain did not complete\n");
+  }
+  return {"W2 N=" + std::to_string(n), json{{"n", n}, {"best_ms", *std::min_element(times.begin(), times.end())},
+                                            {"median_ms", percentile(times, 0.5)}}};
+}
+
+result bench_memory(const std::string& policy, std::size_t threads, int n) {
+  long before = rss_kib();
+  engine eng(bench_config(policy, threads));
+  json chain = json::parse(R"({"operation":"run","children":[{"operation":"wait","input":{"ms":2000}}]})");
+  auto t0 = clock_type::now();
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    auto id = eng.submit(chain);
+    if (id) ids.push_back(*id);
+  }
+  // Let every chain reach its wait step.
+  while (eng.seq() < static_cast<std::uint64_t>(2 * n) && clock_type::now() - t0 < std::chrono::seconds(20))
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  long peak = peak_rss_kib();
+  for (const auto& id : ids) (void)eng.wait(id, std::chrono::seconds(30));
+  return {"MEM in flight=" + std::to_string(n),
+          json{{"in_flight", n}, {"peak_rss_mib", peak / 1024.0}, {"rss_before_mib", before / 1024.0}}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"coworker-bench: per-step cost of the engine"};
+  std::string json_file, policy = "sharing", only;
+  std::size_t threads = 0;
+  bool quick = false;
+  app.add_option("--json", json_file, "write the results as JSON to this file");
+  app.add_option("--scheduler", policy, "sharing or stealing");
+  app.add_option("--threads", threads, "scheduler threads (0: cores)");
+  app.add_option("--only", only, "run only workloads whose name starts with this (W1, W2, MEM)");
+  app.add_flag("--quick", quick, "a tiny smoke run (for the test suite)");
+  CLI11_PARSE(app, argc, argv);
+
+  auto want = [&](const char* name) { return only.empty() || std::string(name).rfind(only, 0) == 0; };
+  std::vector<result> results;
+  if (want("W1")) {
+    results.push_back(bench_w1(policy, threads, quick ? 20 : 200, 1));
+    results.push_back(bench_w1(policy, threads, quick ? 100 : 5000, 64));
+  }
+  if (want("W2")) {
+    results.push_back(bench_w2(policy, threads, quick ? 100 : 1000));
+    if (!quick) results.push_back(bench_w2(policy, threads, 10000));
+  }
+  if (want("MEM")) results.push_back(bench_memory(policy, threads, quick ? 200 : 10000));
+
+  std::printf("%-22s %s\n", "workload", "numbers");
+  json all = json::object();
+  for (const auto& r : results) {
+    std::printf("%-22s %s\n", r.name.c_str(), r.numbers.dump().c_str());
+    all[r.name] = r.numbers;
+  }
+  all["scheduler"] = policy;
+  all["threads"] = threads ? threads : std::thread::hardware_concurrency();
+  if (!json_file.empty()) std::ofstream(json_file) << all.dump(2) << "\n";
+  return 0;
+}

@@ -1,0 +1,130 @@
+// coworker::engine: one object owning the actor system, the run registry, the operations and
+// (when configured) the store. Everything an embedding program needs; nothing here throws.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coworker/error.hpp"
+#include "coworker/event.hpp"
+#include "coworker/json.hpp"
+#include "coworker/limits.hpp"
+#include "coworker/operation.hpp"
+#include "coworker/run_record.hpp"
+
+namespace coworker {
+
+struct engine_config {
+  limits lim;
+  /// CAF scheduler: "sharing" (one shared queue) or "stealing" (work stealing). See docs/performance.md.
+  std::string scheduler_policy = "sharing";
+  std::size_t threads = 0;            ///< scheduler threads; 0: the number of cores
+  std::size_t blocking_threads = 8;   ///< threads for blocking handlers (store, I/O)
+  std::size_t retain_chains = 10000;  ///< finished chains kept in memory (oldest dropped first)
+  std::chrono::milliseconds cancel_grace{2000};  ///< how long a cancelled run waits for its children
+  /// The SQLite file holding documents, run records and events; empty: everything in memory
+  /// (select/create/... are then not offered, and nothing survives a restart).
+  std::string db_path;
+  /// With a db_path: resume the chains that were running when the engine last stopped, as soon as
+  /// the engine starts. An embedding program that registers operations of its own sets this to
+  /// false and calls resume() once they are registered.
+  bool auto_resume = true;
+  std::size_t retain_stored_chains = 100000;  ///< finished chains kept in the store
+  std::string doctypes_dir;           ///< extra doctype schemas (config/doctypes is always read)
+  json ops_config = json::object();   ///< settings of the built-in operations (e.g. send's destination)
+  /// Where `log` steps and engine warnings go; default: standard error.
+  std::function<void(std::string_view level, std::string_view text)> log_sink;
+};
+
+struct submit_options {
+  std::optional<json> input;  ///< replaces the chain's own `input`
+  std::string key;            ///< idempotency key: the same key returns the existing run
+};
+
+struct list_query {
+  std::optional<run_status> status;
+  std::string chain_id;
+  bool roots_only = false;
+  std::size_t limit = 100;
+};
+
+class engine;
+
+/// Ends an event subscription when destroyed (or on reset()).
+class subscription {
+ public:
+  subscription() = default;
+  subscription(subscription&&) noexcept;
+  subscription& operator=(subscription&&) noexcept;
+  ~subscription();
+  void reset();
+
+ private:
+  friend class engine;
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+class engine {
+ public:
+  explicit engine(engine_config cfg = {});
+  ~engine();  ///< cancels runs in flight and waits (bounded) for them to end
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  /// Set when the engine could not start (e.g. the store file cannot be opened).
+  const std::optional<error>& startup_error() const;
+
+  /// Resumes the chains a durable store recorded as running (done at start unless auto_resume is
+  /// false). Returns how many were resumed.
+  std::size_t resume();
+
+  /// Registers (or replaces) an operation that chains may name.
+  expected<void> register_operation(operation op);
+  /// Shorthand: a short, non-blocking synchronous handler.
+  expected<void> register_operation(std::string name, sync_handler fn);
+  std::vector<std::shared_ptr<const operation>> operations() const;
+
+  /// Every validation error of `chain` (empty when it is valid).
+  std::vector<error> validate(const json& chain) const;
+  /// Every error of a chain given as text: JSON syntax and limits first, then validation.
+  std::vector<error> validate_text(std::string_view chain_text) const;
+  /// Validates and starts a chain; returns its run id at once.
+  expected<std::string> submit(const json& chain, const submit_options& opts = {});
+  /// Parses (with the request limits), validates and starts a chain given as text.
+  expected<std::string> submit_text(std::string_view chain_text, const submit_options& opts = {});
+  /// Submits and waits for the chain to end; returns its record tree (`{...record, children}`).
+  expected<json> run(const json& chain, const submit_options& opts = {});
+
+  /// Waits for a run to end; not_found for an unknown id, timeout when it does not end in time.
+  expected<run_record> wait(const std::string& run_id,
+                            std::chrono::milliseconds timeout = std::chrono::hours(24 * 365)) const;
+  expected<run_record> get(const std::string& run_id) const;
+  /// The record with its descendants; input/output past `cut_bytes` (0: never) are cut.
+  expected<json> tree(const std::string& run_id, std::size_t cut_bytes = 0) const;
+  std::vector<run_record> list(const list_query& q = {}) const;
+  /// Cancels a run and everything below it.
+  expected<void> cancel(const std::string& run_id);
+
+  /// Calls `fn` for every event, in seq order, on a thread of the subscription's own.
+  subscription subscribe(std::function<void(const event&)> fn);
+  /// Records for a subscriber's view (Clone pattern): unfinished chains and the most recent ones,
+  /// with the seq they are current at.
+  json snapshot(std::size_t recent_chains = 100) const;
+  std::uint64_t seq() const;
+  const std::string& epoch() const;
+  std::size_t active_chains() const;
+  const engine_config& config() const;
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace coworker

@@ -1,0 +1,30 @@
+// Events (SPEC §6): every start and end of a run, in order, with a gap-free sequence number.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "coworker/run_record.hpp"
+
+namespace coworker {
+
+enum class event_kind { before_run, after_run };
+
+inline const char* to_string(event_kind k) { return k == event_kind::before_run ? "before:run" : "after:run"; }
+
+struct event {
+  std::uint64_t seq = 0;   ///< +1 per event of one engine instance
+  std::string epoch;       ///< the engine instance; changes on restart
+  std::int64_t time = 0;   ///< ms since the Unix epoch
+  event_kind kind = event_kind::before_run;
+  std::shared_ptr<const run_record> run;  ///< the record as of this event
+};
+
+/// The envelope `{seq, epoch, time, event, run}`; input/output past `cut_bytes` are cut.
+json to_json(const event& e, std::size_t cut_bytes = 0);
+
+/// The topic of an event on the PUB socket: `<event> <chainId> <runId>`.
+std::string topic_of(const event& e);
+
+}  // namespace coworker

@@ -1,0 +1,25 @@
+// Event envelopes and topics.
+#include "coworker/event.hpp"
+
+namespace coworker {
+
+json to_json(const event& e, std::size_t cut_bytes) {
+  return json{{"seq", e.seq},
+              {"epoch", e.epoch},
+              {"time", e.time},
+              {"event", to_string(e.kind)},
+              {"run", e.run ? to_json(*e.run, cut_bytes) : json(nullptr)}};
+}
+
+std::string topic_of(const event& e) {
+  std::string t = to_string(e.kind);
+  if (e.run) {
+    t += ' ';
+    t += e.run->chain_id;
+    t += ' ';
+    t += e.run->id;
+  }
+  return t;
+}
+
+}  // namespace coworker

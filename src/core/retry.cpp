@@ -1,0 +1,26 @@
+// retry_delay: delayMs × backoff^n, capped by maxDelayMs, with full jitter when asked.
+#include "core/retry.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "coworker/error.hpp"
+
+namespace coworker {
+
+std::optional<std::chrono::milliseconds> retry_delay(const chain::retry_policy& p, int attempts_done,
+                                                     const std::string& code) {
+  if (code == codes::cancelled || attempts_done > p.max) return std::nullopt;
+  if (!p.retry_on.empty() && std::find(p.retry_on.begin(), p.retry_on.end(), code) == p.retry_on.end())
+    return std::nullopt;
+  double delay = p.delay_ms * std::pow(p.backoff, attempts_done - 1);
+  delay = std::min(delay, p.max_delay_ms);
+  if (p.jitter && delay > 0) {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    delay = std::uniform_real_distribution<double>(0.0, delay)(rng);
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::max(0.0, delay)));
+}
+
+}  // namespace coworker

@@ -1,0 +1,246 @@
+// run_store: SQLite tables `runs`, `events` (outbox, seq = row id) and `chains` (in flight).
+#include "runs/run_store.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+namespace coworker {
+
+namespace {
+
+constexpr const char* schema_sql = R"(
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, chain_id TEXT NOT NULL, owner_id TEXT, status TEXT NOT NULL,
+  record TEXT NOT NULL, created INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS runs_chain ON runs(chain_id);
+CREATE INDEX IF NOT EXISTS runs_roots ON runs(owner_id, status);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY, epoch TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,
+  run_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chains (
+  root_id TEXT PRIMARY KEY, document TEXT NOT NULL, input TEXT, key TEXT);
+CREATE TABLE IF NOT EXISTS run_keys (key TEXT PRIMARY KEY, root_id TEXT NOT NULL);
+)";
+
+struct stmt {
+  sqlite3_stmt* s = nullptr;
+  stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s, nullptr); }
+  ~stmt() { sqlite3_finalize(s); }
+  stmt(const stmt&) = delete;
+  stmt& operator=(const stmt&) = delete;
+  explicit operator bool() const { return s != nullptr; }
+  void text(int i, const std::string& v) { sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  void integer(int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
+  std::string column_text(int i) {
+    auto* p = sqlite3_column_text(s, i);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string();
+  }
+};
+
+error store_failure(sqlite3* db, const std::string& path, const std::string& what) {
+  return make_error(codes::store_error, what + " in '" + path + "': " + (db ? sqlite3_errmsg(db) : "cannot open"));
+}
+
+std::vector<run_record> read_records(stmt& q) {
+  std::vector<run_record> out;
+  while (sqlite3_step(q.s) == SQLITE_ROW) {
+    auto j = json::parse(q.column_text(0), nullptr, false);
+    if (j.is_discarded()) continue;
+    if (auto r = run_record_from_json(j)) out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+}  // namespace
+
+run_store::run_store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+run_store::~run_store() { sqlite3_close_v2(db_); }
+
+expected<std::unique_ptr<run_store>> run_store::open(const std::string& path) {
+  auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty() && !std::filesystem::is_directory(dir))
+    return make_error(codes::store_error, "cannot open store '" + path + "': directory '" + dir.string() + "' does not exist");
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    auto e = store_failure(db, path, "cannot open store");
+    sqlite3_close_v2(db);
+    return e;
+  }
+  std::unique_ptr<run_store> s(new run_store(db, path));
+  sqlite3_busy_timeout(db, 5000);
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"})
+    if (auto r = s->exec(sql); !r) return r.error_value();
+  if (auto r = s->exec(schema_sql); !r) return r.error_value();
+  return s;
+}
+
+expected<void> run_store::exec(const char* sql) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    std::string m = msg ? msg : "unknown error";
+    sqlite3_free(msg);
+    return make_error(codes::store_error, "store '" + path_ + "': " + m);
+  }
+  return {};
+}
+
+expected<void> run_store::write(const std::vector<event>& batch, const std::vector<chain_submission>& chains) {
+  std::lock_guard lock(mu_);
+  if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+  if (!chains.empty()) {
+    stmt q(db_, "INSERT OR REPLACE INTO chains(root_id, document, input, key) VALUES(?1,?2,?3,?4)");
+    stmt k(db_, "INSERT OR REPLACE INTO run_keys(key, root_id) VALUES(?1,?2)");
+    if (!q || !k) {
+      (void)exec("ROLLBACK");
+      return store_failure(db_, path_, "cannot prepare the chains table");
+    }
+    for (const auto& c : chains) {
+      q.text(1, c.root_id);
+      q.text(2, dump(deref(c.document)));
+      if (c.input) {
+        q.text(3, dump(*c.input));
+      } else {
+        sqlite3_bind_null(q.s, 3);
+      }
+      if (!c.key.empty()) {
+        q.text(4, c.key);
+      } else {
+        sqlite3_bind_null(q.s, 4);
+      }
+      bool ok = sqlite3_step(q.s) == SQLITE_DONE;
+      sqlite3_reset(q.s);
+      if (ok && !c.key.empty()) {
+        k.text(1, c.key);
+        k.text(2, c.root_id);
+        ok = sqlite3_step(k.s) == SQLITE_DONE;
+        sqlite3_reset(k.s);
+      }
+      if (!ok) {
+        auto err = store_failure(db_, path_, "cannot save chain " + c.root_id);
+        (void)exec("ROLLBACK");
+        return err;
+      }
+    }
+  }
+  stmt up(db_, "INSERT INTO runs(id, chain_id, owner_id, status, record, created) VALUES(?1,?2,?3,?4,?5,?6) "
+               "ON CONFLICT(id) DO UPDATE SET status=excluded.status, record=excluded.record");
+  stmt ev(db_, "INSERT INTO events(seq, epoch, time, kind, run_id) VALUES(?1,?2,?3,?4,?5)");
+  stmt done(db_, "DELETE FROM chains WHERE root_id=?1");
+  if (!up || !ev || !done) {
+    (void)exec("ROLLBACK");
+    return store_failure(db_, path_, "cannot prepare the run tables");
+  }
+  for (const auto& e : batch) {
+    const auto& r = *e.run;
+    up.text(1, r.id);
+    up.text(2, r.chain_id);
+    up.text(3, r.owner_run_id);
+    up.text(4, std::string(to_string(r.status)));
+    up.text(5, dump(to_json(r)));
+    up.integer(6, r.created);
+    ev.integer(1, static_cast<std::int64_t>(e.seq));
+    ev.text(2, e.epoch);
+    ev.integer(3, e.time);
+    ev.text(4, to_string(e.kind));
+    ev.text(5, r.id);
+    bool ok = sqlite3_step(up.s) == SQLITE_DONE && sqlite3_step(ev.s) == SQLITE_DONE;
+    sqlite3_reset(up.s);
+    sqlite3_reset(ev.s);
+    if (ok && r.owner_run_id.empty() && is_final(r.status)) {
+      done.text(1, r.id);
+      ok = sqlite3_step(done.s) == SQLITE_DONE;
+      sqlite3_reset(done.s);
+    }
+    if (!ok) {
+      auto err = store_failure(db_, path_, "cannot write run " + r.id);
+      (void)exec("ROLLBACK");
+      return err;
+    }
+  }
+  if (auto r = exec("COMMIT"); !r) {
+    (void)exec("ROLLBACK");
+    return r;
+  }
+  ++commits_;
+  return {};
+}
+
+std::uint64_t run_store::last_seq() {
+  std::lock_guard lock(mu_);
+  stmt q(db_, "SELECT COALESCE(MAX(seq), 0) FROM events");
+  if (!q || sqlite3_step(q.s) != SQLITE_ROW) return 0;
+  return static_cast<std::uint64_t>(sqlite3_column_int64(q.s, 0));
+}
+
+std::vector<stored_chain> run_store::unfinished_chains() {
+  std::lock_guard lock(mu_);
+  std::vector<stored_chain> out;
+  stmt q(db_, "SELECT root_id, document, input, key FROM chains ORDER BY root_id");
+  if (!q) return out;
+  while (sqlite3_step(q.s) == SQLITE_ROW) {
+    stored_chain c;
+    c.root_id = q.column_text(0);
+    c.document = json::parse(q.column_text(1), nullptr, false);
+    c.has_input = sqlite3_column_type(q.s, 2) != SQLITE_NULL;
+    if (c.has_input) c.input = json::parse(q.column_text(2), nullptr, false);
+    c.key = q.column_text(3);
+    if (!c.document.is_discarded()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<run_record> run_store::chain_records(const std::string& chain_id) {
+  std::lock_guard lock(mu_);
+  stmt q(db_, "SELECT record FROM runs WHERE chain_id=?1");
+  if (!q) return {};
+  q.text(1, chain_id);
+  return read_records(q);
+}
+
+std::vector<run_record> run_store::recent_chain_records(std::size_t limit) {
+  std::lock_guard lock(mu_);
+  stmt q(db_, "SELECT record FROM runs WHERE chain_id IN (SELECT id FROM runs WHERE owner_id='' "
+              "AND status NOT IN ('pending','running') ORDER BY id DESC LIMIT ?1)");
+  if (!q) return {};
+  q.integer(1, static_cast<std::int64_t>(limit));
+  return read_records(q);
+}
+
+std::vector<std::pair<std::string, std::string>> run_store::keys() {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<std::string, std::string>> out;
+  stmt q(db_, "SELECT key, root_id FROM run_keys");
+  if (!q) return out;
+  while (sqlite3_step(q.s) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_text(1));
+  return out;
+}
+
+expected<void> run_store::retain(std::size_t keep) {
+  std::lock_guard lock(mu_);
+  stmt q(db_, "SELECT id FROM runs WHERE owner_id='' AND status NOT IN ('pending','running') "
+              "ORDER BY id DESC LIMIT -1 OFFSET ?1");
+  if (!q) return store_failure(db_, path_, "cannot prepare retention");
+  q.integer(1, static_cast<std::int64_t>(keep));
+  std::vector<std::string> old;
+  while (sqlite3_step(q.s) == SQLITE_ROW) old.push_back(q.column_text(0));
+  // Published events are only needed for seq to continue: keep a recent window.
+  if (auto r = exec("DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events) - 100000"); !r) return r;
+  if (old.empty()) return {};
+  if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+  stmt del(db_, "DELETE FROM runs WHERE chain_id=?1");
+  stmt delk(db_, "DELETE FROM run_keys WHERE root_id=?1");
+  for (const auto& id : old) {
+    del.text(1, id);
+    delk.text(1, id);
+    sqlite3_step(del.s);
+    sqlite3_step(delk.s);
+    sqlite3_reset(del.s);
+    sqlite3_reset(delk.s);
+  }
+  return exec("COMMIT");
+}
+
+}  // namespace coworker

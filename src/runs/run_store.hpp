@@ -1,0 +1,64 @@
+// The durable run store (SPEC §10): run records, their events (a transactional outbox whose row id
+// is the event's seq) and the chains in flight, in the SQLite file of the document store.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coworker/error.hpp"
+#include "coworker/event.hpp"
+#include "core/run_registry.hpp"
+#include "coworker/run_record.hpp"
+
+struct sqlite3;
+
+namespace coworker {
+
+/// A chain accepted and not finished when the store was last written.
+struct stored_chain {
+  std::string root_id;
+  json document;   ///< the chain as submitted
+  json input;      ///< the submit-time input override, or null
+  bool has_input = false;
+  std::string key;
+};
+
+class run_store {
+ public:
+  /// Opens (creating if needed) the file; store_error naming the file when it cannot be used.
+  static expected<std::unique_ptr<run_store>> open(const std::string& path);
+  ~run_store();
+  run_store(const run_store&) = delete;
+  run_store& operator=(const run_store&) = delete;
+
+  /// Writes accepted chains, a batch of events and the records they carry in one transaction.
+  /// A chain is kept until its root run ends.
+  expected<void> write(const std::vector<event>& batch, const std::vector<chain_submission>& chains = {});
+
+  std::uint64_t last_seq();
+  std::vector<stored_chain> unfinished_chains();
+  /// Every record of one chain (by chainId).
+  std::vector<run_record> chain_records(const std::string& chain_id);
+  /// The records of the `limit` most recently finished chains, with their keys.
+  std::vector<run_record> recent_chain_records(std::size_t limit);
+  std::vector<std::pair<std::string, std::string>> keys();  ///< (key, root id)
+
+  /// Drops finished chains beyond the newest `keep` (and their events past the newest seq window).
+  expected<void> retain(std::size_t keep);
+  /// Transactions committed so far (to see batching at work).
+  std::uint64_t commits() const { return commits_; }
+
+ private:
+  explicit run_store(sqlite3* db, std::string path);
+  expected<void> exec(const char* sql);
+  sqlite3* db_;
+  std::string path_;
+  std::mutex mu_;
+  std::uint64_t commits_ = 0;
+};
+
+}  // namespace coworker
