@@ -1,5 +1,5 @@
-// `log` writes its input to the engine log and passes it on; `wait` passes its input on after
-// `ms` milliseconds without holding a thread.
+// `log` writes its input to the engine log and passes it on; `message` records a conversation
+// turn; `wait` passes its input on after `ms` milliseconds without holding a thread.
 #include "builtin_ops.hpp"
 
 namespace coworker {
@@ -16,6 +16,24 @@ std::vector<operation> engine_operations(timer_service& timers, log_fn log) {
     return req.in();
   };
   ops.push_back(std::move(log_op));
+
+  operation message_op;
+  message_op.name = "message";
+  message_op.description = "a conversation message: {text} with the step's role; output: {role, text}";
+  message_op.input_schema = json{{"type", "object"}, {"properties", {{"text", {{"type", "string"}}}}}};
+  message_op.sync = [](const op_request& req) -> expected<json> {
+    const auto& in = req.in();
+    std::string text;
+    if (in.is_string()) {
+      text = in.get<std::string>();
+    } else if (in.is_object() && in.contains("text") && in["text"].is_string()) {
+      text = in["text"].get<std::string>();
+    } else {
+      return make_error(codes::invalid_input, "message needs {\"text\": \"...\"} or a string");
+    }
+    return json{{"role", req.role.empty() ? "user" : req.role}, {"text", std::move(text)}};
+  };
+  ops.push_back(std::move(message_op));
 
   operation wait_op;
   wait_op.name = "wait";

@@ -1,4 +1,4 @@
-// The operations the engine itself serves: `log` and `wait`.
+// The operations the engine itself serves: `log`, `message` and `wait`.
 #pragma once
 
 #include <functional>

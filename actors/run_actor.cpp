@@ -33,6 +33,7 @@ struct run_state {
   bool entered = false;     ///< listed in the engine's directory (lives past its first message)
   bool cancelling = false;
   bool adopting = false;    ///< resuming after a restart: take recorded children instead of rerunning
+  bool counted = false;     ///< the coming attempt is already counted in rec.attempts
   std::uint64_t token = 0;  ///< the current attempt; stale timers and answers carry older ones
   std::uint64_t drain_token = 0;
   value_ptr input;
@@ -454,7 +455,8 @@ void begin_attempt(run_actor* self) {
   st.active = 0;
   st.next = 0;
   ++st.token;
-  ++st.rec.attempts;
+  if (!st.counted) ++st.rec.attempts;
+  st.counted = false;
   if (st.step->options.timeout_ms)
     self->delayed_send(self, std::chrono::milliseconds(*st.step->options.timeout_ms), timeout_atom::value, st.token);
 
@@ -529,6 +531,7 @@ void fail_final(run_actor* self) {
   f->parent = st.spec.scope;
   f->name = "error";
   f->value = err;
+  if (!st.step->id.empty()) f->steps[st.step->id] = failed;  // `{{send.error}}` inside send's onError
   spawn_child(self, st.step->on_error, -1, st.rec.id, std::move(f), std::move(failed), err);
 }
 
@@ -559,6 +562,8 @@ void start(run_actor* self) {
       r.input = st.input;
       r.status = run_status::running;
       r.started = old->second->started ? old->second->started : now_ms();
+      ++r.attempts;  // before:run shows the attempt that starts
+      st.counted = true;
       st.spec.core->registry->started(std::make_shared<const run_record>(r));
       begin_attempt(self);
       return;
@@ -599,6 +604,8 @@ void start(run_actor* self) {
   r.input = st.input;
   r.status = run_status::running;
   r.started = now_ms();
+  ++r.attempts;  // before:run shows the attempt that starts
+  st.counted = true;
   st.spec.core->registry->started(std::make_shared<const run_record>(r));
   begin_attempt(self);
 }

@@ -5,9 +5,10 @@
 
 int main() {
   coworker::engine eng;
-  eng.register_operation("greet", [](const coworker::op_request& r) -> coworker::expected<coworker::json> {
+  auto greet = [](const coworker::op_request& r) -> coworker::expected<coworker::json> {
     return coworker::json{{"text", "hello, " + r.in().value("name", std::string("world"))}};
-  });
+  };
+  if (!eng.register_operation("greet", greet)) return 1;
   auto sub = eng.subscribe([](const coworker::event& e) {
     std::cout << e.seq << " " << coworker::to_string(e.kind) << " " << e.run->operation << "\n";
   });

@@ -13,12 +13,25 @@ struct run_registry::subscription {
   std::condition_variable cv;
   std::deque<event> queue;
   bool stop = false;
+  bool sleeping = false;
   std::thread thread;
+
+  void push(const std::vector<event>& batch) {
+    bool wake;
+    {
+      std::lock_guard lock(mu);
+      queue.insert(queue.end(), batch.begin(), batch.end());
+      wake = sleeping;
+    }
+    if (wake) cv.notify_one();
+  }
 
   void loop() {
     std::unique_lock lock(mu);
     for (;;) {
+      sleeping = true;
       cv.wait(lock, [this] { return stop || !queue.empty(); });
+      sleeping = false;
       if (queue.empty()) return;  // stopped and drained
       std::deque<event> batch;
       batch.swap(queue);
@@ -68,7 +81,7 @@ void run_registry::add_pending(record_ptr root, const std::string& key, chain_su
   if (submission.document) {
     ++chains_added_;
     pending_chains_.push_back(std::move(submission));
-    commit_cv_.notify_one();
+    if (committer_sleeping_) commit_cv_.notify_one();
   }
   if (!key.empty()) {
     keys_[key] = root->id;
@@ -145,7 +158,7 @@ void run_registry::finished(record_ptr r) {
   publish_locked(event_kind::after_run, r);
   if (r->owner_run_id.empty()) {
     if (active_roots_ > 0) --active_roots_;
-    final_cv_.notify_all();
+    if (final_waiters_ > 0) final_cv_.notify_all();
     retire_locked(r->id);
   }
 }
@@ -182,7 +195,10 @@ void run_registry::force_finish(const std::string& id, run_status status, const 
 
 void run_registry::publish_locked(event_kind k, record_ptr r) {
   pending_.push_back(event{++seq_, epoch_, now_ms(), k, std::move(r)});
-  if (pending_.size() == 1) commit_cv_.notify_one();
+  if (committer_sleeping_) {
+    committer_sleeping_ = false;
+    commit_cv_.notify_one();
+  }
 }
 
 void run_registry::retire_locked(const std::string& root_id) {
@@ -279,6 +295,11 @@ std::vector<record_ptr> run_registry::snapshot_records(std::size_t recent, std::
 record_ptr run_registry::wait_final(const std::string& id, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mu_);
   record_ptr r;
+  ++final_waiters_;
+  struct leave {
+    int& n;
+    ~leave() { --n; }
+  } guard{final_waiters_};
   final_cv_.wait_for(lock, timeout, [&] {
     auto it = entries_.find(id);
     if (it == entries_.end()) return true;
@@ -301,13 +322,17 @@ std::uint64_t run_registry::seq() const {
 void run_registry::flush() const {
   std::unique_lock lock(mu_);
   auto target = seq_;
+  ++delivery_waiters_;
   delivered_cv_.wait(lock, [&] { return delivered_seq_ >= target || stop_; });
+  --delivery_waiters_;
 }
 
 void run_registry::wait_persisted() const {
   std::unique_lock lock(mu_);
   auto target = chains_added_;
+  ++delivery_waiters_;
   delivered_cv_.wait(lock, [&] { return chains_persisted_ >= target || stop_; });
+  --delivery_waiters_;
 }
 
 std::uint64_t run_registry::subscribe(subscriber s) {
@@ -346,7 +371,11 @@ void run_registry::unsubscribe(std::uint64_t id) {
 void run_registry::commit_loop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    commit_cv_.wait(lock, [this] { return stop_ || !pending_.empty() || !pending_chains_.empty(); });
+    if (!stop_ && pending_.empty() && pending_chains_.empty()) {
+      committer_sleeping_ = true;
+      commit_cv_.wait(lock, [this] { return stop_ || !pending_.empty() || !pending_chains_.empty(); });
+      committer_sleeping_ = false;
+    }
     if (pending_.empty() && pending_chains_.empty()) return;
     std::vector<event> batch;
     batch.swap(pending_);
@@ -359,20 +388,14 @@ void run_registry::commit_loop() {
     if (batch.empty()) {
       lock.lock();
       chains_persisted_ += chains.size();
-      delivered_cv_.notify_all();
+      if (delivery_waiters_ > 0) delivered_cv_.notify_all();
       continue;
     }
-    for (auto& s : subs) {
-      {
-        std::lock_guard sl(s->mu);
-        s->queue.insert(s->queue.end(), batch.begin(), batch.end());
-      }
-      s->cv.notify_one();
-    }
+    for (auto& s : subs) s->push(batch);
     lock.lock();
     chains_persisted_ += chains.size();
     delivered_seq_ = batch.back().seq;
-    delivered_cv_.notify_all();
+    if (delivery_waiters_ > 0) delivered_cv_.notify_all();
   }
 }
 

@@ -118,6 +118,10 @@ class run_registry {
   std::uint64_t chains_added_ = 0;
   std::uint64_t chains_persisted_ = 0;
   bool stop_ = false;
+  // Who sleeps on which condition: a notify costs a system call, so only wake real sleepers.
+  bool committer_sleeping_ = false;
+  mutable int final_waiters_ = 0;
+  mutable int delivery_waiters_ = 0;
   persist_fn persist_;
   std::vector<std::shared_ptr<subscription>> subs_;
   std::uint64_t next_sub_ = 1;

@@ -1,0 +1,181 @@
+// Durability: records and events in a SQLite file survive the engine; a chain cut off by a crash
+// (a child process that _exits mid-chain, as kill -9 would) resumes without rerunning finished steps.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine_fixture.hpp"
+
+using namespace coworker;
+using namespace coworker::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    char tmpl[] = "/tmp/coworker-durable-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+};
+
+engine_config durable_config(const fs::path& db) {
+  engine_config c;
+  c.db_path = db.string();
+  c.auto_resume = false;
+  c.log_sink = [](std::string_view, std::string_view) {};
+  return c;
+}
+
+/// `mark` appends its input's tag to a file, so executions can be counted across processes.
+/// `pause` answers at once, or never when `pause_ms` is negative.
+void register_test_ops(engine& eng, const fs::path& marks, int pause_ms) {
+  BOOST_REQUIRE(eng.register_operation("mark", [marks](const op_request& r) -> expected<json> {
+    std::ofstream(marks, std::ios::app) << r.in().value("tag", std::string("?")) << "\n";
+    return r.in();
+  }));
+  operation pause;
+  pause.name = "pause";
+  pause.mode = handler_mode::async;
+  pause.async = [pause_ms](const op_request& r, responder resp) {
+    if (pause_ms < 0) return;  // never answers: the process dies first
+    resp.ok(r.in());
+  };
+  BOOST_REQUIRE(eng.register_operation(std::move(pause)));
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(durability)
+
+BOOST_AUTO_TEST_CASE(records_keys_and_seq_survive_a_restart) {
+  temp_dir dir;
+  auto db = dir.path / "runs.db";
+  std::string id, first_epoch;
+  std::uint64_t last_seq = 0;
+  json before;
+  {
+    engine eng(durable_config(db));
+    submit_options o;
+    o.key = "k-1";
+    auto tree = eng.run(json::parse(R"({"operation":"run","children":[{"id":"a","operation":"log","input":{"x":1}}]})"), o);
+    BOOST_REQUIRE(tree.has_value());
+    id = (*tree)["id"];
+    before = *tree;
+    first_epoch = eng.epoch();
+    last_seq = eng.seq();
+  }
+  engine eng(durable_config(db));
+  BOOST_TEST(eng.epoch() != first_epoch);
+  BOOST_TEST(eng.seq() == last_seq);  // seq continues from the store
+  auto after = eng.tree(id);
+  BOOST_REQUIRE(after.has_value());
+  BOOST_TEST(*after == before);  // every record identical
+  submit_options o;
+  o.key = "k-1";
+  auto again = eng.submit(json::parse(R"({"operation":"run","children":[{"operation":"log"}]})"), o);
+  BOOST_REQUIRE(again.has_value());
+  BOOST_TEST(*again == id);  // the idempotency key survived
+  event_log log;
+  auto sub = eng.subscribe([&](const event& e) { log.add(e); });
+  BOOST_REQUIRE(eng.run(json::parse(R"({"operation":"run","children":[{"operation":"log"}]})")).has_value());
+  sub.reset();
+  auto events = log.copy();
+  BOOST_REQUIRE(!events.empty());
+  BOOST_TEST(events.front().seq == last_seq + 1);
+  BOOST_TEST(events.front().epoch == eng.epoch());
+}
+
+BOOST_AUTO_TEST_CASE(a_chain_cut_off_by_a_crash_resumes_without_rerunning_finished_steps) {
+  temp_dir dir;
+  auto db = dir.path / "runs.db";
+  auto marks = dir.path / "marks.txt";
+  auto chain = json::parse(R"({"operation":"run","input":{"tag":"root"},"children":[
+      {"id":"a","operation":"mark","input":{"tag":"a"}},
+      {"id":"inner","operation":"run","children":[
+          {"id":"b","operation":"mark","input":{"tag":"b"}},
+          {"id":"p","operation":"pause","input":{"seen":"{{a.output.tag}}"}}]},
+      {"id":"c","operation":"mark","input":{"tag":"c","after":"{{p.output.seen}}"}}]})");
+  std::uint64_t seq_before = 0;
+  pid_t pid = fork();
+  BOOST_REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // The doomed process: run until `p` is running, then die without any cleanup.
+    engine eng(durable_config(db));
+    register_test_ops(eng, marks, -1);
+    auto id = eng.submit(chain);
+    if (!id) _exit(3);
+    for (int i = 0; i < 2000; ++i) {
+      auto running = eng.list({run_status::running, *id, false, 100});
+      bool paused = std::any_of(running.begin(), running.end(), [](const run_record& r) { return r.step_id == "p"; });
+      if (paused) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the batch commit
+        std::ofstream(dir.path / "seq.txt") << eng.seq();
+        _exit(0);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    _exit(4);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  BOOST_REQUIRE(WIFEXITED(status));
+  BOOST_REQUIRE_EQUAL(WEXITSTATUS(status), 0);
+  seq_before = std::stoull(read_file(dir.path / "seq.txt"));
+  BOOST_TEST(read_file(marks) == "a\nb\n");
+
+  engine eng(durable_config(db));
+  register_test_ops(eng, marks, 0);
+  event_log log;
+  auto sub = eng.subscribe([&](const event& e) { log.add(e); });
+  BOOST_TEST(eng.resume() == 1u);
+  auto roots = eng.list({std::nullopt, "", true, 10});
+  BOOST_REQUIRE_EQUAL(roots.size(), 1u);
+  auto done = eng.wait(roots[0].id, std::chrono::seconds(10));
+  BOOST_REQUIRE(done.has_value());
+  BOOST_TEST(to_string(done->status) == "completed");
+  BOOST_TEST(read_file(marks) == "a\nb\nc\n");  // a and b ran once; c ran after the restart
+  auto tree = *eng.tree(roots[0].id);
+  BOOST_TEST(step(tree, "p")["attempts"] == 2);  // the step that was running ran again
+  BOOST_TEST(step(tree, "a")["attempts"] == 1);
+  BOOST_TEST(step(tree, "c")["input"]["after"] == "a");  // templates see outputs recorded before
+  each_run(tree, [](const json& r) { BOOST_TEST(r["status"] != "running"); });
+  sub.reset();
+  auto events = log.copy();
+  BOOST_REQUIRE(!events.empty());
+  BOOST_TEST(events.front().seq > seq_before);
+  for (const auto& e : events) BOOST_TEST(e.epoch == eng.epoch());
+}
+
+BOOST_AUTO_TEST_CASE(an_unusable_store_file_is_a_clear_startup_error) {
+  engine_config c = durable_config("/nonexistent-dir/x/runs.db");
+  engine eng(c);
+  BOOST_REQUIRE(eng.startup_error().has_value());
+  BOOST_TEST(eng.startup_error()->code == "store_error");
+  BOOST_TEST(eng.startup_error()->message.find("/nonexistent-dir/x") != std::string::npos);
+  auto r = eng.submit(json::parse(R"({"operation":"run","children":[{"operation":"log"}]})"));
+  BOOST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error_value().code == "store_error");
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupt_store_file_is_a_clear_startup_error) {
+  temp_dir dir;
+  auto db = dir.path / "corrupt.db";
+  std::ofstream(db) << std::string(8192, 'x');
+  engine eng(durable_config(db));
+  BOOST_REQUIRE(eng.startup_error().has_value());
+  BOOST_TEST(eng.startup_error()->code == "store_error");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
