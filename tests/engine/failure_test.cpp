@@ -201,6 +201,25 @@ BOOST_AUTO_TEST_CASE(cancel_stops_a_deep_tree_and_leaves_nothing_running) {
   BOOST_TEST(eng.list({run_status::running, "", false, 1000}).empty());
 }
 
+BOOST_AUTO_TEST_CASE(on_error_retry_and_timeout_work_on_every_step_form) {
+  auto tree = run(json::parse(R"({"operation":"run","input":{"items":[1,2]},"children":[
+      {"id":"g","parallel":["m"],"operations":[{"id":"m","operation":"fail"}],
+       "onError":{"operation":"echo","input":"group-recovered"}},
+      {"id":"e","forEach":"{{input.items}}","as":"x","do":{"operation":"fail"},
+       "options":{"retry":{"max":1,"delayMs":1}},
+       "onError":{"operation":"echo","input":"each-recovered:{{error.code}}"}},
+      {"id":"c","operation":"run","options":{"timeoutMs":40},"children":[{"operation":"wait","input":{"ms":5000}}],
+       "onError":{"operation":"echo","input":"{{error.code}}"}},
+      {"id":"f","forEach":[1],"as":"x","options":{"timeoutMs":40},"do":{"operation":"wait","input":{"ms":5000}}}]})"));
+  BOOST_TEST(step(tree, "g")["recovered"] == true);
+  BOOST_TEST(step(tree, "g")["output"] == "group-recovered");
+  BOOST_TEST(step(tree, "e")["attempts"] == 2);
+  BOOST_TEST(step(tree, "e")["output"] == "each-recovered:boom");
+  BOOST_TEST(step(tree, "c")["output"] == "timeout");
+  BOOST_TEST(step(tree, "f")["error"]["code"] == "timeout");
+  BOOST_TEST(tree["status"] == "failed");
+}
+
 BOOST_AUTO_TEST_CASE(cancel_of_unknown_run_is_not_found) {
   auto r = eng.cancel("run-nope");
   BOOST_REQUIRE(!r.has_value());
