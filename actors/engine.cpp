@@ -154,8 +154,10 @@ struct engine::impl {
     auto cancel_all = [this](bool kill) {
       std::vector<caf::actor> live;
       {
+        // Cancelling the top chains cancels their trees in order; a child cancelled on its own
+        // would fail its chain instead.
         std::lock_guard lock(core.dir_mu);
-        for (const auto& [id, a] : core.directory) live.push_back(a);
+        for (const auto& [id, a] : kill ? core.directory : core.roots) live.push_back(a);
       }
       for (const auto& a : live) {
         if (kill) {

@@ -27,14 +27,17 @@ struct engine_core {
   // Live run actors by run id.
   mutable std::mutex dir_mu;
   std::unordered_map<std::string, caf::actor> directory;
+  std::unordered_map<std::string, caf::actor> roots;  ///< the top chains among them
 
-  void enter(const std::string& id, caf::actor a) {
+  void enter(const std::string& id, caf::actor a, bool root) {
     std::lock_guard lock(dir_mu);
+    if (root) roots.emplace(id, a);
     directory.emplace(id, std::move(a));
   }
   void leave(const std::string& id) {
     std::lock_guard lock(dir_mu);
     directory.erase(id);
+    roots.erase(id);
   }
   caf::actor find(const std::string& id) const {
     std::lock_guard lock(dir_mu);

@@ -647,7 +647,7 @@ caf::behavior run_behavior(run_actor* self, run_spec spec) {
   start(self);
   if (st.ph != phase::done) {
     st.entered = true;
-    st.spec.core->enter(st.rec.id, caf::actor_cast<caf::actor>(self));
+    st.spec.core->enter(st.rec.id, caf::actor_cast<caf::actor>(self), !st.spec.parent);
   }
   return {
       [self](done_atom, run_result& res) { on_child_done(self, std::move(res)); },

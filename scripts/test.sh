@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite: the regular build first, then
-# the same tests under AddressSanitizer + UndefinedBehaviorSanitizer. Fails when any test fails.
+# the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (and LeakSanitizer). Fails when
+# any test fails.
 #   COWORKER_SKIP_SANITIZE=1 skips the sanitizer pass (quicker local runs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +17,7 @@ if [[ "${COWORKER_SKIP_SANITIZE:-0}" != 1 ]]; then
   BUILD_DIR="$root/build-asan" COWORKER_SANITIZE=ON BUILD_TYPE=Debug \
     CMAKE_ARGS="-DCOWORKER_BUILD_BENCH=OFF" "$root/scripts/build.sh"
   echo "== tests under sanitizers" >&2
-  export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   ctest --test-dir "$root/build-asan" --output-on-failure -j2
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s" >&2
