@@ -11,6 +11,7 @@
 #include "chain/compile.hpp"
 #include "chain/json_parse.hpp"
 #include "engine_core.hpp"
+#include "ops/builtin.hpp"
 #include "runs/run_store.hpp"
 
 namespace coworker {
@@ -48,6 +49,7 @@ struct engine::impl {
   engine_config cfg;
   std::optional<error> startup_error;
   std::unique_ptr<run_store> runs;  // the durable run store, when db_path is set
+  std::shared_ptr<store::document_store> docs;
   std::shared_ptr<run_registry> registry;
   operation_table ops;
   std::unique_ptr<timer_service> timers;
@@ -93,7 +95,26 @@ struct engine::impl {
     core.lim = cfg.lim;
     core.cancel_grace = cfg.cancel_grace;
     for (auto& op : engine_operations(*timers, cfg.log_sink)) (void)ops.add(std::move(op));
+    for (auto& op : ops::text_operations()) (void)ops.add(std::move(op));
+    if (!cfg.db_path.empty() && !startup_error) open_documents();
     sys = std::make_unique<caf::actor_system>(configure(caf_cfg, cfg));
+  }
+
+  void open_documents() {
+    store::schema_registry schemas;
+    for (const auto& dir : {std::string(COWORKER_SOURCE_DIR) + "/config/doctypes", cfg.doctypes_dir}) {
+      if (auto r = schemas.load_dir(dir); !r) {
+        startup_error = r.error_value();
+        return;
+      }
+    }
+    auto opened = store::document_store::open(cfg.db_path, std::move(schemas));
+    if (!opened) {
+      startup_error = opened.error_value();
+      return;
+    }
+    docs = std::move(*opened);
+    for (auto& op : ops::store_operations(docs, ops::ops_config_from_json(cfg.ops_config))) (void)ops.add(std::move(op));
   }
 
   std::size_t resume() {
@@ -147,6 +168,7 @@ struct engine::impl {
     timers.reset();
     sys.reset();
     registry.reset();  // delivers the last events
+    docs.reset();
   }
 
   /// Cancels every chain in flight and waits (bounded) for them to end as cancelled.

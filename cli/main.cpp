@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   coworker::cli::dispatch d;
   coworker::cli::add_validate_command(app, d);
   coworker::cli::add_run_command(app, d);
-  // STORE: coworker::cli::add_store_commands(app, d);
+  coworker::cli::add_store_commands(app, d);
   CLI11_PARSE(app, argc, argv);
   try {
     return d.run ? d.run() : 0;

@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the demo chain on the embedded default store.
+# Installs what is missing, builds, and runs the demo: the email triage chain of examples/ on the
+# embedded default (a SQLite file; no server to start). It imports the example mailbox into a fresh
+# database, runs the triage, and shows what it stored.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR="$root/build" "$root/scripts/build.sh"
 bin="$root/build/coworker"
+db="${COWORKER_DEMO_DB:-$root/build/demo.db}"
+rm -f "$db" "$db-wal" "$db-shm"
 echo
-echo "== coworker validate examples/triage.json"
-"$bin" validate "$root/examples/triage.json"
+echo "== coworker import Email examples/data/emails.json --db $db"
+"$bin" import Email "$root/examples/data/emails.json" --db "$db"
 echo
-echo "== coworker run examples/hello.json"
-"$bin" run --ephemeral "$root/examples/hello.json"
+echo "== coworker run examples/triage.json --db $db"
+"$bin" run "$root/examples/triage.json" --db "$db"
+echo
+echo "== what the triage stored"
+"$bin" docs Notification --db "$db"
+"$bin" docs Task --db "$db"
+"$bin" docs Email --where '{"unread": true}' --db "$db"

@@ -1,0 +1,207 @@
+// The document store on a real SQLite file: operators, paging, schemas, group commit, bad files.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <boost/test/unit_test.hpp>
+
+#include "store/document_store.hpp"
+
+using namespace coworker;
+using namespace coworker::store;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct store_fixture {
+  fs::path dir;
+  std::shared_ptr<document_store> db;
+  store_fixture() {
+    char tmpl[] = "/tmp/coworker-store-XXXXXX";
+    dir = mkdtemp(tmpl);
+    schema_registry schemas;
+    BOOST_REQUIRE(schemas.load_dir(std::string(COWORKER_SOURCE_DIR) + "/config/doctypes"));
+    auto s = document_store::open((dir / "store.db").string(), std::move(schemas));
+    BOOST_REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error_value().message));
+    db = *s;
+    auto people = json::parse(R"([
+      {"name":"p1","first":"Ann","age":31,"city":"Oslo","tags":["a"],"address":{"zip":"0150"},"vip":true},
+      {"name":"p2","first":"Bob","age":25,"city":"Rome","address":{"zip":"00100"},"vip":false},
+      {"name":"p3","first":"Cleo","age":40,"city":"Oslo","address":{"zip":"0151"},"vip":false},
+      {"name":"p4","first":"Dan","age":25,"city":"Paris","vip":true}])");
+    BOOST_REQUIRE(db->create("Person", people).has_value());
+  }
+  ~store_fixture() {
+    db.reset();
+    fs::remove_all(dir);
+  }
+  std::vector<std::string> names(const json& where, const json& extra = json::object()) {
+    json q = extra;
+    q["where"] = where;
+    auto r = db->select("Person", q);
+    BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error_value().message));
+    std::vector<std::string> out;
+    for (const auto& d : (*r)["data"]) out.push_back(d["name"]);
+    return out;
+  }
+};
+
+using names_t = std::vector<std::string>;
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(store, store_fixture)
+
+BOOST_AUTO_TEST_CASE(equality_and_every_operator) {
+  BOOST_TEST(names(json{{"city", "Oslo"}}) == (names_t{"p1", "p3"}));
+  BOOST_TEST(names(json{{"age", {{"$eq", 25}}}}) == (names_t{"p2", "p4"}));
+  BOOST_TEST(names(json{{"city", {{"$ne", "Oslo"}}}}) == (names_t{"p2", "p4"}));
+  BOOST_TEST(names(json{{"age", {{"$gt", 30}}}}) == (names_t{"p1", "p3"}));
+  BOOST_TEST(names(json{{"age", {{"$gte", 31}}}}) == (names_t{"p1", "p3"}));
+  BOOST_TEST(names(json{{"age", {{"$lt", 31}}}}) == (names_t{"p2", "p4"}));
+  BOOST_TEST(names(json{{"age", {{"$lte", 31}}}}) == (names_t{"p1", "p2", "p4"}));
+  BOOST_TEST(names(json{{"city", {{"$in", {"Rome", "Paris"}}}}}) == (names_t{"p2", "p4"}));
+  BOOST_TEST(names(json{{"first", {{"$like", "%o%"}}}}) == (names_t{"p2", "p3"}));
+  BOOST_TEST(names(json{{"vip", true}}) == (names_t{"p1", "p4"}));
+  BOOST_TEST(names(json{{"age", {{"$gt", 20}, {"$lt", 30}}}}) == (names_t{"p2", "p4"}));
+}
+
+BOOST_AUTO_TEST_CASE(fields_are_anded_and_nested_by_dotted_name) {
+  BOOST_TEST(names(json{{"city", "Oslo"}, {"age", {{"$gt", 35}}}}) == (names_t{"p3"}));
+  BOOST_TEST(names(json{{"address.zip", {{"$like", "015%"}}}}) == (names_t{"p1", "p3"}));
+  BOOST_TEST(names(json{{"name", "p2"}}) == (names_t{"p2"}));
+  BOOST_TEST(names(json{{"address.zip", nullptr}}) == (names_t{"p4"}));  // missing counts as null
+}
+
+BOOST_AUTO_TEST_CASE(order_limit_offset_and_fields) {
+  BOOST_TEST(names(json::object(), json{{"orderBy", "-age"}}) == (names_t{"p3", "p1", "p2", "p4"}));
+  BOOST_TEST(names(json::object(), json{{"orderBy", {"age", "first desc"}}}) == (names_t{"p4", "p2", "p1", "p3"}));
+  BOOST_TEST(names(json::object(), json{{"orderBy", "age"}, {"limit", 2}, {"offset", 1}}) == (names_t{"p4", "p1"}));
+  auto r = db->select("Person", json{{"where", {{"name", "p1"}}}, {"fields", {"first", "address.zip"}}});
+  BOOST_REQUIRE(r.has_value());
+  BOOST_TEST((*r)["data"][0] == json::parse(R"({"name":"p1","first":"Ann","address":{"zip":"0150"}})"));
+}
+
+BOOST_AUTO_TEST_CASE(bad_queries_are_clear_errors) {
+  auto e = db->select("Person", json{{"where", {{"age", {{"$gtt", 1}}}}}});
+  BOOST_REQUIRE(!e.has_value());
+  BOOST_TEST(e.error_value().code == "invalid_input");
+  BOOST_TEST(e.error_value().message.find("where.age") != std::string::npos);
+  BOOST_TEST(e.error_value().message.find("$gtt") != std::string::npos);
+  BOOST_TEST(db->select("Person", json{{"limit", -1}}).error_value().message.find("limit") != std::string::npos);
+  BOOST_TEST(db->select("Person", json{{"wher", json::object()}}).error_value().code == "invalid_input");
+  BOOST_TEST(db->select("Person", json{{"where", {{"a\"b", 1}}}}).error_value().code == "invalid_input");
+  // Values are bound, never spliced into SQL.
+  BOOST_TEST(names(json{{"city", "x' OR '1'='1"}}).empty());
+}
+
+BOOST_AUTO_TEST_CASE(created_documents_get_name_created_modified) {
+  auto r = db->create("Note", json{{"text", "hi"}});
+  BOOST_REQUIRE(r.has_value());
+  const auto& doc = (*r)["data"][0];
+  BOOST_TEST(doc["name"].get<std::string>().rfind("note-", 0) == 0);
+  BOOST_TEST(doc["created"].is_number_integer());
+  BOOST_TEST(doc["modified"] == doc["created"]);
+  auto dup = db->create("Person", json{{"name", "p1"}});
+  BOOST_REQUIRE(!dup.has_value());
+  BOOST_TEST(dup.error_value().code == "invalid_document");
+}
+
+BOOST_AUTO_TEST_CASE(update_merges_and_delete_returns_names) {
+  auto u = db->update("Person", json{{"city", "Oslo"}}, json{{"city", "Bergen"}, {"address", {{"zip", nullptr}}}});
+  BOOST_REQUIRE(u.has_value());
+  BOOST_TEST((*u)["data"].size() == 2u);
+  BOOST_TEST(names(json{{"city", "Bergen"}}) == (names_t{"p1", "p3"}));
+  auto d = db->remove("Person", json{{"age", 25}});
+  BOOST_REQUIRE(d.has_value());
+  BOOST_TEST((*d)["data"] == json::array({"p2", "p4"}));
+  BOOST_TEST(names(json::object()).size() == 2u);
+  BOOST_TEST((*db->remove("Person", json::object()))["data"].size() == 2u);  // {} means all
+}
+
+BOOST_AUTO_TEST_CASE(schemas_check_required_types_and_fill_defaults) {
+  auto missing = db->create("Task", json{{"status", "open"}});
+  BOOST_REQUIRE(!missing.has_value());
+  BOOST_TEST(missing.error_value().code == "invalid_document");
+  BOOST_TEST(missing.error_value().message.find("Task.title") != std::string::npos);
+  auto wrong = db->create("Email", json{{"from", "a"}, {"subject", "s"}, {"unread", "yes"}});
+  BOOST_REQUIRE(!wrong.has_value());
+  BOOST_TEST(wrong.error_value().message.find("Email.unread: expected boolean, got string") != std::string::npos);
+  auto ok = db->create("Task", json{{"title", "Review"}});
+  BOOST_REQUIRE(ok.has_value());
+  BOOST_TEST((*ok)["data"][0]["status"] == "open");  // default
+  auto bad_update = db->update("Task", json::object(), json{{"title", 5}});
+  BOOST_REQUIRE(!bad_update.has_value());
+  BOOST_TEST(bad_update.error_value().message.find("Task.title") != std::string::npos);
+  BOOST_TEST((*db->select("Task", json::object()))["data"][0]["title"] == "Review");  // unchanged
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_writers_are_batched_with_exact_counts) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 100; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < 5; ++i)
+        BOOST_REQUIRE(db->create("Counter", json{{"thread", t}, {"i", i}, {"done", false}}).has_value());
+      BOOST_REQUIRE(db->update("Counter", json{{"thread", t}}, json{{"done", true}}).has_value());
+    });
+  }
+  for (auto& th : threads) th.join();
+  BOOST_TEST((*db->select("Counter", json::object()))["data"].size() == 500u);
+  BOOST_TEST((*db->select("Counter", json{{"where", {{"done", true}}}}))["data"].size() == 500u);
+  BOOST_TEST(db->writes() >= 600u);
+  BOOST_TEST(db->commits() < db->writes());  // group commit: fewer transactions than writes
+}
+
+BOOST_AUTO_TEST_CASE(data_survives_reopening_the_file) {
+  auto path = db->path();
+  db.reset();
+  auto again = document_store::open(path);
+  BOOST_REQUIRE(again.has_value());
+  BOOST_TEST((*(*again)->select("Person", json::object()))["data"].size() == 4u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(store_files)
+
+BOOST_AUTO_TEST_CASE(missing_directory_is_a_clear_error) {
+  auto s = document_store::open("/nonexistent-coworker/dir/x.db");
+  BOOST_REQUIRE(!s.has_value());
+  BOOST_TEST(s.error_value().code == "store_error");
+  BOOST_TEST(s.error_value().message.find("/nonexistent-coworker/dir") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_file_is_a_clear_error) {
+  char tmpl[] = "/tmp/coworker-corrupt-XXXXXX";
+  fs::path dir = mkdtemp(tmpl);
+  std::ofstream(dir / "bad.db") << std::string(4096, 'z');
+  auto s = document_store::open((dir / "bad.db").string());
+  BOOST_REQUIRE(!s.has_value());
+  BOOST_TEST(s.error_value().code == "store_error");
+  BOOST_TEST(s.error_value().message.find("bad.db") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(read_only_file_is_a_clear_error) {
+  char tmpl[] = "/tmp/coworker-ro-XXXXXX";
+  fs::path dir = mkdtemp(tmpl);
+  auto path = (dir / "ro.db").string();
+  { BOOST_REQUIRE(document_store::open(path).has_value()); }
+  fs::remove(dir / "ro.db-wal");
+  fs::remove(dir / "ro.db-shm");
+  chmod(path.c_str(), 0444);
+  chmod(dir.c_str(), 0555);
+  if (geteuid() == 0) {
+    // root writes through file permissions: use a place no one can write instead (procfs).
+    path = "/proc/self/coworker-ro.db";
+  }
+  auto s = document_store::open(path);
+  BOOST_REQUIRE(!s.has_value());
+  BOOST_TEST(s.error_value().code == "store_error");
+  chmod(dir.c_str(), 0755);
+  fs::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
