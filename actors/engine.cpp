@@ -265,6 +265,7 @@ engine::engine(engine_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))
 }
 
 std::size_t engine::resume() { return impl_->resume(); }
+void engine::shutdown() { impl_->shutdown(); }
 engine::~engine() = default;
 
 const std::optional<error>& engine::startup_error() const { return impl_->startup_error; }

@@ -73,7 +73,10 @@ class subscription {
 class engine {
  public:
   explicit engine(engine_config cfg = {});
-  ~engine();  ///< cancels runs in flight and waits (bounded) for them to end
+  ~engine();  ///< shutdown()
+  /// Cancels every run in flight and waits (bounded by cancel_grace + 3 s) until they have ended as
+  /// cancelled and their events are delivered. New submits still work afterwards.
+  void shutdown();
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
 

@@ -1,0 +1,222 @@
+// The ZeroMQ service: one gateway thread owns both sockets (a ZeroMQ socket belongs to one thread).
+// It polls the ROUTER for requests and an eventfd that the engine's event subscription rings when
+// events are queued; it publishes events in seq order, answers `run` requests that wait when their
+// chain ends, and sends a heartbeat carrying the last published seq.
+#include "coworker/service.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <zmq.hpp>
+
+#include "protocol/request_handler.hpp"
+
+namespace coworker {
+
+struct service::impl {
+  engine& eng;
+  service_config cfg;
+  zmq::context_t ctx{1};
+  zmq::socket_t router{ctx, zmq::socket_type::router};
+  zmq::socket_t pub{ctx, zmq::socket_type::pub};
+  std::string requests_ep, events_ep;
+  int wake_fd = -1;
+  std::atomic<bool> stopping{false};
+  bool started = false;
+  std::thread thread;
+  subscription sub;
+
+  std::mutex mu;
+  std::deque<event> queue;  // filled by the subscription thread, drained by the gateway
+
+  struct waiter {
+    zmq::message_t identity;
+    bool delimiter = false;
+    json id;
+  };
+  std::unordered_multimap<std::string, waiter> waiting;  // run id → clients waiting for its end
+  std::uint64_t last_seq = 0;
+  std::string last_epoch;
+
+  impl(engine& e, service_config c) : eng(e), cfg(std::move(c)) {}
+
+  void ring() {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_fd, &one, sizeof one);
+  }
+
+  void send_reply(const zmq::message_t& identity, bool delimiter, const json& reply) {
+    auto text = dump(reply);
+    zmq::message_t id(identity.data(), identity.size());
+    try {
+      router.send(id, zmq::send_flags::sndmore);
+      if (delimiter) router.send(zmq::message_t(), zmq::send_flags::sndmore);
+      router.send(zmq::buffer(text), zmq::send_flags::none);
+    } catch (const zmq::error_t&) {
+      // The client is gone (ROUTER_MANDATORY): nothing to deliver to.
+    }
+  }
+
+  void on_request() {
+    std::vector<zmq::message_t> parts;
+    while (true) {
+      zmq::message_t m;
+      if (!router.recv(m, zmq::recv_flags::dontwait)) break;
+      bool more = m.more();
+      parts.push_back(std::move(m));
+      if (!more) break;
+    }
+    if (parts.empty()) return;
+    // [identity] [empty delimiter, from REQ or a polite DEALER] [payload]
+    std::size_t first = 1;
+    bool delimiter = parts.size() > 1 && parts[1].size() == 0 && parts.size() > 2;
+    if (delimiter) first = 2;
+    const auto& identity = parts[0];
+    if (parts.size() - first != 1) {
+      send_reply(identity, delimiter,
+                 protocol::error_reply(make_error(codes::bad_json, parts.size() == first
+                                                                      ? "empty request: send one JSON frame"
+                                                                      : "a request is exactly one frame of JSON")));
+      return;
+    }
+    const auto& payload = parts[first];
+    auto out = protocol::handle_request(eng, std::string_view(static_cast<const char*>(payload.data()), payload.size()));
+    if (out.wait_run_id.empty()) {
+      send_reply(identity, delimiter, out.reply);
+      return;
+    }
+    auto rec = eng.get(out.wait_run_id);
+    if (rec && is_final(rec->status)) {
+      send_reply(identity, delimiter, protocol::run_reply(eng, out.wait_run_id, out.id));
+      return;
+    }
+    waiting.emplace(out.wait_run_id, waiter{zmq::message_t(identity.data(), identity.size()), delimiter, out.id});
+  }
+
+  void publish(const event& e) {
+    auto topic = topic_of(e);
+    auto body = dump(to_json(e, eng.config().lim.event_cut_bytes));
+    pub.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(body), zmq::send_flags::none);
+    last_seq = e.seq;
+    last_epoch = e.epoch;
+    if (e.kind == event_kind::after_run && e.run->owner_run_id.empty()) {
+      auto range = waiting.equal_range(e.run->id);
+      for (auto it = range.first; it != range.second; ++it)
+        send_reply(it->second.identity, it->second.delimiter, protocol::run_reply(eng, e.run->id, it->second.id));
+      waiting.erase(range.first, range.second);
+    }
+  }
+
+  void drain_events() {
+    std::uint64_t n;
+    [[maybe_unused]] auto r = ::read(wake_fd, &n, sizeof n);
+    std::deque<event> batch;
+    {
+      std::lock_guard lock(mu);
+      batch.swap(queue);
+    }
+    for (const auto& e : batch) publish(e);
+  }
+
+  void heartbeat() {
+    json hb{{"event", "heartbeat"}, {"seq", last_seq}, {"epoch", last_epoch.empty() ? eng.epoch() : last_epoch},
+            {"time", now_ms()}};
+    auto body = dump(hb);
+    pub.send(zmq::buffer(std::string_view("heartbeat")), zmq::send_flags::sndmore);
+    pub.send(zmq::buffer(body), zmq::send_flags::none);
+  }
+
+  void loop() {
+    zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd, ZMQ_POLLIN, 0}};
+    auto next_beat = std::chrono::steady_clock::now();
+    while (!stopping.load()) {
+      auto now = std::chrono::steady_clock::now();
+      if (now >= next_beat) {
+        heartbeat();
+        next_beat = now + cfg.heartbeat;
+      }
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - now);
+      zmq::poll(items, 2, std::min(wait, std::chrono::milliseconds(100)));
+      if (items[1].revents & ZMQ_POLLIN) drain_events();
+      if (items[0].revents & ZMQ_POLLIN) {
+        // Serve a bounded number of requests, then look at events again.
+        for (int i = 0; i < 64; ++i) {
+          on_request();
+          if (!(router.get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
+        }
+      }
+    }
+    drain_events();  // the last events (a shutdown's cancellations) still go out
+    heartbeat();
+  }
+};
+
+service::service(engine& eng, service_config cfg) : impl_(std::make_unique<impl>(eng, std::move(cfg))) {}
+
+service::~service() { stop(); }
+
+expected<void> service::start() {
+  auto& s = *impl_;
+  if (s.started) return {};
+  try {
+    s.router.set(zmq::sockopt::linger, 0);
+    s.router.set(zmq::sockopt::router_mandatory, 1);
+    s.router.set(zmq::sockopt::rcvhwm, 100000);
+    s.router.set(zmq::sockopt::sndhwm, 100000);
+    // Refuse oversized frames above the request limit outright; frames up to it get a reply.
+    s.router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(s.eng.config().lim.max_request_bytes * 4));
+    s.router.bind(s.cfg.requests);
+    s.requests_ep = s.router.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    return make_error("bind_failed", "cannot listen for requests on " + s.cfg.requests + ": " + e.what());
+  }
+  try {
+    s.pub.set(zmq::sockopt::linger, 0);
+    s.pub.set(zmq::sockopt::sndhwm, s.cfg.events_hwm);
+    s.pub.bind(s.cfg.events);
+    s.events_ep = s.pub.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    return make_error("bind_failed", "cannot publish events on " + s.cfg.events + ": " + e.what());
+  }
+  s.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (s.wake_fd < 0) return make_error(codes::internal, "eventfd failed");
+  s.sub = s.eng.subscribe([&s](const event& e) {
+    bool was_empty;
+    {
+      std::lock_guard lock(s.mu);
+      was_empty = s.queue.empty();
+      s.queue.push_back(e);
+    }
+    if (was_empty) s.ring();
+  });
+  s.started = true;
+  s.thread = std::thread([&s] { s.loop(); });
+  return {};
+}
+
+void service::stop() {
+  auto& s = *impl_;
+  if (!s.started) return;
+  s.started = false;
+  s.sub.reset();  // every event published so far is queued
+  s.ring();
+  s.stopping = true;
+  s.thread.join();
+  s.router.close();
+  s.pub.close();
+  ::close(s.wake_fd);
+  s.ctx.close();
+}
+
+std::string service::requests_endpoint() const { return impl_->requests_ep; }
+std::string service::events_endpoint() const { return impl_->events_ep; }
+
+}  // namespace coworker

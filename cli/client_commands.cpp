@@ -1,0 +1,222 @@
+// The client commands: submit, watch, runs, show, cancel — they talk to `coworker serve`.
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "commands.hpp"
+#include "coworker/coworker.hpp"
+#include "tree_view.hpp"
+
+namespace coworker::cli {
+
+namespace {
+
+struct client_args {
+  std::string requests = "tcp://127.0.0.1:5570";
+  std::string events = "tcp://127.0.0.1:5571";
+  int timeout_ms = 10000;
+  std::string file, key, input, run_id, status, chain;
+  bool wait = false;
+  int limit = 20;
+};
+
+/// One request, one reply, with a timeout: a daemon that is not there is an error, not a hang.
+expected<json> request(const client_args& a, const json& req, int timeout_ms) {
+  zmq::context_t ctx;
+  zmq::socket_t s(ctx, zmq::socket_type::dealer);
+  s.set(zmq::sockopt::linger, 0);
+  s.connect(a.requests);
+  auto text = dump(req);
+  s.send(zmq::message_t(), zmq::send_flags::sndmore);
+  s.send(zmq::buffer(text), zmq::send_flags::none);
+  zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
+  if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) == 0)
+    return make_error(codes::timeout, "no reply from " + a.requests + " within " + std::to_string(timeout_ms) +
+                                          " ms (is `coworker serve` running?)");
+  std::vector<zmq::message_t> parts;
+  while (true) {
+    zmq::message_t m;
+    (void)s.recv(m);
+    bool more = m.more();
+    parts.push_back(std::move(m));
+    if (!more) break;
+  }
+  auto reply = json::parse(parts.back().to_string_view(), nullptr, false);
+  if (reply.is_discarded()) return make_error(codes::bad_json, "the daemon sent a reply that is not JSON");
+  return reply;
+}
+
+int report(const expected<json>& r) {
+  if (!r) {
+    std::fprintf(stderr, "coworker: %s: %s\n", r.error_value().code.c_str(), r.error_value().message.c_str());
+    return 1;
+  }
+  if (!(*r).value("ok", false)) {
+    const auto& e = (*r)["error"];
+    std::fprintf(stderr, "%s%s%s: %s\n", e.value("path", std::string()).c_str(), e.contains("path") ? " " : "",
+                 e.value("code", std::string("error")).c_str(), e.value("message", std::string()).c_str());
+    return e.value("code", std::string()) == "not_found" ? 1 : 2;
+  }
+  return 0;
+}
+
+int submit(const client_args& a) {
+  auto chain = json::parse(read_input(a.file), nullptr, false);
+  if (chain.is_discarded()) return std::fprintf(stderr, "coworker: %s is not valid JSON\n", a.file.c_str()), 2;
+  json req{{"type", "run"}, {"chain", chain}, {"wait", a.wait}};
+  if (!a.key.empty()) req["key"] = a.key;
+  if (!a.input.empty()) {
+    auto in = json::parse(a.input, nullptr, false);
+    if (in.is_discarded()) return std::fprintf(stderr, "coworker: --input is not valid JSON\n"), 2;
+    req["input"] = in;
+  }
+  auto r = request(a, req, a.wait ? 24 * 3600 * 1000 : a.timeout_ms);
+  if (int rc = report(r)) return rc;
+  if (!a.wait) {
+    std::cout << (*r)["runId"].get<std::string>() << " " << (*r)["status"].get<std::string>() << "\n";
+    return 0;
+  }
+  std::cout << dump((*r)["tree"], 2) << "\n";
+  return (*r)["status"] == "completed" ? 0 : 1;
+}
+
+int runs(const client_args& a) {
+  json req{{"type", "list"}, {"limit", a.limit}};
+  if (!a.status.empty()) req["status"] = a.status;
+  auto r = request(a, req, a.timeout_ms);
+  if (int rc = report(r)) return rc;
+  for (const auto& run : (*r)["runs"]) {
+    auto took = run["finished"].is_number() && run["started"].is_number()
+                    ? std::to_string(run["finished"].get<long long>() - run["started"].get<long long>()) + " ms"
+                    : std::string("-");
+    std::printf("%s  %-9s  %-8s  %zu steps  %s\n", run["id"].get<std::string>().c_str(),
+                run["status"].get<std::string>().c_str(), took.c_str(), run["childRunIds"].size(),
+                run.value("stepId", json()).is_string() ? run["stepId"].get<std::string>().c_str() : "");
+  }
+  return 0;
+}
+
+int show(const client_args& a) {
+  auto r = request(a, json{{"type", "get"}, {"runId", a.run_id}, {"tree", true}}, a.timeout_ms);
+  if (int rc = report(r)) return rc;
+  std::cout << dump((*r)["run"], 2) << "\n";
+  return 0;
+}
+
+int cancel(const client_args& a) {
+  auto r = request(a, json{{"type", "cancel"}, {"runId", a.run_id}}, a.timeout_ms);
+  if (int rc = report(r)) return rc;
+  std::cout << "cancelling " << a.run_id << "\n";
+  return 0;
+}
+
+/// Subscribe first, then snapshot (the Clone pattern); drop events at or below the snapshot's seq;
+/// on a gap, say so and take a new snapshot.
+int watch(const client_args& a) {
+  zmq::context_t ctx;
+  zmq::socket_t sub(ctx, zmq::socket_type::sub);
+  sub.set(zmq::sockopt::linger, 0);
+  sub.set(zmq::sockopt::rcvhwm, 0);
+  if (a.chain.empty()) {
+    sub.set(zmq::sockopt::subscribe, "");
+  } else {
+    for (const char* kind : {"before:run ", "after:run "}) sub.set(zmq::sockopt::subscribe, kind + a.chain);
+    sub.set(zmq::sockopt::subscribe, "heartbeat");
+  }
+  sub.connect(a.events);
+  tree_printer printer(std::cout, false);
+  std::uint64_t seq = 0;
+  std::string epoch;
+  auto resync = [&]() -> bool {
+    auto snap = request(a, json{{"type", "snapshot"}}, a.timeout_ms);
+    if (report(snap)) return false;
+    seq = (*snap)["seq"];
+    epoch = (*snap)["epoch"];
+    std::size_t running = 0;
+    for (const auto& r : (*snap)["runs"]) running += r["status"] == "running";
+    std::cout << "-- snapshot at seq " << seq << " (epoch " << epoch << "): " << (*snap)["runs"].size() << " runs, "
+              << running << " running\n";
+    std::cout.flush();
+    return true;
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the subscription reach the daemon
+  if (!resync()) return 1;
+  // Only a chain filter sees a subset of seqs, so gaps are detected without a filter only.
+  const bool check_gaps = a.chain.empty();
+  while (true) {
+    zmq::message_t topic, body;
+    if (!sub.recv(topic)) continue;
+    if (!topic.more()) continue;
+    (void)sub.recv(body);
+    auto env = json::parse(body.to_string_view(), nullptr, false);
+    if (env.is_discarded()) continue;
+    std::uint64_t s = env.value("seq", std::uint64_t{0});
+    const auto ep = env.value("epoch", std::string());
+    if (env["event"] == "heartbeat") {
+      if (ep != epoch || (check_gaps && s > seq)) {
+        std::cout << "-- " << (ep != epoch ? "the daemon restarted" : "missed events up to seq " + std::to_string(s))
+                  << ": resyncing\n";
+        if (!resync()) return 1;
+      }
+      continue;
+    }
+    if (ep == epoch && s <= seq) continue;  // already in the snapshot
+    if (ep != epoch || (check_gaps && s != seq + 1)) {
+      std::cout << "-- gap: expected seq " << seq + 1 << ", got " << s << ": resyncing\n";
+      if (!resync()) return 1;
+      if (s <= seq) continue;
+    }
+    seq = s;
+    auto rec = run_record_from_json(env["run"]);
+    if (!rec) continue;
+    event e{s, ep, env.value("time", std::int64_t{0}),
+            env["event"] == "before:run" ? event_kind::before_run : event_kind::after_run,
+            std::make_shared<run_record>(std::move(*rec))};
+    printer.on_event(e);
+  }
+}
+
+CLI::App* client_command(CLI::App& app, const char* name, const char* help, client_args& a) {
+  auto* cmd = app.add_subcommand(name, help);
+  cmd->add_option("--requests", a.requests, "the daemon's request endpoint (default tcp://127.0.0.1:5570)");
+  cmd->add_option("--events", a.events, "the daemon's event endpoint (default tcp://127.0.0.1:5571)");
+  cmd->add_option("--timeout", a.timeout_ms, "milliseconds to wait for a reply (default 10000)");
+  return cmd;
+}
+
+}  // namespace
+
+void add_client_commands(CLI::App& app, dispatch& d) {
+  auto s = std::make_shared<client_args>();
+  auto* c = client_command(app, "submit", "Submit a chain to the daemon", *s);
+  c->add_option("file", s->file, "chain JSON file, or -")->required();
+  c->add_flag("--wait", s->wait, "wait for the chain to end and print its record tree");
+  c->add_option("--key", s->key, "idempotency key: the same key returns the same run");
+  c->add_option("--input", s->input, "JSON that replaces the chain's input");
+  c->callback([s, &d] { d.run = [s] { return submit(*s); }; });
+
+  auto w = std::make_shared<client_args>();
+  c = client_command(app, "watch", "Show the live run tree from the daemon's events", *w);
+  c->add_option("--chain", w->chain, "only this chain");
+  c->callback([w, &d] { d.run = [w] { return watch(*w); }; });
+
+  auto l = std::make_shared<client_args>();
+  c = client_command(app, "runs", "List chains", *l);
+  c->add_option("--status", l->status, "pending, running, completed, failed, skipped or cancelled");
+  c->add_option("--limit", l->limit, "at most this many (default 20)");
+  c->callback([l, &d] { d.run = [l] { return runs(*l); }; });
+
+  auto g = std::make_shared<client_args>();
+  c = client_command(app, "show", "Print a run with its descendants", *g);
+  c->add_option("run_id", g->run_id, "the run id")->required();
+  c->callback([g, &d] { d.run = [g] { return show(*g); }; });
+
+  auto x = std::make_shared<client_args>();
+  c = client_command(app, "cancel", "Cancel a run and everything below it", *x);
+  c->add_option("run_id", x->run_id, "the run id")->required();
+  c->callback([x, &d] { d.run = [x] { return cancel(*x); }; });
+}
+
+}  // namespace coworker::cli

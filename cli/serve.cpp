@@ -1,0 +1,119 @@
+// `coworker serve`: the daemon. Takes chains over ZeroMQ and publishes every run event.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+
+#include "commands.hpp"
+#include "coworker/service.hpp"
+#include "engine_options.hpp"
+
+namespace coworker::cli {
+
+namespace {
+
+struct serve_args {
+  std::string config_file;
+  std::string requests;
+  std::string events;
+  engine_args engine;
+};
+
+/// Applies a JSON config file (config/coworker.json lists every key) under the command line flags.
+expected<void> apply_config(const std::string& file, serve_args& a, engine_config& cfg, service_config& svc) {
+  std::ifstream in(file);
+  if (!in) return make_error(codes::invalid_input, "cannot read config file '" + file + "'");
+  auto j = json::parse(in, nullptr, false, true);
+  if (j.is_discarded() || !j.is_object()) return make_error(codes::bad_json, file + " is not a JSON object");
+  auto str = [&](const char* k, std::string& out) {
+    if (j.contains(k) && j[k].is_string() && out.empty()) out = j[k].get<std::string>();
+  };
+  str("requests", a.requests);
+  str("events", a.events);
+  if (j.contains("db") && j["db"].is_string() && !j["db"].get<std::string>().empty() && a.engine.db.empty() &&
+      !a.engine.ephemeral)
+    cfg.db_path = j["db"];
+  if (j.value("ephemeral", false)) cfg.db_path.clear();
+  if (j.contains("scheduler") && j["scheduler"].is_object()) {
+    cfg.scheduler_policy = j["scheduler"].value("policy", cfg.scheduler_policy);
+    cfg.threads = j["scheduler"].value("threads", cfg.threads);
+  }
+  if (j.contains("limits") && j["limits"].is_object()) {
+    const auto& l = j["limits"];
+    cfg.lim.max_request_bytes = l.value("requestBytes", cfg.lim.max_request_bytes);
+    cfg.lim.max_json_depth = l.value("jsonDepth", cfg.lim.max_json_depth);
+    cfg.lim.max_steps = l.value("steps", cfg.lim.max_steps);
+    cfg.lim.max_chain_depth = l.value("chainDepth", cfg.lim.max_chain_depth);
+    cfg.lim.max_value_bytes = l.value("valueBytes", cfg.lim.max_value_bytes);
+    cfg.lim.max_concurrent_runs = l.value("concurrentRuns", cfg.lim.max_concurrent_runs);
+    cfg.lim.event_cut_bytes = l.value("eventCutBytes", cfg.lim.event_cut_bytes);
+  }
+  if (j.contains("operations") && j["operations"].is_object()) cfg.ops_config = j["operations"];
+  if (j.contains("retainChains") && j["retainChains"].is_number_unsigned()) cfg.retain_chains = j["retainChains"];
+  if (j.contains("heartbeatMs") && j["heartbeatMs"].is_number_unsigned())
+    svc.heartbeat = std::chrono::milliseconds(j["heartbeatMs"].get<int>());
+  if (j.contains("eventsHwm") && j["eventsHwm"].is_number_integer()) svc.events_hwm = j["eventsHwm"];
+  return {};
+}
+
+int serve(serve_args a) {
+  // Block the stop signals before any thread starts, so sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto cfg = make_engine_config(a.engine);
+  if (!cfg) return std::fprintf(stderr, "coworker: %s\n", cfg.error_value().message.c_str()), 2;
+  cfg->log_sink = [](std::string_view level, std::string_view text) {
+    std::fprintf(stderr, "[%.*s] %.*s\n", static_cast<int>(level.size()), level.data(), static_cast<int>(text.size()),
+                 text.data());
+  };
+  service_config svc;
+  if (!a.config_file.empty())
+    if (auto r = apply_config(a.config_file, a, *cfg, svc); !r)
+      return std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str()), 2;
+  if (!a.requests.empty()) svc.requests = a.requests;
+  if (!a.events.empty()) svc.events = a.events;
+
+  engine eng(*cfg);
+  if (eng.startup_error()) {
+    std::fprintf(stderr, "coworker: cannot start: %s\n", eng.startup_error()->message.c_str());
+    return 2;
+  }
+  service s(eng, svc);
+  if (auto r = s.start(); !r) {
+    std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str());
+    return 2;
+  }
+  std::fprintf(stderr, "coworker serve: requests on %s, events on %s, store %s (epoch %s, seq %llu)\n",
+               s.requests_endpoint().c_str(), s.events_endpoint().c_str(),
+               cfg->db_path.empty() ? "in memory" : cfg->db_path.c_str(), eng.epoch().c_str(),
+               static_cast<unsigned long long>(eng.seq()));
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::fprintf(stderr, "coworker serve: %s, cancelling %zu chains in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+               eng.active_chains());
+  eng.shutdown();  // runs end as cancelled while the events still go out
+  s.stop();
+  std::fprintf(stderr, "coworker serve: stopped\n");
+  return 0;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, dispatch& d) {
+  auto a = std::make_shared<serve_args>();
+  auto* cmd = app.add_subcommand("serve", "Run the daemon: chains over ZeroMQ requests, run events over PUB");
+  cmd->add_option("--config", a->config_file, "JSON config file (see config/coworker.json)");
+  cmd->add_option("--requests", a->requests, "ROUTER endpoint for requests (default tcp://127.0.0.1:5570)");
+  cmd->add_option("--events", a->events, "PUB endpoint for events (default tcp://127.0.0.1:5571)");
+  cmd->add_option("--db", a->engine.db, "store file (default: $COWORKER_DB, else ~/.local/share/coworker/coworker.db)");
+  cmd->add_flag("--ephemeral", a->engine.ephemeral, "keep nothing on disk");
+  cmd->add_option("--doctypes", a->engine.config_dir, "directory with extra doctype schemas");
+  cmd->add_option("--send-to", a->engine.send_to, "where `send` delivers: outbox or file:PATH");
+  cmd->add_option("--threads", a->engine.threads, "scheduler threads (default: the number of cores)");
+  cmd->callback([a, &d] { d.run = [a] { return serve(*a); }; });
+}
+
+}  // namespace coworker::cli

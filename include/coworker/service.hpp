@@ -1,0 +1,43 @@
+// coworker::service: exposes an engine over ZeroMQ (SPEC §8): requests on a ROUTER socket, every
+// run event on a PUB socket, a heartbeat at least once a second. See docs/protocol.md.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "coworker/engine.hpp"
+
+namespace coworker {
+
+struct service_config {
+  std::string requests = "tcp://127.0.0.1:5570";  ///< ROUTER; "tcp://127.0.0.1:*" picks a free port
+  std::string events = "tcp://127.0.0.1:5571";    ///< PUB
+  std::chrono::milliseconds heartbeat{500};       ///< at least once a second
+  /// Events queued per subscriber before ZeroMQ drops (the subscriber then sees a seq gap and
+  /// resyncs by snapshot). 0 would mean unbounded memory for a stalled subscriber.
+  int events_hwm = 1000000;
+};
+
+class service {
+ public:
+  service(engine& eng, service_config cfg = {});
+  ~service();  ///< stop()
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  /// Binds both sockets and starts serving; an error names the endpoint that failed.
+  expected<void> start();
+  /// Publishes what is queued, then closes the sockets. Idempotent.
+  void stop();
+  /// The bound endpoints (with the real port when a wildcard was asked for).
+  std::string requests_endpoint() const;
+  std::string events_endpoint() const;
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace coworker

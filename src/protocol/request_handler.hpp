@@ -1,0 +1,27 @@
+// The request protocol of SPEC §8 (docs/protocol.md), independent of sockets: one JSON frame in,
+// one JSON reply out — or, for `run` with `wait: true`, the id of the run whose end the reply awaits.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "coworker/engine.hpp"
+
+namespace coworker::protocol {
+
+struct outcome {
+  json reply;               ///< the reply to send now (unless wait_run_id is set)
+  std::string wait_run_id;  ///< set: reply with run_reply() when this run has ended
+  json id;                  ///< the client's own request id, echoed in the reply
+};
+
+/// Handles one request frame. Never throws; every failure is an `{"ok": false, "error": ...}` reply.
+outcome handle_request(engine& eng, std::string_view frame);
+
+/// The reply to a `run` request with `wait: true`: `{ok, runId, status, tree}`.
+json run_reply(engine& eng, const std::string& run_id, const json& id);
+
+/// `{"ok": false, "error": {"code", "message", "path"?}}`, with the client's id when it gave one.
+json error_reply(const error& e, const json& id = nullptr);
+
+}  // namespace coworker::protocol
