@@ -62,8 +62,10 @@ outcome handle_object(engine& eng, const json& req) {
       o.wait_run_id = *id;
       return o;
     }
+    // Accepted chains are running (SPEC §8); one that already ended says so.
     auto rec = eng.get(*id);
-    o.reply = ok_reply(json{{"runId", *id}, {"status", rec ? std::string(to_string(rec->status)) : "running"}}, o.id);
+    std::string status = rec && is_final(rec->status) ? std::string(to_string(rec->status)) : "running";
+    o.reply = ok_reply(json{{"runId", *id}, {"status", status}}, o.id);
     return o;
   }
   if (*type == "get") {
