@@ -42,6 +42,13 @@ out=$(timeout 20 "${COWORKER_PYTHON:-/usr/bin/python3}" "$py/submit.py" "$root/e
 python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["status"]=="completed" and r["tree"]["children"][0]["output"]["text"]=="Hello, world!", r' "$out" \
   || fail "submit --wait reply: $out"
 
+# The C++ client example, built beside the coworker binary.
+client=$(dirname "$bin")/examples/example_client
+if [[ -x $client ]]; then
+  out=$("$client" "$req" <"$root/examples/hello.json") || fail "example_client: $out"
+  grep -q "completed" <<<"$out" || fail "example_client printed: $out"
+fi
+
 echo '{"operation":"run","children":[{"id":"a","operation":"log","input":"{{ghost.output}}"}]}' >"$tmp/bad.json"
 set +e
 out=$(timeout 20 "${COWORKER_PYTHON:-/usr/bin/python3}" "$py/submit.py" "$tmp/bad.json" --requests "$req"); code=$?
