@@ -123,7 +123,9 @@ struct engine::impl {
     for (auto& c : runs->unfinished_chains()) {
       if (registry->get(c.root_id) && is_final(registry->get(c.root_id)->status)) continue;
       auto records = runs->chain_records(c.root_id);
-      registry->restore(records, {});
+      std::vector<std::pair<std::string, std::string>> key;
+      if (!c.key.empty()) key.emplace_back(c.key, c.root_id);
+      registry->restore(records, key);
       auto compiled = chain::compile_chain(c.document, compile_opts());
       if (!compiled.ok()) {
         const auto& e = compiled.errors.front();

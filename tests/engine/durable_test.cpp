@@ -3,6 +3,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -156,6 +158,31 @@ BOOST_AUTO_TEST_CASE(a_chain_cut_off_by_a_crash_resumes_without_rerunning_finish
   BOOST_REQUIRE(!events.empty());
   BOOST_TEST(events.front().seq > seq_before);
   for (const auto& e : events) BOOST_TEST(e.epoch == eng.epoch());
+}
+
+BOOST_AUTO_TEST_CASE(a_subscriber_never_gets_an_event_whose_record_is_not_stored) {
+  temp_dir dir;
+  auto db = dir.path / "runs.db";
+  engine eng(durable_config(db));
+  std::atomic<int> checked{0}, missing{0};
+  auto sub = eng.subscribe([&](const event& e) {
+    // The committer published this only after its transaction committed: the file has the record.
+    sqlite3* raw = nullptr;
+    sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(raw, "SELECT count(*) FROM events WHERE seq = ?", -1, &st, nullptr);
+    sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(e.seq));
+    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 1) ++missing;
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    if (!eng.get(e.run->id)) ++missing;
+    ++checked;
+  });
+  for (int i = 0; i < 20; ++i)
+    BOOST_REQUIRE(eng.run(json::parse(R"({"operation":"run","children":[{"operation":"log"},{"operation":"wait","input":{"ms":1}}]})")).has_value());
+  sub.reset();
+  BOOST_TEST(checked.load() == 20 * 6);
+  BOOST_TEST(missing.load() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(an_unusable_store_file_is_a_clear_startup_error) {
