@@ -2,11 +2,15 @@
 //   W1  10 sequential no-op steps passing a ~1 KB object on, at concurrency 1 and 64
 //   W2  one chain with a forEach of N no-op steps (N = 1,000 and 10,000)
 //   MEM peak RSS with 10,000 chains in flight, each in a `wait` step
-// Prints a table; --json FILE writes the numbers; --quick runs a tiny smoke version.
+//   DAEMON  W1 c=64 through ZeroMQ requests, with W3: a subscriber counting events and seq gaps
+// --durable runs every engine on a SQLite file. Prints a table; --json FILE writes the numbers;
+// --quick runs a tiny smoke version.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
@@ -14,9 +18,13 @@
 #include <thread>
 #include <vector>
 
+#include <filesystem>
+
 #include <CLI/CLI.hpp>
+#include <zmq.hpp>
 
 #include "coworker/coworker.hpp"
+#include "coworker/service.hpp"
 
 using namespace coworker;
 using clock_type = std::chrono::steady_clock;
@@ -51,8 +59,14 @@ long rss_kib() {
   return 0;
 }
 
+std::string g_db_dir;  // set: durable mode, a fresh SQLite file per engine
+
 engine_config bench_config(const std::string& policy, std::size_t threads) {
   engine_config c;
+  if (!g_db_dir.empty()) {
+    static int n = 0;
+    c.db_path = g_db_dir + "/bench-" + std::to_string(n++) + ".db";
+  }
   c.scheduler_policy = policy;
   c.threads = threads;
   c.retain_chains = 1000;
@@ -180,20 +194,99 @@ result bench_memory(const std::string& policy, std::size_t threads, int n) {
           json{{"in_flight", n}, {"peak_rss_mib", peak / 1024.0}, {"rss_before_mib", before / 1024.0}}};
 }
 
+/// W1 through the daemon: requests over ZeroMQ (DEALER → ROUTER, `wait: true`), with a SUB
+/// counting every event (W3: expected, received, seq gaps).
+result bench_w1_daemon(const std::string& policy, std::size_t threads, int total, int concurrency) {
+  engine eng(bench_config(policy, threads));
+  register_noop(eng);
+  service svc(eng, service_config{"tcp://127.0.0.1:*", "tcp://127.0.0.1:*", std::chrono::milliseconds(500)});
+  if (!svc.start()) std::abort();
+  zmq::context_t ctx;
+  zmq::socket_t sub(ctx, zmq::socket_type::sub);
+  sub.set(zmq::sockopt::rcvhwm, 0);
+  sub.set(zmq::sockopt::subscribe, "");
+  sub.connect(svc.events_endpoint());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::atomic<long> received{0}, gaps{0};
+  std::atomic<bool> done{false};
+  std::uint64_t first_seq = eng.seq() + 1;
+  std::thread counter([&] {
+    std::uint64_t last = first_seq - 1;
+    while (!done.load() || received.load() < total * 22L) {
+      zmq::pollitem_t item{sub.handle(), 0, ZMQ_POLLIN, 0};
+      if (zmq::poll(&item, 1, std::chrono::milliseconds(200)) == 0) {
+        if (done.load()) break;
+        continue;
+      }
+      zmq::message_t topic, body;
+      (void)sub.recv(topic);
+      (void)sub.recv(body);
+      if (topic.to_string_view() == "heartbeat") continue;
+      auto env = json::parse(body.to_string_view());
+      auto s = env["seq"].get<std::uint64_t>();
+      if (s != last + 1) ++gaps;
+      last = s;
+      ++received;
+    }
+  });
+  zmq::socket_t req(ctx, zmq::socket_type::dealer);
+  req.set(zmq::sockopt::linger, 0);
+  req.set(zmq::sockopt::rcvhwm, 0);
+  req.set(zmq::sockopt::sndhwm, 0);
+  req.connect(svc.requests_endpoint());
+  auto request = dump(json{{"type", "run"}, {"chain", w1_chain()}, {"wait", true}});
+  std::vector<double> lat;
+  std::deque<clock_type::time_point> sent;  // replies may come out of order; latency is approximate
+  auto t0 = clock_type::now();
+  int submitted = 0, finished = 0;
+  auto send_one = [&] {
+    req.send(zmq::message_t(), zmq::send_flags::sndmore);
+    req.send(zmq::buffer(request), zmq::send_flags::none);
+    sent.push_back(clock_type::now());
+    ++submitted;
+  };
+  for (int i = 0; i < concurrency && submitted < total; ++i) send_one();
+  while (finished < total) {
+    zmq::message_t delim, reply;
+    (void)req.recv(delim);
+    (void)req.recv(reply);
+    lat.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - sent.front()).count());
+    sent.pop_front();
+    ++finished;
+    if (submitted < total) send_one();
+  }
+  double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+  auto deadline = clock_type::now() + std::chrono::seconds(10);
+  while (received.load() < total * 22L && clock_type::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  done = true;
+  counter.join();
+  svc.stop();
+  json n{{"chains", total},     {"concurrency", concurrency},         {"chains_per_s", total / secs},
+         {"steps_per_s", total * 10 / secs}, {"p50_ms", percentile(lat, 0.5)}, {"p99_ms", percentile(lat, 0.99)},
+         {"W3_events_expected", total * 22L}, {"W3_events_received", received.load()}, {"W3_seq_gaps", gaps.load()}};
+  return {"W1 daemon c=" + std::to_string(concurrency), n};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"coworker-bench: per-step cost of the engine"};
   std::string json_file, policy = "sharing", only;
   std::size_t threads = 0;
-  bool quick = false;
+  bool quick = false, durable = false;
   app.add_option("--json", json_file, "write the results as JSON to this file");
   app.add_option("--scheduler", policy, "sharing or stealing");
   app.add_option("--threads", threads, "scheduler threads (0: cores)");
   app.add_option("--only", only, "run only workloads whose name starts with this (W1, W2, MEM)");
   app.add_flag("--quick", quick, "a tiny smoke run (for the test suite)");
+  app.add_flag("--durable", durable, "run every engine on a SQLite file (commit before publish)");
   CLI11_PARSE(app, argc, argv);
 
+  if (durable) {
+    g_db_dir = (std::filesystem::temp_directory_path() / ("coworker-bench-" + std::to_string(getpid()))).string();
+    std::filesystem::create_directories(g_db_dir);
+  }
   auto want = [&](const char* name) { return only.empty() || std::string(name).rfind(only, 0) == 0; };
   std::vector<result> results;
   if (want("W1")) {
@@ -205,6 +298,7 @@ int main(int argc, char** argv) {
     if (!quick) results.push_back(bench_w2(policy, threads, 10000));
   }
   if (want("MEM")) results.push_back(bench_memory(policy, threads, quick ? 200 : 10000));
+  if (want("DAEMON")) results.push_back(bench_w1_daemon(policy, threads, quick ? 100 : 5000, 64));
 
   std::printf("%-22s %s\n", "workload", "numbers");
   json all = json::object();
@@ -213,6 +307,8 @@ int main(int argc, char** argv) {
     all[r.name] = r.numbers;
   }
   all["scheduler"] = policy;
+  all["mode"] = durable ? "durable" : "in-memory";
+  if (durable) std::filesystem::remove_all(g_db_dir);
   all["threads"] = threads ? threads : std::thread::hardware_concurrency();
   if (!json_file.empty()) std::ofstream(json_file) << all.dump(2) << "\n";
   return 0;

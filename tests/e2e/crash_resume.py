@@ -59,7 +59,7 @@ class Daemon:
                 pass
         raise RuntimeError("serve did not answer ping")
 
-    def call(self, req, timeout=10.0):
+    def call(self, req, timeout=30.0):
         self.sock.send_multipart([b"", json.dumps(req).encode()])
         if not self.sock.poll(int(timeout * 1000)):
             # A lost reply would confuse the next call: use a fresh socket.
@@ -93,6 +93,7 @@ def snapshot_db(db):
 def one_round(binary, rnd):
     tmp = tempfile.mkdtemp(prefix="coworker-crash-")
     db, log = os.path.join(tmp, "crash.db"), os.path.join(tmp, "serve.log")
+    LOGS.append(log)
     d = Daemon(binary, db, log)
     ids = {}
     for i in range(CHAINS):
@@ -160,12 +161,21 @@ def one_round(binary, rnd):
     print(f"round {rnd}: ok ({reruns} steps that were running ran again)", flush=True)
 
 
+LOGS = []
+
+
 def main():
     binary = sys.argv[1]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     random.seed(42)
-    for rnd in range(1, rounds + 1):
-        one_round(binary, rnd)
+    try:
+        for rnd in range(1, rounds + 1):
+            one_round(binary, rnd)
+    except BaseException:
+        for log in LOGS:  # what the daemon said, for the failure report
+            with open(log) as f:
+                sys.stderr.write(f"--- {log}\n" + f.read()[-4000:])
+        raise
     return 0
 
 
