@@ -1,6 +1,8 @@
 // Run records: JSON form, ids and clocks.
 #include "coworker/run_record.hpp"
 
+#include "core/frame.hpp"
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -16,11 +18,10 @@ constexpr std::array<std::string_view, 6> status_names{"pending",   "running", "
 json value_or_cut(const value_ptr& v, std::size_t cut_bytes, bool& truncated) {
   if (!v) return nullptr;
   if (cut_bytes > 0 && !v->is_primitive()) {
-    // Size estimate without serializing everything: dump once, only for structured values.
-    auto text = dump(*v);
-    if (text.size() > cut_bytes) {
+    auto size = approx_size(*v, cut_bytes);  // without serializing
+    if (size > cut_bytes) {
       truncated = true;
-      return json{{"truncated", true}, {"bytes", text.size()}};
+      return json{{"truncated", true}, {"bytes", size}};
     }
   } else if (cut_bytes > 0 && v->is_string() && v->get_ref<const std::string&>().size() > cut_bytes) {
     truncated = true;

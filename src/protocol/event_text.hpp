@@ -1,0 +1,35 @@
+// Events as text for the PUB socket, fast: a value passed down a chain (one step's output is the next
+// step's input, the same shared JSON) is serialized once, not in every event that carries it.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+#include "coworker/event.hpp"
+
+namespace coworker::protocol {
+
+class value_text_cache {
+ public:
+  explicit value_text_cache(std::size_t capacity = 4096) : capacity_(capacity) {}
+  /// The compact JSON text of `v` ("null" for an empty handle), cut to a marker past `cut` bytes.
+  const std::string& text(const value_ptr& v, std::size_t cut, bool& truncated);
+
+ private:
+  struct entry {
+    value_ptr keep;  // holding the value keeps its address from being reused while cached
+    std::string text;
+    bool truncated;
+  };
+  std::size_t capacity_;
+  std::unordered_map<const json*, entry> map_;
+  std::deque<const json*> order_;
+  std::string null_ = "null";
+};
+
+/// The envelope `{seq, epoch, time, event, run}` as compact JSON (the same content as
+/// dump(to_json(e, cut)); key order may differ).
+std::string envelope_text(const event& e, std::size_t cut, value_text_cache& cache);
+
+}  // namespace coworker::protocol
