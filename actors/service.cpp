@@ -16,7 +16,7 @@
 
 #include <zmq.hpp>
 
-#include "protocol/event_text.hpp"
+#include "core/event_text.hpp"
 #include "protocol/request_handler.hpp"
 
 namespace coworker {
@@ -45,7 +45,7 @@ struct service::impl {
   std::unordered_multimap<std::string, waiter> waiting;  // run id → clients waiting for its end
   std::uint64_t last_seq = 0;
   std::string last_epoch;
-  protocol::value_text_cache texts;
+  value_text_cache texts;
 
   impl(engine& e, service_config c) : eng(e), cfg(std::move(c)) {}
 
@@ -104,7 +104,7 @@ struct service::impl {
 
   void publish(const event& e) {
     auto topic = topic_of(e);
-    auto body = protocol::envelope_text(e, eng.config().lim.event_cut_bytes, texts);
+    auto body = envelope_text(e, eng.config().lim.event_cut_bytes, texts);
     pub.send(zmq::buffer(topic), zmq::send_flags::sndmore);
     pub.send(zmq::buffer(body), zmq::send_flags::none);
     last_seq = e.seq;

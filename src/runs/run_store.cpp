@@ -139,7 +139,7 @@ expected<void> run_store::write(const std::vector<event>& batch, const std::vect
     up.text(2, r.chain_id);
     up.text(3, r.owner_run_id);
     up.text(4, std::string(to_string(r.status)));
-    up.text(5, dump(to_json(r)));
+    up.text(5, record_text(r, 0, texts_));
     up.integer(6, r.created);
     ev.integer(1, static_cast<std::int64_t>(e.seq));
     ev.text(2, e.epoch);

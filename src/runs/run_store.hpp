@@ -11,6 +11,7 @@
 
 #include "coworker/error.hpp"
 #include "coworker/event.hpp"
+#include "core/event_text.hpp"
 #include "core/run_registry.hpp"
 #include "coworker/run_record.hpp"
 
@@ -59,6 +60,7 @@ class run_store {
   std::string path_;
   std::mutex mu_;
   std::uint64_t commits_ = 0;
+  value_text_cache texts_;  // write() runs on one thread at a time (mu_)
 };
 
 }  // namespace coworker

@@ -8,7 +8,7 @@
 
 #include "coworker/event.hpp"
 
-namespace coworker::protocol {
+namespace coworker {
 
 class value_text_cache {
  public:
@@ -28,8 +28,11 @@ class value_text_cache {
   std::string null_ = "null";
 };
 
+/// A run record as compact JSON (the content of dump(to_json(r, cut)); key order may differ).
+std::string record_text(const run_record& r, std::size_t cut, value_text_cache& cache);
+
 /// The envelope `{seq, epoch, time, event, run}` as compact JSON (the same content as
 /// dump(to_json(e, cut)); key order may differ).
 std::string envelope_text(const event& e, std::size_t cut, value_text_cache& cache);
 
-}  // namespace coworker::protocol
+}  // namespace coworker

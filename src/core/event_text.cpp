@@ -1,9 +1,9 @@
 // envelope_text: the record without its values, then the values from the cache.
-#include "protocol/event_text.hpp"
+#include "core/event_text.hpp"
 
 #include "core/frame.hpp"
 
-namespace coworker::protocol {
+namespace coworker {
 
 const std::string& value_text_cache::text(const value_ptr& v, std::size_t cut, bool& truncated) {
   if (!v) return null_;
@@ -29,29 +29,32 @@ const std::string& value_text_cache::text(const value_ptr& v, std::size_t cut, b
   return map_.emplace(v.get(), std::move(e)).first->second.text;
 }
 
-std::string envelope_text(const event& e, std::size_t cut, value_text_cache& cache) {
-  std::string out = "{\"seq\":" + std::to_string(e.seq) + ",\"epoch\":" + dump(json(e.epoch)) +
-                    ",\"time\":" + std::to_string(e.time) + ",\"event\":\"" + to_string(e.kind) + "\",\"run\":";
-  if (!e.run) return out + "null}";
-  run_record bare = *e.run;
+std::string record_text(const run_record& r, std::size_t cut, value_text_cache& cache) {
+  run_record bare = r;
   bare.input.reset();
   bare.output.reset();
   auto rec = to_json(bare);
   rec.erase("input");
   rec.erase("output");
   bool truncated = false;
-  const auto& in = cache.text(e.run->input, cut, truncated);
-  const auto& output = cache.text(e.run->output, cut, truncated);
+  const auto& in = cache.text(r.input, cut, truncated);
+  const auto& output = cache.text(r.output, cut, truncated);
   if (truncated) rec["truncated"] = true;
   auto text = dump(rec);
   text.pop_back();  // the closing brace
-  out += text;
-  out += ",\"input\":";
-  out += in;
-  out += ",\"output\":";
-  out += output;
-  out += "}}";
-  return out;
+  text += ",\"input\":";
+  text += in;
+  text += ",\"output\":";
+  text += output;
+  text += "}";
+  return text;
 }
 
-}  // namespace coworker::protocol
+std::string envelope_text(const event& e, std::size_t cut, value_text_cache& cache) {
+  std::string out = "{\"seq\":" + std::to_string(e.seq) + ",\"epoch\":" + dump(json(e.epoch)) +
+                    ",\"time\":" + std::to_string(e.time) + ",\"event\":\"" + to_string(e.kind) + "\",\"run\":";
+  if (!e.run) return out + "null}";
+  return out + record_text(*e.run, cut, cache) + "}";
+}
+
+}  // namespace coworker
