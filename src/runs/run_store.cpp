@@ -5,7 +5,11 @@
 
 #include <filesystem>
 
+#include "store/sqlite.hpp"
+
 namespace coworker {
+
+namespace sql = store::sql;
 
 namespace {
 
@@ -23,26 +27,11 @@ CREATE TABLE IF NOT EXISTS chains (
 CREATE TABLE IF NOT EXISTS run_keys (key TEXT PRIMARY KEY, root_id TEXT NOT NULL);
 )";
 
-struct stmt {
-  sqlite3_stmt* s = nullptr;
-  stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s, nullptr); }
-  ~stmt() { sqlite3_finalize(s); }
-  stmt(const stmt&) = delete;
-  stmt& operator=(const stmt&) = delete;
-  explicit operator bool() const { return s != nullptr; }
-  void text(int i, const std::string& v) { sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
-  void integer(int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
-  std::string column_text(int i) {
-    auto* p = sqlite3_column_text(s, i);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string();
-  }
-};
-
 error store_failure(sqlite3* db, const std::string& path, const std::string& what) {
   return make_error(codes::store_error, what + " in '" + path + "': " + (db ? sqlite3_errmsg(db) : "cannot open"));
 }
 
-std::vector<run_record> read_records(stmt& q) {
+std::vector<run_record> read_records(sql::statement& q) {
   std::vector<run_record> out;
   while (sqlite3_step(q.s) == SQLITE_ROW) {
     auto j = json::parse(q.column_text(0), nullptr, false);
@@ -77,44 +66,36 @@ expected<std::unique_ptr<run_store>> run_store::open(const std::string& path) {
   return s;
 }
 
-expected<void> run_store::exec(const char* sql) {
-  char* msg = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-    std::string m = msg ? msg : "unknown error";
-    sqlite3_free(msg);
-    return make_error(codes::store_error, "store '" + path_ + "': " + m);
-  }
-  return {};
-}
+expected<void> run_store::exec(const char* text) { return store::sql::exec(db_, path_, text); }
 
 expected<void> run_store::write(const std::vector<event>& batch, const std::vector<chain_submission>& chains) {
   std::lock_guard lock(mu_);
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
   if (!chains.empty()) {
-    stmt q(db_, "INSERT OR REPLACE INTO chains(root_id, document, input, key) VALUES(?1,?2,?3,?4)");
-    stmt k(db_, "INSERT OR REPLACE INTO run_keys(key, root_id) VALUES(?1,?2)");
+    sql::statement q(db_, "INSERT OR REPLACE INTO chains(root_id, document, input, key) VALUES(?1,?2,?3,?4)");
+    sql::statement k(db_, "INSERT OR REPLACE INTO run_keys(key, root_id) VALUES(?1,?2)");
     if (!q || !k) {
       (void)exec("ROLLBACK");
       return store_failure(db_, path_, "cannot prepare the chains table");
     }
     for (const auto& c : chains) {
-      q.text(1, c.root_id);
-      q.text(2, dump(deref(c.document)));
+      q.bind_text(1, c.root_id);
+      q.bind_text(2, dump(deref(c.document)));
       if (c.input) {
-        q.text(3, dump(*c.input));
+        q.bind_text(3, dump(*c.input));
       } else {
         sqlite3_bind_null(q.s, 3);
       }
       if (!c.key.empty()) {
-        q.text(4, c.key);
+        q.bind_text(4, c.key);
       } else {
         sqlite3_bind_null(q.s, 4);
       }
       bool ok = sqlite3_step(q.s) == SQLITE_DONE;
       sqlite3_reset(q.s);
       if (ok && !c.key.empty()) {
-        k.text(1, c.key);
-        k.text(2, c.root_id);
+        k.bind_text(1, c.key);
+        k.bind_text(2, c.root_id);
         ok = sqlite3_step(k.s) == SQLITE_DONE;
         sqlite3_reset(k.s);
       }
@@ -125,32 +106,32 @@ expected<void> run_store::write(const std::vector<event>& batch, const std::vect
       }
     }
   }
-  stmt up(db_, "INSERT INTO runs(id, chain_id, owner_id, status, record, created) VALUES(?1,?2,?3,?4,?5,?6) "
+  sql::statement up(db_, "INSERT INTO runs(id, chain_id, owner_id, status, record, created) VALUES(?1,?2,?3,?4,?5,?6) "
                "ON CONFLICT(id) DO UPDATE SET status=excluded.status, record=excluded.record");
-  stmt ev(db_, "INSERT INTO events(seq, epoch, time, kind, run_id) VALUES(?1,?2,?3,?4,?5)");
-  stmt done(db_, "DELETE FROM chains WHERE root_id=?1");
+  sql::statement ev(db_, "INSERT INTO events(seq, epoch, time, kind, run_id) VALUES(?1,?2,?3,?4,?5)");
+  sql::statement done(db_, "DELETE FROM chains WHERE root_id=?1");
   if (!up || !ev || !done) {
     (void)exec("ROLLBACK");
     return store_failure(db_, path_, "cannot prepare the run tables");
   }
   for (const auto& e : batch) {
     const auto& r = *e.run;
-    up.text(1, r.id);
-    up.text(2, r.chain_id);
-    up.text(3, r.owner_run_id);
-    up.text(4, std::string(to_string(r.status)));
-    up.text(5, record_text(r, 0, texts_));
-    up.integer(6, r.created);
-    ev.integer(1, static_cast<std::int64_t>(e.seq));
-    ev.text(2, e.epoch);
-    ev.integer(3, e.time);
-    ev.text(4, to_string(e.kind));
-    ev.text(5, r.id);
+    up.bind_text(1, r.id);
+    up.bind_text(2, r.chain_id);
+    up.bind_text(3, r.owner_run_id);
+    up.bind_text(4, std::string(to_string(r.status)));
+    up.bind_text(5, record_text(r, 0, texts_));
+    up.bind_int(6, r.created);
+    ev.bind_int(1, static_cast<std::int64_t>(e.seq));
+    ev.bind_text(2, e.epoch);
+    ev.bind_int(3, e.time);
+    ev.bind_text(4, to_string(e.kind));
+    ev.bind_text(5, r.id);
     bool ok = sqlite3_step(up.s) == SQLITE_DONE && sqlite3_step(ev.s) == SQLITE_DONE;
     sqlite3_reset(up.s);
     sqlite3_reset(ev.s);
     if (ok && r.owner_run_id.empty() && is_final(r.status)) {
-      done.text(1, r.id);
+      done.bind_text(1, r.id);
       ok = sqlite3_step(done.s) == SQLITE_DONE;
       sqlite3_reset(done.s);
     }
@@ -170,7 +151,7 @@ expected<void> run_store::write(const std::vector<event>& batch, const std::vect
 
 std::uint64_t run_store::last_seq() {
   std::lock_guard lock(mu_);
-  stmt q(db_, "SELECT COALESCE(MAX(seq), 0) FROM events");
+  sql::statement q(db_, "SELECT COALESCE(MAX(seq), 0) FROM events");
   if (!q || sqlite3_step(q.s) != SQLITE_ROW) return 0;
   return static_cast<std::uint64_t>(sqlite3_column_int64(q.s, 0));
 }
@@ -178,7 +159,7 @@ std::uint64_t run_store::last_seq() {
 std::vector<stored_chain> run_store::unfinished_chains() {
   std::lock_guard lock(mu_);
   std::vector<stored_chain> out;
-  stmt q(db_, "SELECT root_id, document, input, key FROM chains ORDER BY root_id");
+  sql::statement q(db_, "SELECT root_id, document, input, key FROM chains ORDER BY root_id");
   if (!q) return out;
   while (sqlite3_step(q.s) == SQLITE_ROW) {
     stored_chain c;
@@ -194,25 +175,25 @@ std::vector<stored_chain> run_store::unfinished_chains() {
 
 std::vector<run_record> run_store::chain_records(const std::string& chain_id) {
   std::lock_guard lock(mu_);
-  stmt q(db_, "SELECT record FROM runs WHERE chain_id=?1");
+  sql::statement q(db_, "SELECT record FROM runs WHERE chain_id=?1");
   if (!q) return {};
-  q.text(1, chain_id);
+  q.bind_text(1, chain_id);
   return read_records(q);
 }
 
 std::vector<run_record> run_store::recent_chain_records(std::size_t limit) {
   std::lock_guard lock(mu_);
-  stmt q(db_, "SELECT record FROM runs WHERE chain_id IN (SELECT id FROM runs WHERE owner_id='' "
+  sql::statement q(db_, "SELECT record FROM runs WHERE chain_id IN (SELECT id FROM runs WHERE owner_id='' "
               "AND status NOT IN ('pending','running') ORDER BY id DESC LIMIT ?1)");
   if (!q) return {};
-  q.integer(1, static_cast<std::int64_t>(limit));
+  q.bind_int(1, static_cast<std::int64_t>(limit));
   return read_records(q);
 }
 
 std::vector<std::pair<std::string, std::string>> run_store::keys() {
   std::lock_guard lock(mu_);
   std::vector<std::pair<std::string, std::string>> out;
-  stmt q(db_, "SELECT key, root_id FROM run_keys");
+  sql::statement q(db_, "SELECT key, root_id FROM run_keys");
   if (!q) return out;
   while (sqlite3_step(q.s) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_text(1));
   return out;
@@ -220,21 +201,21 @@ std::vector<std::pair<std::string, std::string>> run_store::keys() {
 
 expected<void> run_store::retain(std::size_t keep) {
   std::lock_guard lock(mu_);
-  stmt q(db_, "SELECT id FROM runs WHERE owner_id='' AND status NOT IN ('pending','running') "
+  sql::statement q(db_, "SELECT id FROM runs WHERE owner_id='' AND status NOT IN ('pending','running') "
               "ORDER BY id DESC LIMIT -1 OFFSET ?1");
   if (!q) return store_failure(db_, path_, "cannot prepare retention");
-  q.integer(1, static_cast<std::int64_t>(keep));
+  q.bind_int(1, static_cast<std::int64_t>(keep));
   std::vector<std::string> old;
   while (sqlite3_step(q.s) == SQLITE_ROW) old.push_back(q.column_text(0));
   // Published events are only needed for seq to continue: keep a recent window.
   if (auto r = exec("DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events) - 100000"); !r) return r;
   if (old.empty()) return {};
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
-  stmt del(db_, "DELETE FROM runs WHERE chain_id=?1");
-  stmt delk(db_, "DELETE FROM run_keys WHERE root_id=?1");
+  sql::statement del(db_, "DELETE FROM runs WHERE chain_id=?1");
+  sql::statement delk(db_, "DELETE FROM run_keys WHERE root_id=?1");
   for (const auto& id : old) {
-    del.text(1, id);
-    delk.text(1, id);
+    del.bind_text(1, id);
+    delk.bind_text(1, id);
     sqlite3_step(del.s);
     sqlite3_step(delk.s);
     sqlite3_reset(del.s);

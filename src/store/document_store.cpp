@@ -10,6 +10,7 @@
 
 #include "coworker/run_record.hpp"
 #include "store/query.hpp"
+#include "store/sqlite.hpp"
 
 namespace coworker::store {
 
@@ -21,33 +22,6 @@ CREATE TABLE IF NOT EXISTS documents (
   created INTEGER NOT NULL, modified INTEGER NOT NULL, PRIMARY KEY (doctype, name));
 CREATE INDEX IF NOT EXISTS documents_created ON documents(doctype, created);
 )";
-
-struct stmt {
-  sqlite3_stmt* s = nullptr;
-  int rc = SQLITE_OK;
-  stmt(sqlite3* db, const std::string& sql) { rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr); }
-  ~stmt() { sqlite3_finalize(s); }
-  stmt(const stmt&) = delete;
-  stmt& operator=(const stmt&) = delete;
-  void bind(int i, const json& v) {
-    if (v.is_null()) {
-      sqlite3_bind_null(s, i);
-    } else if (v.is_number_integer()) {
-      sqlite3_bind_int64(s, i, v.get<std::int64_t>());
-    } else if (v.is_number()) {
-      sqlite3_bind_double(s, i, v.get<double>());
-    } else if (v.is_boolean()) {
-      sqlite3_bind_int(s, i, v.get<bool>() ? 1 : 0);
-    } else {
-      auto t = v.is_string() ? v.get<std::string>() : dump(v);
-      sqlite3_bind_text(s, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
-    }
-  }
-  std::string text(int i) {
-    auto* p = sqlite3_column_text(s, i);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : "";
-  }
-};
 
 error sql_error(sqlite3* db, const std::string& path, const std::string& what) {
   return make_error(codes::store_error, what + " (" + path + "): " + sqlite3_errmsg(db));
@@ -65,7 +39,7 @@ expected<std::vector<json>> fetch(sqlite3* db, const std::string& path, const st
                                   const sql_query& q, bool paged) {
   std::string sql = "SELECT data, name, created, modified FROM documents WHERE doctype = ? AND (" + q.where + ")";
   if (paged) sql += " ORDER BY " + q.order_by + " LIMIT ? OFFSET ?";
-  stmt st(db, sql);
+  sql::statement st(db, sql);
   if (st.rc != SQLITE_OK) return sql_error(db, path, "cannot query " + doctype);
   int i = 1;
   st.bind(i++, doctype);
@@ -78,9 +52,9 @@ expected<std::vector<json>> fetch(sqlite3* db, const std::string& path, const st
   std::vector<json> out;
   int rc;
   while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    auto doc = json::parse(st.text(0), nullptr, false);
+    auto doc = json::parse(st.column_text(0), nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) continue;
-    doc["name"] = st.text(1);
+    doc["name"] = st.column_text(1);
     doc["created"] = sqlite3_column_int64(st.s, 2);
     doc["modified"] = sqlite3_column_int64(st.s, 3);
     out.push_back(std::move(doc));
@@ -95,16 +69,6 @@ json body_of(json doc) {
   doc.erase("created");
   doc.erase("modified");
   return doc;
-}
-
-expected<void> exec(sqlite3* db, const std::string& path, const char* sql) {
-  char* msg = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-    std::string m = msg ? msg : "unknown error";
-    sqlite3_free(msg);
-    return make_error(codes::store_error, "store '" + path + "': " + m);
-  }
-  return {};
 }
 
 }  // namespace
@@ -161,8 +125,8 @@ expected<std::shared_ptr<document_store>> document_store::open(const std::string
     return e;
   };
   if (auto o = open_one(&w); !o) return fail(o.error_value());
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", schema_sql})
-    if (auto e = exec(w, path, sql); !e) return fail(e.error_value());
+  for (const char* setup : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", schema_sql})
+    if (auto e = sql::exec(w, path, setup); !e) return fail(e.error_value());
   if (sqlite3_db_readonly(w, "main") == 1)
     return fail(make_error(codes::store_error, "store '" + path + "' is read-only"));
   if (auto o = open_one(&r); !o) return fail(o.error_value());
@@ -202,20 +166,20 @@ void document_store::writer_loop() {
     // Group commit: the whole batch in one transaction, each job in a savepoint of its own.
     std::vector<expected<json>> results;
     results.reserve(batch.size());
-    auto begun = exec(writer_, path_, "BEGIN IMMEDIATE");
+    auto begun = sql::exec(writer_, path_, "BEGIN IMMEDIATE");
     for (auto& j : batch) {
       if (!begun) {
         results.emplace_back(begun.error_value());
         continue;
       }
-      (void)exec(writer_, path_, "SAVEPOINT op");
+      (void)sql::exec(writer_, path_, "SAVEPOINT op");
       auto r = j.fn(writer_);
-      (void)exec(writer_, path_, r ? "RELEASE op" : "ROLLBACK TO op; RELEASE op");
+      (void)sql::exec(writer_, path_, r ? "RELEASE op" : "ROLLBACK TO op; RELEASE op");
       results.push_back(std::move(r));
     }
     if (begun) {
-      if (auto c = exec(writer_, path_, "COMMIT"); !c) {
-        (void)exec(writer_, path_, "ROLLBACK");
+      if (auto c = sql::exec(writer_, path_, "COMMIT"); !c) {
+        (void)sql::exec(writer_, path_, "ROLLBACK");
         for (auto& r : results) r = c.error_value();
       }
     }
@@ -245,7 +209,7 @@ expected<json> document_store::create(const std::string& doctype, const json& do
     checked.push_back(std::move(*c));
   }
   return write([this, doctype, checked = std::move(checked)](sqlite3* db) -> expected<json> {
-    stmt ins(db, "INSERT INTO documents(doctype, name, data, created, modified) VALUES(?,?,?,?,?)");
+    sql::statement ins(db, "INSERT INTO documents(doctype, name, data, created, modified) VALUES(?,?,?,?,?)");
     if (ins.rc != SQLITE_OK) return sql_error(db, path_, "cannot insert into " + doctype);
     json out = json::array();
     for (auto doc : checked) {
@@ -280,7 +244,7 @@ expected<json> document_store::update(const std::string& doctype, const json& wh
   return write([this, doctype, q = std::move(*q), data](sqlite3* db) -> expected<json> {
     auto docs = fetch(db, path_, doctype, q, false);
     if (!docs) return docs.error_value();
-    stmt up(db, "UPDATE documents SET data = ?, modified = ? WHERE doctype = ? AND name = ?");
+    sql::statement up(db, "UPDATE documents SET data = ?, modified = ? WHERE doctype = ? AND name = ?");
     if (up.rc != SQLITE_OK) return sql_error(db, path_, "cannot update " + doctype);
     json out = json::array();
     for (auto& doc : *docs) {
@@ -311,7 +275,7 @@ expected<json> document_store::remove(const std::string& doctype, const json& wh
   return write([this, doctype, q = std::move(*q)](sqlite3* db) -> expected<json> {
     auto docs = fetch(db, path_, doctype, q, false);
     if (!docs) return docs.error_value();
-    stmt del(db, "DELETE FROM documents WHERE doctype = ? AND name = ?");
+    sql::statement del(db, "DELETE FROM documents WHERE doctype = ? AND name = ?");
     json names = json::array();
     for (auto& doc : *docs) {
       del.bind(1, doctype);
