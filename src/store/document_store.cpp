@@ -183,10 +183,12 @@ void document_store::writer_loop() {
         for (auto& r : results) r = c.error_value();
       }
     }
+    lock.lock();
+    commits_ += begun ? 1 : 0;  // counted before the writers hear back, so they see their own write
+    writes_ += batch.size();
+    lock.unlock();
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done.set_value(std::move(results[i]));
     lock.lock();
-    commits_ += begun ? 1 : 0;
-    writes_ += batch.size();
   }
 }
 
