@@ -3,6 +3,12 @@
 
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "store/sqlite.hpp"
@@ -43,22 +49,36 @@ std::vector<run_record> read_records(sql::statement& q) {
 
 }  // namespace
 
-run_store::run_store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+run_store::run_store(sqlite3* db, std::string path, int lock_fd) : db_(db), path_(std::move(path)), lock_fd_(lock_fd) {}
 
-run_store::~run_store() { sqlite3_close_v2(db_); }
+run_store::~run_store() {
+  sqlite3_close_v2(db_);
+  ::close(lock_fd_);  // releases the flock
+}
 
 expected<std::unique_ptr<run_store>> run_store::open(const std::string& path) {
   auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     return make_error(codes::store_error, "cannot open store '" + path + "': directory '" + dir.string() + "' does not exist");
+  // Two engines resuming the same chains would run them twice: one engine per file.
+  auto lock_path = path + ".lock";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return make_error(codes::store_error, "cannot open store '" + path + "': cannot create '" + lock_path +
+                                              "': " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return make_error(codes::store_error, "store '" + path + "' is in use by another coworker (lock " + lock_path + ")");
+  }
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
       SQLITE_OK) {
     auto e = store_failure(db, path, "cannot open store");
     sqlite3_close_v2(db);
+    ::close(fd);
     return e;
   }
-  std::unique_ptr<run_store> s(new run_store(db, path));
+  std::unique_ptr<run_store> s(new run_store(db, path, fd));
   sqlite3_busy_timeout(db, 5000);
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"})
     if (auto r = s->exec(sql); !r) return r.error_value();

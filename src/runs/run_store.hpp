@@ -30,7 +30,8 @@ struct stored_chain {
 
 class run_store {
  public:
-  /// Opens (creating if needed) the file; store_error naming the file when it cannot be used.
+  /// Opens (creating if needed) the file; store_error naming the file when it cannot be used or
+  /// another engine (another `coworker serve`) has it open.
   static expected<std::unique_ptr<run_store>> open(const std::string& path);
   ~run_store();
   run_store(const run_store&) = delete;
@@ -54,10 +55,11 @@ class run_store {
   std::uint64_t commits() const { return commits_; }
 
  private:
-  explicit run_store(sqlite3* db, std::string path);
+  explicit run_store(sqlite3* db, std::string path, int lock_fd);
   expected<void> exec(const char* sql);
   sqlite3* db_;
   std::string path_;
+  int lock_fd_;  ///< flock on `<file>.lock`: one engine per store file
   std::mutex mu_;
   std::uint64_t commits_ = 0;
   value_text_cache texts_;  // write() runs on one thread at a time (mu_)

@@ -27,6 +27,11 @@ serve_pid=$!
 for _ in $(seq 50); do grep -q "requests on" "$tmp/serve.log" && break; sleep 0.1; done
 grep -q "requests on $req" "$tmp/serve.log" || fail "serve did not say where it listens"
 
+# `coworker watch` shows the snapshot, then the live tree.
+timeout 8 "$bin" watch --requests "$req" --events "$ev" >"$tmp/cw.out" 2>&1 &
+cw_pid=$!
+sleep 1
+
 # 20 chains of 3 runs: 120 events, watched from before the first one.
 timeout 60 "${COWORKER_PYTHON:-/usr/bin/python3}" "$py/watch.py" --events "$ev" --requests "$req" --count 120 >"$tmp/watch.out" &
 watch_pid=$!
@@ -37,6 +42,11 @@ done
 wait "$watch_pid" || fail "watch.py did not see 120 events: $(tail -3 "$tmp/watch.out")"
 tail -1 "$tmp/watch.out" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["events"]==120 and r["gaps"]==0, r' \
   || fail "watch.py saw gaps: $(tail -1 "$tmp/watch.out")"
+
+wait "$cw_pid" 2>/dev/null || true
+grep -q "^-- snapshot at seq" "$tmp/cw.out" || fail "coworker watch showed no snapshot: $(head -3 "$tmp/cw.out")"
+[[ $(grep -c "✓ hello (run)" "$tmp/cw.out") == 20 ]] || fail "coworker watch did not show 20 finished chains: $(tail -5 "$tmp/cw.out")"
+grep -q "^  ✓ greet (message)" "$tmp/cw.out" || fail "coworker watch did not indent the steps"
 
 out=$(timeout 20 "${COWORKER_PYTHON:-/usr/bin/python3}" "$py/submit.py" "$root/examples/hello.json" --wait --requests "$req") || fail "submit --wait"
 python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["status"]=="completed" and r["tree"]["children"][0]["output"]["text"]=="Hello, world!", r' "$out" \

@@ -196,6 +196,20 @@ BOOST_AUTO_TEST_CASE(an_unusable_store_file_is_a_clear_startup_error) {
   BOOST_TEST(r.error_value().code == "store_error");
 }
 
+BOOST_AUTO_TEST_CASE(a_second_engine_on_the_same_file_is_refused) {
+  temp_dir dir;
+  auto db = dir.path / "shared.db";
+  engine first(durable_config(db));
+  BOOST_REQUIRE(!first.startup_error());
+  {
+    engine second(durable_config(db));
+    BOOST_REQUIRE(second.startup_error().has_value());
+    BOOST_TEST(second.startup_error()->code == "store_error");
+    BOOST_TEST(second.startup_error()->message.find("in use by another coworker") != std::string::npos);
+  }
+  BOOST_TEST(first.run(json::parse(R"({"operation":"run","children":[{"operation":"log"}]})")).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(a_corrupt_store_file_is_a_clear_startup_error) {
   temp_dir dir;
   auto db = dir.path / "corrupt.db";

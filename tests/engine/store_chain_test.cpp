@@ -126,3 +126,41 @@ BOOST_AUTO_TEST_CASE(bad_operation_input_fails_the_step_clearly) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(text_operations)
+
+BOOST_AUTO_TEST_CASE(summarize_extract_interpret_and_schema_are_deterministic) {
+  store_engine s;
+  auto chain = json::parse(R"({"operation":"run","input":{"data":[
+      {"name":"e1","from":"Ann <ann@x.example>","subject":"Budget","unread":true,
+       "body":"Hi. Please review the budget by Friday. Thanks."},
+      {"name":"e2","from":"Bob <bob@x.example>","subject":"Lunch","unread":false,"body":"Lunch at noon?"},
+      {"name":"e3","from":"Ann <ann@x.example>","subject":"Report","unread":true,
+       "body":"Can you send the report tomorrow? It is needed."}]},
+    "children":[
+      {"id":"sum","operation":"summarize","input":"{{input}}"},
+      {"id":"ex","operation":"extract","input":"{{input}}"},
+      {"id":"in","operation":"interpret","input":{"text":"Please remind me to email bob@x.example tomorrow"}},
+      {"id":"sch","operation":"schema","doctype":"Task"}]})");
+  auto a = s.run(chain);
+  auto b = s.run(chain);
+  for (const char* id : {"sum", "ex", "in", "sch"}) BOOST_TEST(step(a, id)["output"] == step(b, id)["output"]);
+  const auto& sum = step(a, "sum")["output"];
+  BOOST_TEST(sum["count"] == 3);
+  BOOST_TEST(sum["unread"] == 2);
+  BOOST_TEST(sum["senders"] == json::array({"Ann <ann@x.example>", "Bob <bob@x.example>"}));
+  BOOST_TEST(sum["summary"] == "3 items (2 unread) from Ann <ann@x.example>, Bob <bob@x.example>: Budget; Lunch; Report");
+  const auto& items = step(a, "ex")["output"]["items"];
+  BOOST_REQUIRE_EQUAL(items.size(), 2u);
+  BOOST_TEST(items[0] == json::parse(R"({"text":"Please review the budget by Friday.","source":"e1","due":"friday"})"));
+  BOOST_TEST(items[1]["source"] == "e3");
+  BOOST_TEST(items[1]["due"] == "tomorrow");
+  const auto& intent = step(a, "in")["output"];
+  BOOST_TEST(intent["intent"] == "remind");
+  BOOST_TEST(intent["entities"]["emails"] == json::array({"bob@x.example"}));
+  BOOST_TEST(intent["entities"]["when"] == "tomorrow");
+  const auto& schema = step(a, "sch")["output"];
+  BOOST_TEST(schema["fields"]["title"]["required"] == true);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
