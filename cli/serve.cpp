@@ -49,6 +49,9 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
   }
   if (j.contains("operations") && j["operations"].is_object()) cfg.ops_config = j["operations"];
   if (j.contains("retainChains") && j["retainChains"].is_number_unsigned()) cfg.retain_chains = j["retainChains"];
+  if (j.contains("retainStoredChains") && j["retainStoredChains"].is_number_unsigned())
+    cfg.retain_stored_chains = j["retainStoredChains"];
+  if (j.contains("doctypes") && j["doctypes"].is_string() && cfg.doctypes_dir.empty()) cfg.doctypes_dir = j["doctypes"];
   if (j.contains("heartbeatMs") && j["heartbeatMs"].is_number_unsigned())
     svc.heartbeat = std::chrono::milliseconds(j["heartbeatMs"].get<int>());
   if (j.contains("eventsHwm") && j["eventsHwm"].is_number_integer()) svc.events_hwm = j["eventsHwm"];

@@ -156,6 +156,24 @@ BOOST_AUTO_TEST_CASE(destroying_the_engine_cancels_runs_in_flight) {
   BOOST_TEST(cancelled_roots == 50);
 }
 
+BOOST_AUTO_TEST_CASE(retention_keeps_the_newest_finished_chains) {
+  engine_config c;
+  c.retain_chains = 5;
+  c.log_sink = [](std::string_view, std::string_view) {};
+  engine eng(c);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) {
+    auto t = eng.run(json::parse(R"({"operation":"run","children":[{"operation":"log","input":1}]})"));
+    BOOST_REQUIRE(t.has_value());
+    ids.push_back((*t)["id"]);
+  }
+  BOOST_TEST(eng.list({std::nullopt, "", true, 100}).size() == 5u);
+  BOOST_TEST(eng.get(ids.front()).error_value().code == "not_found");
+  auto kept = eng.tree(ids.back());
+  BOOST_REQUIRE(kept.has_value());
+  BOOST_TEST((*kept)["children"].size() == 1u);  // the whole tree of a kept chain
+}
+
 BOOST_AUTO_TEST_CASE(busy_past_the_concurrent_run_limit) {
   engine_config c;
   c.lim.max_concurrent_runs = 3;
