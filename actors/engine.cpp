@@ -282,6 +282,7 @@ expected<void> engine::register_operation(std::string name, sync_handler fn) {
 }
 
 std::vector<std::shared_ptr<const operation>> engine::operations() const { return impl_->ops.all(); }
+void engine::unregister_operation(const std::string& name) { impl_->ops.remove(name); }
 
 std::vector<error> engine::validate(const json& chain) const {
   return chain::compile_chain(chain, impl_->compile_opts()).errors;

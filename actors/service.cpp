@@ -18,6 +18,7 @@
 
 #include "core/event_text.hpp"
 #include "protocol/request_handler.hpp"
+#include "worker_broker.hpp"
 
 namespace coworker {
 
@@ -33,6 +34,7 @@ struct service::impl {
   bool started = false;
   std::thread thread;
   subscription sub;
+  std::unique_ptr<worker_broker> broker;
 
   std::mutex mu;
   std::deque<event> queue;  // filled by the subscription thread, drained by the gateway
@@ -137,7 +139,10 @@ struct service::impl {
   }
 
   void loop() {
-    zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd, ZMQ_POLLIN, 0}};
+    zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
+                               {nullptr, wake_fd, ZMQ_POLLIN, 0},
+                               {broker ? broker->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0}};
+    const int n_items = broker ? 3 : 2;
     auto next_beat = std::chrono::steady_clock::now();
     while (!stopping.load()) {
       auto now = std::chrono::steady_clock::now();
@@ -146,8 +151,12 @@ struct service::impl {
         next_beat = now + cfg.heartbeat;
       }
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - now);
-      zmq::poll(items, 2, std::min(wait, std::chrono::milliseconds(100)));
+      zmq::poll(items, n_items, std::min(wait, std::chrono::milliseconds(100)));
       if (items[1].revents & ZMQ_POLLIN) drain_events();
+      if (broker) {
+        if (items[2].revents & ZMQ_POLLIN) broker->on_message();
+        broker->tick();
+      }
       if (items[0].revents & ZMQ_POLLIN) {
         // Serve a bounded number of requests, then look at events again.
         for (int i = 0; i < 64; ++i) {
@@ -158,6 +167,7 @@ struct service::impl {
     }
     drain_events();  // the last events (a shutdown's cancellations) still go out
     heartbeat();
+    if (broker) broker->close();
   }
 };
 
@@ -190,6 +200,10 @@ expected<void> service::start() {
   }
   s.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (s.wake_fd < 0) return make_error(codes::internal, "eventfd failed");
+  if (!s.cfg.workers.empty()) {
+    s.broker = std::make_unique<worker_broker>(s.eng, s.ctx, [&s] { s.ring(); }, s.cfg.worker_heartbeat);
+    if (auto r = s.broker->bind(s.cfg.workers); !r) return r;
+  }
   s.sub = s.eng.subscribe([&s](const event& e) {
     bool was_empty;
     {
@@ -214,11 +228,13 @@ void service::stop() {
   s.thread.join();
   s.router.close();
   s.pub.close();
+  s.broker.reset();
   ::close(s.wake_fd);
   s.ctx.close();
 }
 
 std::string service::requests_endpoint() const { return impl_->requests_ep; }
 std::string service::events_endpoint() const { return impl_->events_ep; }
+std::string service::workers_endpoint() const { return impl_->broker ? impl_->broker->endpoint() : std::string(); }
 
 }  // namespace coworker

@@ -199,7 +199,9 @@ result bench_memory(const std::string& policy, std::size_t threads, int n) {
 result bench_w1_daemon(const std::string& policy, std::size_t threads, int total, int concurrency) {
   engine eng(bench_config(policy, threads));
   register_noop(eng);
-  service svc(eng, service_config{"tcp://127.0.0.1:*", "tcp://127.0.0.1:*", std::chrono::milliseconds(500)});
+  service_config sc;
+  sc.requests = sc.events = "tcp://127.0.0.1:*";
+  service svc(eng, sc);
   if (!svc.start()) std::abort();
   zmq::context_t ctx;
   zmq::socket_t sub(ctx, zmq::socket_type::sub);

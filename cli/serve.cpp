@@ -15,6 +15,7 @@ struct serve_args {
   std::string config_file;
   std::string requests;
   std::string events;
+  std::string workers;
   engine_args engine;
 };
 
@@ -29,6 +30,7 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
   };
   str("requests", a.requests);
   str("events", a.events);
+  str("workers", a.workers);
   if (j.contains("db") && j["db"].is_string() && !j["db"].get<std::string>().empty() && a.engine.db.empty() &&
       !a.engine.ephemeral)
     cfg.db_path = j["db"];
@@ -78,6 +80,8 @@ int serve(serve_args a) {
       return std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str()), 2;
   if (!a.requests.empty()) svc.requests = a.requests;
   if (!a.events.empty()) svc.events = a.events;
+  svc.workers = a.workers.empty() ? "tcp://127.0.0.1:5572" : a.workers;
+  if (svc.workers == "none") svc.workers.clear();
 
   engine eng(*cfg);
   if (eng.startup_error()) {
@@ -89,8 +93,9 @@ int serve(serve_args a) {
     std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str());
     return 2;
   }
-  std::fprintf(stderr, "coworker serve: requests on %s, events on %s, store %s (epoch %s, seq %llu)\n",
+  std::fprintf(stderr, "coworker serve: requests on %s, events on %s, workers on %s, store %s (epoch %s, seq %llu)\n",
                s.requests_endpoint().c_str(), s.events_endpoint().c_str(),
+               s.workers_endpoint().empty() ? "(none)" : s.workers_endpoint().c_str(),
                cfg->db_path.empty() ? "in memory" : cfg->db_path.c_str(), eng.epoch().c_str(),
                static_cast<unsigned long long>(eng.seq()));
   int sig = 0;
@@ -111,6 +116,7 @@ void add_serve_command(CLI::App& app, dispatch& d) {
   cmd->add_option("--config", a->config_file, "JSON config file (see config/coworker.json)");
   cmd->add_option("--requests", a->requests, "ROUTER endpoint for requests (default tcp://127.0.0.1:5570)");
   cmd->add_option("--events", a->events, "PUB endpoint for events (default tcp://127.0.0.1:5571)");
+  cmd->add_option("--workers", a->workers, "ROUTER endpoint for remote workers (default tcp://127.0.0.1:5572; none: off)");
   cmd->add_option("--db", a->engine.db, "store file (default: $COWORKER_DB, else ~/.local/share/coworker/coworker.db)");
   cmd->add_flag("--ephemeral", a->engine.ephemeral, "keep nothing on disk");
   cmd->add_option("--doctypes", a->engine.config_dir, "directory with extra doctype schemas");

@@ -91,6 +91,9 @@ class engine {
   expected<void> register_operation(operation op);
   /// Shorthand: a short, non-blocking synchronous handler.
   expected<void> register_operation(std::string name, sync_handler fn);
+  /// Removes an operation (a remote worker's, when its last worker left); chains naming it are
+  /// then refused as unknown_operation. Steps already running keep their handler.
+  void unregister_operation(const std::string& name);
   std::vector<std::shared_ptr<const operation>> operations() const;
 
   /// Every validation error of `chain` (empty when it is valid).

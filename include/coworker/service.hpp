@@ -14,6 +14,9 @@ struct service_config {
   std::string requests = "tcp://127.0.0.1:5570";  ///< ROUTER; "tcp://127.0.0.1:*" picks a free port
   std::string events = "tcp://127.0.0.1:5571";    ///< PUB
   std::chrono::milliseconds heartbeat{500};       ///< at least once a second
+  /// ROUTER for remote workers ("tcp://127.0.0.1:5572" in `coworker serve`); empty: none.
+  std::string workers;
+  std::chrono::milliseconds worker_heartbeat{1000};  ///< a worker silent for 3 of these is lost
   /// Events queued per subscriber before ZeroMQ drops (the subscriber then sees a seq gap and
   /// resyncs by snapshot). 0 would mean unbounded memory for a stalled subscriber.
   int events_hwm = 1000000;
@@ -33,6 +36,7 @@ class service {
   /// The bound endpoints (with the real port when a wildcard was asked for).
   std::string requests_endpoint() const;
   std::string events_endpoint() const;
+  std::string workers_endpoint() const;
 
   struct impl;
 

@@ -20,11 +20,18 @@ engine_config quiet(std::size_t max_runs = 10000) {
   return c;
 }
 
+service_config loopback() {
+  service_config sc;
+  sc.requests = sc.events = sc.workers = "tcp://127.0.0.1:*";  // free ports
+  sc.heartbeat = std::chrono::milliseconds(200);
+  sc.worker_heartbeat = std::chrono::milliseconds(200);
+  return sc;
+}
+
 struct test_daemon {
   engine eng;
   service svc;
-  explicit test_daemon(engine_config c = quiet())
-      : eng(std::move(c)), svc(eng, service_config{"tcp://127.0.0.1:*", "tcp://127.0.0.1:*", std::chrono::milliseconds(200)}) {
+  explicit test_daemon(engine_config c = quiet()) : eng(std::move(c)), svc(eng, loopback()) {
     BOOST_REQUIRE(svc.start());
   }
 };

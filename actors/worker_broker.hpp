@@ -1,0 +1,87 @@
+// The worker broker (SPEC §8 workers): remote programs connect with DEALER to a ROUTER socket,
+// announce the operations they serve and how many tasks they take at once, receive tasks and
+// answer them, and heartbeat. Their operations become engine operations while someone serves them.
+// The broker lives on the service's gateway thread (it owns the socket); engine handlers hand it
+// tasks through a queue. Protocol: docs/protocol.md, "Workers".
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include <zmq.hpp>
+
+#include "coworker/engine.hpp"
+
+namespace coworker {
+
+class worker_broker {
+ public:
+  /// `ring` wakes the gateway thread when a task is queued from an engine handler.
+  worker_broker(engine& eng, zmq::context_t& ctx, std::function<void()> ring,
+                std::chrono::milliseconds heartbeat = std::chrono::milliseconds(1000));
+  ~worker_broker();
+
+  expected<void> bind(const std::string& endpoint);
+  std::string endpoint() const { return endpoint_; }
+  zmq::socket_t& socket() { return sock_; }
+
+  /// Gateway thread: a message from a worker is waiting.
+  void on_message();
+  /// Gateway thread: hand queued tasks to workers, fail expired ones, drop silent workers.
+  void tick();
+  /// Gateway thread: fail everything pending (shutdown) and unregister the operations.
+  void close();
+
+  struct task {
+    std::string id;
+    std::string op;
+    std::string run_id;
+    value_ptr input;
+    responder reply;
+    std::string worker;  ///< empty while queued
+    int tries = 0;
+  };
+
+ private:
+  struct worker_state {
+    std::set<std::string> ops;
+    int capacity = 1;
+    std::set<std::string> tasks;
+    std::chrono::steady_clock::time_point last_seen;
+  };
+  void send(const std::string& identity, const json& msg);
+  void hello(const std::string& identity, const json& msg);
+  void answer(const std::string& identity, const json& msg);
+  void drop_worker(const std::string& identity, const std::string& why);
+  void register_op(const std::string& name, const json& schema);
+  void dispatch();
+  void fail(task& t, const std::string& code, const std::string& message);
+
+  engine& eng_;
+  zmq::socket_t sock_;
+  std::function<void()> ring_;
+  std::chrono::milliseconds heartbeat_;
+  std::string endpoint_;
+  std::unordered_map<std::string, worker_state> workers_;
+  std::unordered_map<std::string, int> served_;  ///< operation → workers serving it
+  std::set<std::string> registered_;              ///< operations this broker added to the engine
+  std::unordered_map<std::string, task> tasks_;  ///< by task id, queued or out
+  std::deque<std::string> queue_;                ///< task ids waiting for a worker
+
+  // Filled by engine handlers on actor threads.
+  struct shared {
+    std::mutex mu;
+    std::deque<task> incoming;
+    bool open = true;
+  };
+  std::shared_ptr<shared> shared_;
+  std::uint64_t next_task_ = 0;
+};
+
+}  // namespace coworker
