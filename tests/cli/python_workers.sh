@@ -76,6 +76,20 @@ assert s.poll(3000); assert json.loads(s.recv())["error"]["code"] == "not_regist
 PY
 out=$(submit "$tmp/group.json" --wait) || fail "daemon unhealthy after garbage: $out"
 
+# A C++ worker (include/coworker/worker.hpp, examples/worker) serves `shout`.
+cworker=$(dirname "$bin")/examples/example_worker
+if [[ -x $cworker ]]; then
+  "$cworker" "$wk" >"$tmp/cworker.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 50); do
+    timeout 5 "$PY" "$root/examples/python/submit.py" /dev/stdin --requests "$req" <<<'{"operation":"run","children":[{"operation":"shout","input":"hi"}]}' >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  echo '{"operation":"run","children":[{"id":"s","operation":"shout","input":"hello"}]}' >"$tmp/shout.json"
+  out=$(submit "$tmp/shout.json" --wait) || fail "shout: $out"
+  grep -q '"text": "HELLO!"' <<<"$out" || fail "C++ worker answer: $out"
+fi
+
 # The last workers leave: classify is refused again.
 kill -9 "$w1" "$w2"
 sleep 4

@@ -1,0 +1,43 @@
+// coworker::remote_worker: serve operations to a `coworker serve` daemon from another C++ program
+// (the worker protocol of docs/protocol.md: hello, tasks, results, heartbeats).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "coworker/error.hpp"
+#include "coworker/json.hpp"
+#include "coworker/operation.hpp"
+
+namespace coworker {
+
+struct worker_config {
+  std::string endpoint = "tcp://127.0.0.1:5572";
+  std::chrono::milliseconds heartbeat{1000};
+};
+
+class remote_worker {
+ public:
+  explicit remote_worker(worker_config cfg = {}) : cfg_(std::move(cfg)) {}
+
+  /// Serves `name` with `fn` (called with the task's input; an error value becomes an error answer).
+  void serve(std::string name, sync_handler fn, json input_schema = nullptr);
+
+  /// Connects, says hello, and answers tasks one at a time until stop() is called (from any thread
+  /// or a handler). Returns tasks served, or an error when the daemon refuses the worker.
+  expected<std::size_t> run();
+  void stop() { stop_ = true; }
+
+ private:
+  struct entry {
+    sync_handler fn;
+    json schema;
+  };
+  worker_config cfg_;
+  std::map<std::string, entry> ops_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace coworker
