@@ -201,7 +201,9 @@ expected<void> service::start() {
   s.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (s.wake_fd < 0) return make_error(codes::internal, "eventfd failed");
   if (!s.cfg.workers.empty()) {
-    s.broker = std::make_unique<worker_broker>(s.eng, s.ctx, [&s] { s.ring(); }, s.cfg.worker_heartbeat);
+    s.broker = std::make_unique<worker_broker>(
+        s.eng, s.ctx, [&s] { s.ring(); }, s.cfg.worker_heartbeat,
+        std::set<std::string>(s.cfg.routed_to_workers.begin(), s.cfg.routed_to_workers.end()));
     if (auto r = s.broker->bind(s.cfg.workers); !r) return r;
   }
   s.sub = s.eng.subscribe([&s](const event& e) {

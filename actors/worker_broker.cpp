@@ -11,9 +11,9 @@ constexpr std::size_t max_queued = 100000;
 }  // namespace
 
 worker_broker::worker_broker(engine& eng, zmq::context_t& ctx, std::function<void()> ring,
-                             std::chrono::milliseconds heartbeat)
+                             std::chrono::milliseconds heartbeat, std::set<std::string> routed)
     : eng_(eng), sock_(ctx, zmq::socket_type::router), ring_(std::move(ring)), heartbeat_(heartbeat),
-      shared_(std::make_shared<shared>()) {}
+      routed_(std::move(routed)), shared_(std::make_shared<shared>()) {}
 
 worker_broker::~worker_broker() = default;
 
@@ -42,10 +42,13 @@ void worker_broker::send(const std::string& identity, const json& msg) {
 void worker_broker::register_op(const std::string& name, const json& schema) {
   if (served_[name]++ > 0) return;
   auto existing = eng_.operations();
-  bool builtin = std::any_of(existing.begin(), existing.end(), [&](const auto& op) {
+  auto builtin = std::find_if(existing.begin(), existing.end(), [&](const auto& op) {
     return op->name == name && op->description.rfind("served by remote workers", 0) != 0;
   });
-  if (builtin) return;  // built-in operations are not replaced by workers
+  if (builtin != existing.end()) {
+    if (!routed_.count(name)) return;  // built-in operations are not replaced unless routed
+    replaced_.emplace(name, **builtin);
+  }
   registered_.insert(name);
   operation op;
   op.name = name;
@@ -176,9 +179,19 @@ void worker_broker::drop_worker(const std::string& identity, const std::string& 
   }
   for (const auto& op : gone_ops) {
     served_.erase(op);
-    if (registered_.erase(op)) eng_.unregister_operation(op);
+    if (registered_.erase(op)) restore(op);
   }
   (void)why;
+}
+
+void worker_broker::restore(const std::string& op) {
+  auto it = replaced_.find(op);
+  if (it == replaced_.end()) {
+    eng_.unregister_operation(op);
+    return;
+  }
+  (void)eng_.register_operation(it->second);  // the built-in serves again
+  replaced_.erase(it);
 }
 
 void worker_broker::dispatch() {
@@ -251,7 +264,7 @@ void worker_broker::close() {
   for (auto& [id, t] : tasks_) t.reply.fail(make_error(codes::worker_lost, "the service stopped"));
   tasks_.clear();
   queue_.clear();
-  for (const auto& op : registered_) eng_.unregister_operation(op);
+  for (const auto& op : registered_) restore(op);
   registered_.clear();
   served_.clear();
   workers_.clear();

@@ -23,8 +23,11 @@ namespace coworker {
 class worker_broker {
  public:
   /// `ring` wakes the gateway thread when a task is queued from an engine handler.
+  /// `routed`: built-in operations (e.g. summarize) that workers may take over while they serve
+  /// them; the built-in comes back when the last such worker leaves.
   worker_broker(engine& eng, zmq::context_t& ctx, std::function<void()> ring,
-                std::chrono::milliseconds heartbeat = std::chrono::milliseconds(1000));
+                std::chrono::milliseconds heartbeat = std::chrono::milliseconds(1000),
+                std::set<std::string> routed = {});
   ~worker_broker();
 
   expected<void> bind(const std::string& endpoint);
@@ -61,6 +64,7 @@ class worker_broker {
   void drop_worker(const std::string& identity, const std::string& why);
   void register_op(const std::string& name, const json& schema);
   void dispatch();
+  void restore(const std::string& op);
   void fail(task& t, const std::string& code, const std::string& message);
 
   engine& eng_;
@@ -71,6 +75,8 @@ class worker_broker {
   std::unordered_map<std::string, worker_state> workers_;
   std::unordered_map<std::string, int> served_;  ///< operation → workers serving it
   std::set<std::string> registered_;              ///< operations this broker added to the engine
+  std::set<std::string> routed_;
+  std::unordered_map<std::string, operation> replaced_;  ///< built-ins taken over, to restore
   std::unordered_map<std::string, task> tasks_;  ///< by task id, queued or out
   std::deque<std::string> queue_;                ///< task ids waiting for a worker
 

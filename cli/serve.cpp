@@ -16,6 +16,7 @@ struct serve_args {
   std::string requests;
   std::string events;
   std::string workers;
+  std::vector<std::string> routed;
   engine_args engine;
 };
 
@@ -57,6 +58,9 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
   if (j.contains("heartbeatMs") && j["heartbeatMs"].is_number_unsigned())
     svc.heartbeat = std::chrono::milliseconds(j["heartbeatMs"].get<int>());
   if (j.contains("eventsHwm") && j["eventsHwm"].is_number_integer()) svc.events_hwm = j["eventsHwm"];
+  if (j.contains("routeToWorkers") && j["routeToWorkers"].is_array())
+    for (const auto& op : j["routeToWorkers"])
+      if (op.is_string()) svc.routed_to_workers.push_back(op);
   return {};
 }
 
@@ -82,6 +86,7 @@ int serve(serve_args a) {
   if (!a.events.empty()) svc.events = a.events;
   svc.workers = a.workers.empty() ? "tcp://127.0.0.1:5572" : a.workers;
   if (svc.workers == "none") svc.workers.clear();
+  svc.routed_to_workers.insert(svc.routed_to_workers.end(), a.routed.begin(), a.routed.end());
 
   engine eng(*cfg);
   if (eng.startup_error()) {
@@ -117,6 +122,7 @@ void add_serve_command(CLI::App& app, dispatch& d) {
   cmd->add_option("--requests", a->requests, "ROUTER endpoint for requests (default tcp://127.0.0.1:5570)");
   cmd->add_option("--events", a->events, "PUB endpoint for events (default tcp://127.0.0.1:5571)");
   cmd->add_option("--workers", a->workers, "ROUTER endpoint for remote workers (default tcp://127.0.0.1:5572; none: off)");
+  cmd->add_option("--route-to-workers", a->routed, "built-in operations workers may serve (e.g. summarize)");
   cmd->add_option("--db", a->engine.db, "store file (default: $COWORKER_DB, else ~/.local/share/coworker/coworker.db)");
   cmd->add_flag("--ephemeral", a->engine.ephemeral, "keep nothing on disk");
   cmd->add_option("--doctypes", a->engine.config_dir, "directory with extra doctype schemas");

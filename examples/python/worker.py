@@ -33,13 +33,17 @@ def main():
     p.add_argument("--capacity", type=int, default=4)
     p.add_argument("--name", default="worker")
     p.add_argument("--delay-ms", type=int, default=0, help="pretend each task takes this long")
+    p.add_argument("--summarize", action="store_true",
+                   help="also serve summarize (used when the daemon routes it to workers)")
     a = p.parse_args()
 
     sock = zmq.Context.instance().socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.connect(a.workers)
-    hello = {"type": "hello", "capacity": a.capacity,
-             "operations": [{"name": "classify", "inputSchema": {"type": "any"}}]}
+    ops = [{"name": "classify", "inputSchema": {"type": "any"}}]
+    if a.summarize:
+        ops.append({"name": "summarize"})
+    hello = {"type": "hello", "capacity": a.capacity, "operations": ops}
     sock.send_json(hello)
     last_beat, served = time.time(), 0
     pending = []  # (due time, task) so a slow task does not block heartbeats
@@ -54,7 +58,10 @@ def main():
         now = time.time()
         for due, task in [t for t in pending if t[0] <= now]:
             pending.remove((due, task))
-            out = classify(task["input"])
+            if task["operation"] == "summarize":
+                out = {"summary": f"{len(json.dumps(task['input']))} characters summarized remotely"}
+            else:
+                out = classify(task["input"])
             out["worker"] = a.name
             sock.send_json({"type": "result", "taskId": task["taskId"], "output": out})
             served += 1

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "coworker/engine.hpp"
 
@@ -17,6 +18,9 @@ struct service_config {
   /// ROUTER for remote workers ("tcp://127.0.0.1:5572" in `coworker serve`); empty: none.
   std::string workers;
   std::chrono::milliseconds worker_heartbeat{1000};  ///< a worker silent for 3 of these is lost
+  /// Built-in operations workers may take over while they serve them (e.g. summarize, extract,
+  /// interpret: route the AI operations to a worker without changing chains).
+  std::vector<std::string> routed_to_workers;
   /// Events queued per subscriber before ZeroMQ drops (the subscriber then sees a seq gap and
   /// resyncs by snapshot). 0 would mean unbounded memory for a stalled subscriber.
   int events_hwm = 1000000;

@@ -18,7 +18,7 @@ for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
 req=tcp://127.0.0.1:$p1 ev=tcp://127.0.0.1:$p2 wk=tcp://127.0.0.1:$p3
 
-"$bin" serve --ephemeral --requests "$req" --events "$ev" --workers "$wk" 2>"$tmp/serve.log" &
+"$bin" serve --ephemeral --requests "$req" --events "$ev" --workers "$wk" --route-to-workers summarize 2>"$tmp/serve.log" &
 pids+=($!)
 for _ in $(seq 50); do grep -q "workers on $wk" "$tmp/serve.log" && break; sleep 0.1; done
 submit() { timeout 60 "$PY" "$root/examples/python/submit.py" "$@" --requests "$req"; }
@@ -89,6 +89,21 @@ if [[ -x $cworker ]]; then
   out=$(submit "$tmp/shout.json" --wait) || fail "shout: $out"
   grep -q '"text": "HELLO!"' <<<"$out" || fail "C++ worker answer: $out"
 fi
+
+# summarize is routed to workers by configuration: built in until a worker serves it, then remote,
+# then built in again when that worker is gone. The chain does not change.
+echo '{"operation":"run","children":[{"id":"s","operation":"summarize","input":"One. Two."}]}' >"$tmp/sum.json"
+out=$(submit "$tmp/sum.json" --wait) || fail "summarize: $out"
+grep -q '"summary": "One. Two."' <<<"$out" || fail "built-in summarize: $out"
+"$PY" "$root/examples/python/worker.py" --workers "$wk" --name s1 --summarize >"$tmp/s1.log" 2>&1 &
+s1=$!; pids+=($s1)
+for _ in $(seq 50); do grep -q serving "$tmp/s1.log" && break; sleep 0.1; done
+out=$(submit "$tmp/sum.json" --wait) || fail "routed summarize: $out"
+grep -q 'summarized remotely' <<<"$out" || fail "summarize was not routed to the worker: $out"
+kill -9 "$s1"
+sleep 4
+out=$(submit "$tmp/sum.json" --wait) || fail "summarize after the worker left: $out"
+grep -q '"summary": "One. Two."' <<<"$out" || fail "built-in summarize did not come back: $out"
 
 # The last workers leave: classify is refused again.
 kill -9 "$w1" "$w2"
