@@ -96,6 +96,7 @@ struct engine::impl {
     core.cancel_grace = cfg.cancel_grace;
     for (auto& op : engine_operations(*timers, cfg.log_sink)) (void)ops.add(std::move(op));
     for (auto& op : ops::text_operations()) (void)ops.add(std::move(op));
+    for (auto& op : ops::llm_operations(ops::llm_config_from(cfg.ops_config))) (void)ops.add(std::move(op));
     if (!cfg.db_path.empty() && !startup_error) open_documents();
     sys = std::make_unique<caf::actor_system>(configure(caf_cfg, cfg));
   }
