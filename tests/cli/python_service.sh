@@ -22,7 +22,7 @@ py=$root/examples/python
 python3() { "${COWORKER_PYTHON:-/usr/bin/python3}" "$@"; }
 export -f python3 2>/dev/null || true
 
-"$bin" serve --db "$tmp/serve.db" --requests "$req" --events "$ev" 2>"$tmp/serve.log" &
+"$bin" serve --db "$tmp/serve.db" --requests "$req" --events "$ev" --workers none 2>"$tmp/serve.log" &
 serve_pid=$!
 for _ in $(seq 50); do grep -q "requests on" "$tmp/serve.log" && break; sleep 0.1; done
 grep -q "requests on $req" "$tmp/serve.log" || fail "serve did not say where it listens"

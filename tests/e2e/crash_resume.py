@@ -45,7 +45,8 @@ class Daemon:
     def __init__(self, binary, db, log):
         self.req, self.ev = [f"tcp://127.0.0.1:{p}" for p in free_ports(2)]
         self.log = open(log, "a")
-        self.proc = subprocess.Popen([binary, "serve", "--db", db, "--requests", self.req, "--events", self.ev],
+        self.proc = subprocess.Popen([binary, "serve", "--db", db, "--requests", self.req, "--events", self.ev,
+                                      "--workers", "none"],
                                      stderr=self.log)
         self.sock = zmq.Context.instance().socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 0)
