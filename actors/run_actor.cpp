@@ -418,7 +418,8 @@ void run_operation(run_actor* self) {
     return;
   }
   op_request req{st.step->operation, st.step->doctype, st.step->role, st.rec.id,   st.rec.chain_id,
-                 st.step->id,        st.rec.attempts,  st.input};
+                 st.step->id,        st.rec.attempts,  st.input, 0};
+  if (st.step->options.timeout_ms) req.deadline = now_ms() + *st.step->options.timeout_ms;
   if (op->mode == handler_mode::inline_sync) {
     on_op_result(self, st.token, call_sync(*op, req));
     return;

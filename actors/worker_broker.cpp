@@ -73,7 +73,7 @@ void worker_broker::register_op(const std::string& name, const json& schema) {
         r.fail(make_error(codes::busy, "too many tasks are waiting for workers"));
         return;
       }
-      s->incoming.push_back(task{{}, name, req.run_id, req.input, r, {}, 0});
+      s->incoming.push_back(task{{}, name, req.run_id, req.input, req.deadline, r, {}, 0});
     }
     ring();
   };
@@ -228,7 +228,8 @@ void worker_broker::dispatch() {
     t.worker = *best_id;
     best->tasks.insert(id);
     send(*best_id, json{{"type", "task"}, {"taskId", id}, {"runId", t.run_id}, {"operation", t.op},
-                        {"input", deref(t.input)}, {"attempt", t.tries + 1}});
+                        {"input", deref(t.input)}, {"attempt", t.tries + 1},
+                        {"deadline", t.deadline ? json(t.deadline) : json(nullptr)}});
   }
   queue_ = std::move(still);
 }

@@ -46,6 +46,7 @@ class worker_broker {
     std::string op;
     std::string run_id;
     value_ptr input;
+    std::int64_t deadline = 0;
     responder reply;
     std::string worker;  ///< empty while queued
     int tries = 0;

@@ -1,6 +1,7 @@
 // Operation handlers: what a step does. Built in, registered by an embedding program, or remote.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@ struct op_request {
   std::string step_id;
   int attempt = 1;
   value_ptr input;  ///< the resolved input (null handle: JSON null)
+  std::int64_t deadline = 0;  ///< ms since the epoch when the attempt times out; 0: no timeout
 
   const json& in() const { return deref(input); }
 };
