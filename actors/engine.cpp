@@ -127,16 +127,17 @@ struct engine::impl {
       std::vector<std::pair<std::string, std::string>> key;
       if (!c.key.empty()) key.emplace_back(c.key, c.root_id);
       registry->restore(records, key);
+      if (!registry->get(c.root_id)) {
+        // Accepted, but cut off before its first event was stored.
+        auto pending = std::make_shared<run_record>();
+        pending->id = pending->chain_id = c.root_id;
+        pending->operation = "run";
+        pending->created = now_ms();
+        registry->add_pending(std::move(pending), c.key);
+      }
       auto compiled = chain::compile_chain(c.document, compile_opts());
       if (!compiled.ok()) {
         const auto& e = compiled.errors.front();
-        if (!registry->get(c.root_id)) {
-          auto pending = std::make_shared<run_record>();
-          pending->id = pending->chain_id = c.root_id;
-          pending->operation = "run";
-          pending->created = now_ms();
-          registry->add_pending(std::move(pending));
-        }
         registry->force_finish(c.root_id, run_status::failed,
                                run_error{e.code, "cannot resume: " + e.message, c.root_id, "run", e.path});
         continue;
@@ -152,13 +153,6 @@ struct engine::impl {
       }
       spec.id = spec.chain_id = c.root_id;
       spec.resume = std::make_shared<const resume_plan>(records);
-      if (!registry->get(c.root_id)) {
-        auto pending = std::make_shared<run_record>();
-        pending->id = pending->chain_id = c.root_id;
-        pending->operation = "run";
-        pending->created = now_ms();
-        registry->add_pending(std::move(pending), c.key);
-      }
       spawn_run(*sys, std::move(spec));
       ++n;
     }
