@@ -15,16 +15,6 @@ chain::step_ptr root_of(const std::string& text, limits lim = {}) {
   return r.doc->root;
 }
 
-void expect_valid(const std::string& text, limits lim = {}) {
-  auto r = compile_text(text, lim);
-  BOOST_TEST(r.ok(), text << describe(r));
-}
-
-error only_error(const std::string& text, limits lim = {}) {
-  auto r = compile_text(text, lim);
-  BOOST_TEST_REQUIRE(r.errors.size() == 1u, text << describe(r));
-  return r.errors[0];
-}
 
 void expect_error(const std::string& text, const std::string& code, const std::string& path, limits lim = {}) {
   auto e = only_error(text, lim);

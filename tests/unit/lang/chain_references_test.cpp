@@ -9,17 +9,6 @@ using namespace coworker::test;
 
 namespace {
 
-void expect_valid(const std::string& text, limits lim = {}) {
-  auto r = compile_text(text, lim);
-  BOOST_TEST(r.ok(), text << describe(r));
-}
-
-error only_error(const std::string& text, limits lim = {}) {
-  auto r = compile_text(text, lim);
-  BOOST_TEST_REQUIRE(r.errors.size() == 1u, text << describe(r));
-  return r.errors[0];
-}
-
 error reference_error(const std::string& text, const std::string& path) {
   auto e = only_error(text);
   BOOST_TEST(e.code == codes::unknown_reference, e.code << " " << e.path << ": " << e.message);

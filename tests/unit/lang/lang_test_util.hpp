@@ -36,4 +36,17 @@ inline std::string describe(const chain::compile_result& r) {
   return s.empty() ? "no errors" : s;
 }
 
+/// Checks that `text` is a valid chain (reporting its errors otherwise).
+inline void expect_valid(const std::string& text, limits lim = {}) {
+  auto r = compile_text(text, lim);
+  BOOST_TEST(r.ok(), text << describe(r));
+}
+
+/// The single error of an invalid chain (fails the test when there are more or none).
+inline error only_error(const std::string& text, limits lim = {}) {
+  auto r = compile_text(text, lim);
+  BOOST_TEST_REQUIRE(r.errors.size() == 1u, text << describe(r));
+  return r.errors[0];
+}
+
 }  // namespace coworker::test
