@@ -15,7 +15,6 @@ chain::step_ptr root_of(const std::string& text, limits lim = {}) {
   return r.doc->root;
 }
 
-
 void expect_error(const std::string& text, const std::string& code, const std::string& path, limits lim = {}) {
   auto e = only_error(text, lim);
   BOOST_TEST(e.code == code, text << " -> " << e.code << " " << e.path << ": " << e.message);
