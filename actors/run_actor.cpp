@@ -34,6 +34,7 @@ struct run_state {
   bool cancelling = false;
   bool adopting = false;    ///< resuming after a restart: take recorded children instead of rerunning
   bool counted = false;     ///< the coming attempt is already counted in rec.attempts
+  int worker_losses = 0;    ///< attempts restarted because their remote worker was lost
   std::uint64_t token = 0;  ///< the current attempt; stale timers and answers carry older ones
   std::uint64_t drain_token = 0;
   value_ptr input;
@@ -396,6 +397,12 @@ void on_op_result(run_actor* self, std::uint64_t tok, expected<json> result) {
   if (tok != st.token || st.ph != phase::running) return;  // a late answer of an earlier attempt
   if (!result) {
     const auto& e = result.error_value();
+    // A remote worker died holding this attempt: while someone still serves the operation, run a
+    // new attempt (counted in attempts) on another worker, outside the step's retry policy.
+    if (e.code == codes::worker_lost && st.worker_losses++ < 10 && st.spec.core->ops->find(st.step->operation)) {
+      begin_attempt(self);
+      return;
+    }
     attempt_failed(self, make_run_error(st, e.code.empty() ? codes::handler_error : e.code, e.message, e.path));
     return;
   }

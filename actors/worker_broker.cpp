@@ -73,7 +73,7 @@ void worker_broker::register_op(const std::string& name, const json& schema) {
         r.fail(make_error(codes::busy, "too many tasks are waiting for workers"));
         return;
       }
-      s->incoming.push_back(task{{}, name, req.run_id, req.input, req.deadline, r, {}, 0});
+      s->incoming.push_back(task{{}, name, req.run_id, req.input, req.deadline, r, {}, req.attempt});
     }
     ring();
   };
@@ -169,19 +169,19 @@ void worker_broker::drop_worker(const std::string& identity, const std::string& 
   std::vector<std::string> gone_ops;
   for (const auto& op : w.ops)
     if (--served_[op] == 0) gone_ops.push_back(op);
-  // Its tasks go to another worker, or fail with worker_lost when none is left.
-  for (const auto& id : w.tasks) {
-    auto t = tasks_.find(id);
-    if (t == tasks_.end()) continue;
-    t->second.worker.clear();
-    ++t->second.tries;
-    queue_.push_front(id);
-  }
+  // The operations nobody serves any more go first, so that the runs whose tasks fail below see
+  // whether another worker can take a new attempt (worker_lost: the run restarts the attempt,
+  // counted in its attempts, or fails when nobody serves the operation).
   for (const auto& op : gone_ops) {
     served_.erase(op);
     if (registered_.erase(op)) restore(op);
   }
-  (void)why;
+  for (const auto& id : w.tasks) {
+    auto t = tasks_.find(id);
+    if (t == tasks_.end()) continue;
+    fail(t->second, codes::worker_lost, "worker lost (" + why + ") while running task " + id);
+    tasks_.erase(t);
+  }
 }
 
 void worker_broker::restore(const std::string& op) {
@@ -228,7 +228,7 @@ void worker_broker::dispatch() {
     t.worker = *best_id;
     best->tasks.insert(id);
     send(*best_id, json{{"type", "task"}, {"taskId", id}, {"runId", t.run_id}, {"operation", t.op},
-                        {"input", deref(t.input)}, {"attempt", t.tries + 1},
+                        {"input", deref(t.input)}, {"attempt", t.attempt},
                         {"deadline", t.deadline ? json(t.deadline) : json(nullptr)}});
   }
   queue_ = std::move(still);

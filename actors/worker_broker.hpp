@@ -49,7 +49,7 @@ class worker_broker {
     std::int64_t deadline = 0;
     responder reply;
     std::string worker;  ///< empty while queued
-    int tries = 0;
+    int attempt = 1;     ///< the run's attempt
   };
 
  private:
