@@ -106,6 +106,7 @@ void worker_broker::answer(const std::string& identity, const json& msg) {
   auto it = tasks_.find(id);
   if (it == tasks_.end() || it->second.worker != identity) {
     // Unknown, or answered by a worker that lost it already: ignored, never applied twice.
+    if (eng_.config().log_sink) eng_.config().log_sink("warn", "answer for unknown task '" + id + "' ignored");
     return;
   }
   auto t = std::move(it->second);
@@ -137,12 +138,17 @@ void worker_broker::on_message() {
     if (known != workers_.end()) known->second.last_seen = std::chrono::steady_clock::now();
     // [identity] [optional empty delimiter] [JSON]
     if (!rest.empty() && rest.front().size() == 0) rest.erase(rest.begin());
+    auto reject = [&](const char* why) {
+      if (eng_.config().log_sink) eng_.config().log_sink("warn", "worker message rejected: " + std::string(why));
+    };
     if (rest.size() != 1 || rest[0].size() > max_answer_bytes) {
+      reject("not one frame of at most 4 MiB");
       send(identity, json{{"type", "error"}, {"error", {{"code", codes::bad_json}, {"message", "one JSON frame of at most 4 MiB"}}}});
       continue;
     }
     auto msg = json::parse(rest[0].to_string_view(), nullptr, false);
     if (msg.is_discarded() || !msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) {
+      reject("not a JSON message with a type");
       send(identity, json{{"type", "error"}, {"error", {{"code", codes::bad_json}, {"message", "not a JSON message with a type"}}}});
       continue;
     }
