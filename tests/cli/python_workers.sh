@@ -111,4 +111,15 @@ kill -9 "$w1" "$w2"
 sleep 4
 set +e; out=$(submit "$tmp/group.json"); code=$?; set -e
 [[ $code == 2 ]] && grep -q unknown_operation <<<"$out" || fail "classify after the workers left: $out"
+# A worker that answers too late: the step fails with a clear timeout; its late answer is dropped.
+"$PY" "$root/examples/python/worker.py" --workers "$wk" --name late --delay-ms 1500 >"$tmp/late.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do grep -q serving "$tmp/late.log" && break; sleep 0.1; done
+echo '{"operation":"run","children":[{"id":"c","operation":"classify","input":"bug","options":{"timeoutMs":300}}]}' >"$tmp/late.json"
+set +e; out=$(submit "$tmp/late.json" --wait); code=$?; set -e
+[[ $code == 1 ]] || fail "late worker: exit $code: $out"
+grep -q '"code": "timeout"' <<<"$out" || fail "late worker: no timeout error: $out"
+sleep 1.5  # the late answer arrives and is ignored
+out=$(timeout 10 "$PY" "$root/examples/python/submit.py" "$tmp/group.json" --wait --requests "$req") || fail "after a late answer: $out"
+grep -q '"status": "completed"' <<<"$out" || fail "after a late answer: $out"
 echo "python workers: ok"
