@@ -39,6 +39,12 @@ w1=$!; pids+=($w1)
 w2=$!; pids+=($w2)
 for _ in $(seq 50); do grep -q serving "$tmp/w1.log" && grep -q serving "$tmp/w2.log" && break; sleep 0.1; done
 
+"$PY" - "$req" "$root/examples/python" <<'PY' || fail "classify is not listed in operations"
+import sys; sys.path.insert(0, sys.argv[2])
+from submit import request
+ops = request(sys.argv[1], {"type": "operations"}, 10)["operations"]
+assert any(o["name"] == "classify" and o.get("inputSchema") == {"type": "any"} for o in ops), ops
+PY
 out=$(submit "$tmp/group.json" --wait) || fail "group chain: $out"
 "$PY" -c 'import json,sys; t=json.loads(sys.argv[1])["tree"]; o=t["children"][0]["output"]
 assert o["c1"]["label"]=="billing" and o["c2"]["label"]=="social", o' "$out" || fail "group outputs: $out"
