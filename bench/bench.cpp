@@ -2,7 +2,8 @@
 //   W1  10 sequential no-op steps passing a ~1 KB object on, at concurrency 1 and 64
 //   W2  one chain with a forEach of N no-op steps (N = 1,000 and 10,000)
 //   MEM peak RSS with 10,000 chains in flight, each in a `wait` step
-//   DAEMON  W1 c=64 through ZeroMQ requests, with W3: a subscriber counting events and seq gaps
+//   DAEMON  W1 c=64 through ZeroMQ requests, with W3: a subscriber counting events and seq gaps;
+//           W2 N=10,000 through ZeroMQ (submit to reply, the reply carrying the record tree)
 // --durable runs every engine on a SQLite file. Prints a table; --json FILE writes the numbers;
 // --quick runs a tiny smoke version.
 #include <algorithm>
@@ -273,6 +274,40 @@ result bench_w1_daemon(const std::string& policy, std::size_t threads, int total
   return {"W1 daemon c=" + std::to_string(concurrency), n};
 }
 
+/// W2 through the daemon: one forEach chain of N no-op steps submitted with `wait: true`.
+result bench_w2_daemon(const std::string& policy, std::size_t threads, int n) {
+  engine eng(bench_config(policy, threads));
+  register_noop(eng);
+  service_config sc;
+  sc.requests = sc.events = "tcp://127.0.0.1:*";
+  service svc(eng, sc);
+  if (!svc.start()) std::abort();
+  zmq::context_t ctx;
+  zmq::socket_t req(ctx, zmq::socket_type::dealer);
+  req.set(zmq::sockopt::linger, 0);
+  req.connect(svc.requests_endpoint());
+  json items = json::array();
+  for (int i = 0; i < n; ++i) items.push_back(i);
+  json chain{{"operation", "run"},
+             {"input", {{"items", items}}},
+             {"children", json::array({json{{"id", "each"}, {"forEach", "{{input.items}}"}, {"as", "item"},
+                                            {"do", {{"operation", "noop"}}}}})}};
+  auto request = dump(json{{"type", "run"}, {"chain", chain}, {"wait", true}});
+  std::vector<double> times;
+  for (int rep = 0; rep < 3; ++rep) {
+    auto t0 = clock_type::now();
+    req.send(zmq::message_t(), zmq::send_flags::sndmore);
+    req.send(zmq::buffer(request), zmq::send_flags::none);
+    zmq::message_t delim, reply;
+    (void)req.recv(delim);
+    (void)req.recv(reply);
+    times.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
+  }
+  svc.stop();
+  return {"W2 daemon N=" + std::to_string(n),
+          json{{"n", n}, {"best_ms", *std::min_element(times.begin(), times.end())}, {"median_ms", percentile(times, 0.5)}}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -303,7 +338,10 @@ int main(int argc, char** argv) {
     if (!quick) results.push_back(bench_w2(policy, threads, 10000));
   }
   if (want("MEM")) results.push_back(bench_memory(policy, threads, quick ? 200 : 10000));
-  if (want("DAEMON")) results.push_back(bench_w1_daemon(policy, threads, quick ? 100 : 5000, 64));
+  if (want("DAEMON")) {
+    results.push_back(bench_w1_daemon(policy, threads, quick ? 100 : 5000, 64));
+    results.push_back(bench_w2_daemon(policy, threads, quick ? 100 : 10000));
+  }
 
   std::printf("%-22s %s\n", "workload", "numbers");
   json all = json::object();
