@@ -211,7 +211,9 @@ struct engine::impl {
     return o;
   }
 
-  expected<std::string> start(const chain::compile_result& compiled, const json* source, const submit_options& opts) {
+  /// Starts a chain; `created` tells a new run from the existing run of an idempotency key.
+  expected<std::string> start(const chain::compile_result& compiled, const json* source, const submit_options& opts,
+                              bool& created) {
     if (!compiled.ok()) {
       auto e = compiled.errors.front();
       if (compiled.errors.size() > 1)
@@ -249,10 +251,12 @@ struct engine::impl {
       saved.document = share(*source);
       if (opts.input) saved.input = spec.pipe;
       saved.key = opts.key;
+      saved.on_durable = opts.on_durable;
     }
     registry->add_pending(std::move(pending), opts.key, std::move(saved));
     auto id = spec.id;
     spawn_run(*sys, std::move(spec));
+    created = true;
     return id;
   }
 };
@@ -288,8 +292,12 @@ std::vector<error> engine::validate_text(std::string_view text) const {
 }
 
 expected<std::string> engine::submit(const json& chain, const submit_options& opts) {
-  auto id = impl_->start(chain::compile_chain(chain, impl_->compile_opts()), &chain, opts);
-  if (id && impl_->runs) impl_->registry->wait_persisted();  // durable before the caller hears of it
+  bool created = false;
+  auto id = impl_->start(chain::compile_chain(chain, impl_->compile_opts()), &chain, opts, created);
+  if (!id) return id;
+  if (impl_->runs && created && opts.on_durable) return id;  // the committer calls on_durable
+  if (impl_->runs) impl_->registry->wait_persisted();        // durable before the caller hears of it
+  if (opts.on_durable) opts.on_durable();
   return id;
 }
 

@@ -45,6 +45,23 @@ struct service::impl {
     json id;
   };
   std::unordered_multimap<std::string, waiter> waiting;  // run id → clients waiting for its end
+
+  // `run` replies held until their chain is committed (durable mode), so that the gateway goes on
+  // serving while the store's committer batches many submissions into one transaction. The
+  // committer marks a ticket ready and rings; the box outlives the service if the engine does.
+  struct durable_box {
+    std::mutex mu;
+    std::vector<std::uint64_t> ready;
+    int fd = -1;  // the gateway's eventfd; -1 once the service stopped
+  };
+  struct held_reply {
+    zmq::message_t identity;
+    bool delimiter = false;
+    json reply;
+  };
+  std::shared_ptr<durable_box> durable = std::make_shared<durable_box>();
+  std::unordered_map<std::uint64_t, held_reply> held;  // ticket → reply
+  std::uint64_t next_ticket = 0;
   std::uint64_t last_seq = 0;
   std::string last_epoch;
   value_text_cache texts;
@@ -91,7 +108,19 @@ struct service::impl {
       return;
     }
     const auto& payload = parts[first];
-    auto out = protocol::handle_request(eng, std::string_view(static_cast<const char*>(payload.data()), payload.size()));
+    auto ticket = ++next_ticket;
+    auto out = protocol::handle_request(eng, std::string_view(static_cast<const char*>(payload.data()), payload.size()),
+                                        [box = durable, ticket] {
+                                          std::lock_guard lock(box->mu);
+                                          if (box->fd < 0) return;
+                                          box->ready.push_back(ticket);
+                                          std::uint64_t one = 1;
+                                          [[maybe_unused]] auto n = ::write(box->fd, &one, sizeof one);
+                                        });
+    if (out.deferred) {
+      held.emplace(ticket, held_reply{zmq::message_t(identity.data(), identity.size()), delimiter, std::move(out.reply)});
+      return;
+    }
     if (out.wait_run_id.empty()) {
       send_reply(identity, delimiter, out.reply);
       return;
@@ -128,6 +157,17 @@ struct service::impl {
       batch.swap(queue);
     }
     for (const auto& e : batch) publish(e);
+    std::vector<std::uint64_t> ready;
+    {
+      std::lock_guard lock(durable->mu);
+      ready.swap(durable->ready);
+    }
+    for (auto t : ready) {
+      auto it = held.find(t);
+      if (it == held.end()) continue;
+      send_reply(it->second.identity, it->second.delimiter, it->second.reply);
+      held.erase(it);
+    }
   }
 
   void heartbeat() {
@@ -200,6 +240,7 @@ expected<void> service::start() {
   }
   s.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (s.wake_fd < 0) return make_error(codes::internal, "eventfd failed");
+  s.durable->fd = s.wake_fd;
   if (!s.cfg.workers.empty()) {
     s.broker = std::make_unique<worker_broker>(
         s.eng, s.ctx, [&s] { s.ring(); }, s.cfg.worker_heartbeat,
@@ -231,6 +272,10 @@ void service::stop() {
   s.router.close();
   s.pub.close();
   s.broker.reset();
+  {
+    std::lock_guard lock(s.durable->mu);
+    s.durable->fd = -1;
+  }
   ::close(s.wake_fd);
   s.ctx.close();
 }

@@ -44,6 +44,11 @@ struct engine_config {
 struct submit_options {
   std::optional<json> input;  ///< replaces the chain's own `input`
   std::string key;            ///< idempotency key: the same key returns the existing run
+  /// With a durable store, submit() blocks until the chain is committed. When this is set it
+  /// returns at once instead, and this is called (on another thread, or before submit returns)
+  /// once the chain is durable — so a caller like the ZeroMQ gateway can answer later without
+  /// holding up other requests. Called at most once, and only when submit succeeds.
+  std::function<void()> on_durable;
 };
 
 struct list_query {

@@ -385,15 +385,21 @@ void run_registry::commit_loop() {
     auto subs = subs_;
     lock.unlock();
     if (persist) persist(batch, chains);  // commit before publish
+    for (auto& c : chains)
+      if (c.on_durable) c.on_durable();
     if (batch.empty()) {
       lock.lock();
       chains_persisted_ += chains.size();
       if (delivery_waiters_ > 0) delivered_cv_.notify_all();
       continue;
     }
+    if (!chains.empty()) {
+      lock.lock();
+      chains_persisted_ += chains.size();
+      lock.unlock();
+    }
     for (auto& s : subs) s->push(batch);
     lock.lock();
-    chains_persisted_ += chains.size();
     delivered_seq_ = batch.back().seq;
     if (delivery_waiters_ > 0) delivered_cv_.notify_all();
   }

@@ -35,6 +35,7 @@ struct chain_submission {
   value_ptr document;
   value_ptr input;  ///< the submit-time input override; null handle: none
   std::string key;
+  std::function<void()> on_durable;  ///< called on the committer thread once the chain is written
 };
 
 class run_registry {

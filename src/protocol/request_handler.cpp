@@ -29,7 +29,7 @@ json records_json(const std::vector<run_record>& records, std::size_t cut) {
   return out;
 }
 
-outcome handle_object(engine& eng, const json& req) {
+outcome handle_object(engine& eng, const json& req, const std::function<void()>& on_durable) {
   outcome o;
   if (req.contains("id")) o.id = req["id"];
   auto type = string_field(req, "type", true);
@@ -52,6 +52,8 @@ outcome handle_object(engine& eng, const json& req) {
     opts.key = *key;
     if (req.contains("input")) opts.input = req["input"];
     auto wait = req.value("wait", false);
+    const bool defer = on_durable && !eng.config().db_path.empty();
+    if (defer) opts.on_durable = wait ? std::function<void()>([] {}) : on_durable;  // an end implies a commit
     auto id = eng.submit(*chain, opts);
     if (!id) {
       auto e = id.error_value();
@@ -66,6 +68,7 @@ outcome handle_object(engine& eng, const json& req) {
     auto rec = eng.get(*id);
     std::string status = rec && is_final(rec->status) ? std::string(to_string(rec->status)) : "running";
     o.reply = ok_reply(json{{"runId", *id}, {"status", status}}, o.id);
+    o.deferred = defer;
     return o;
   }
   if (*type == "get") {
@@ -147,7 +150,7 @@ json error_reply(const error& e, const json& id) {
   return r;
 }
 
-outcome handle_request(engine& eng, std::string_view frame) {
+outcome handle_request(engine& eng, std::string_view frame, const std::function<void()>& on_durable) {
   outcome o;
   if (frame.empty()) {
     o.reply = error_reply(make_error(codes::bad_json, "empty request: send one JSON object"));
@@ -163,7 +166,7 @@ outcome handle_request(engine& eng, std::string_view frame) {
     return o;
   }
   try {
-    return handle_object(eng, *parsed);
+    return handle_object(eng, *parsed, on_durable);
   } catch (const std::exception& e) {
     o.reply = error_reply(make_error(codes::internal, std::string("request failed: ") + e.what()));
     return o;
