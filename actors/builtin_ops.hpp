@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/thread_pool.hpp"
+#include "core/timer_service.hpp"
 #include "coworker/operation.hpp"
 
 namespace coworker {

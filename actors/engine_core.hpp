@@ -13,6 +13,7 @@
 #include "core/operation_table.hpp"
 #include "core/run_registry.hpp"
 #include "core/thread_pool.hpp"
+#include "core/timer_service.hpp"
 #include "coworker/limits.hpp"
 
 namespace coworker {

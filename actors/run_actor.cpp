@@ -380,6 +380,14 @@ void on_drained(run_actor* self, std::uint64_t tok) {
   resolve_failure(self);
 }
 
+/// The step's own `options.timeoutMs`, else for an operation step the engine's default step timeout
+/// (limits::step_timeout_ms), so that a handler that never returns cannot keep a run forever; 0: none.
+std::int64_t attempt_timeout_ms(const run_state& st) {
+  if (st.step->options.timeout_ms) return *st.step->options.timeout_ms;
+  if (st.step->kind == step_kind::operation) return static_cast<std::int64_t>(st.spec.core->lim.step_timeout_ms);
+  return 0;
+}
+
 // --- operations -----------------------------------------------------------------------------------
 
 expected<json> call_sync(const operation& op, const op_request& req) {
@@ -426,7 +434,7 @@ void run_operation(run_actor* self) {
   }
   op_request req{st.step->operation, st.step->doctype, st.step->role, st.rec.id,   st.rec.chain_id,
                  st.step->id,        st.rec.attempts,  st.input, 0};
-  if (st.step->options.timeout_ms) req.deadline = now_ms() + *st.step->options.timeout_ms;
+  if (auto t = attempt_timeout_ms(st)) req.deadline = now_ms() + t;
   if (op->mode == handler_mode::inline_sync) {
     on_op_result(self, st.token, call_sync(*op, req));
     return;
@@ -465,8 +473,8 @@ void begin_attempt(run_actor* self) {
   ++st.token;
   if (!st.counted) ++st.rec.attempts;
   st.counted = false;
-  if (st.step->options.timeout_ms)
-    self->delayed_send(self, std::chrono::milliseconds(*st.step->options.timeout_ms), timeout_atom::value, st.token);
+  if (auto t = attempt_timeout_ms(st))
+    self->delayed_send(self, std::chrono::milliseconds(t), timeout_atom::value, st.token);
 
   switch (st.step->kind) {
     case step_kind::operation:
@@ -665,7 +673,7 @@ caf::behavior run_behavior(run_actor* self, run_spec spec) {
         if (tok != s.token || s.ph != phase::running) return;
         attempt_failed(self, make_run_error(s, codes::timeout,
                                             step_label(s) + " timed out after " +
-                                                std::to_string(*s.step->options.timeout_ms) + " ms"));
+                                                std::to_string(attempt_timeout_ms(s)) + " ms"));
       },
       [self](retry_atom, std::uint64_t tok) {
         if (tok == self->state.token && self->state.ph == phase::waiting_retry) begin_attempt(self);

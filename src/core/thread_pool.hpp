@@ -1,57 +1,43 @@
-// A fixed pool of threads for handlers that block (I/O, the store), off the actor scheduler.
+// The pool of threads for handlers that block (I/O, the store), off the actor scheduler.
+//
+// A handler may block far longer than it should, or forever. The pool contains that: when a task
+// has waited in the queue longer than `stuck_after` because every thread is busy, a supervisor adds
+// a thread (up to `max_threads`), so stuck handlers cost a thread each but never stop the others;
+// threads added this way leave after 10 s without work. On destruction, tasks not yet started are
+// dropped, running ones get `grace` to return, and threads still stuck after that are left behind
+// (detached; they hold only the pool's shared state).
 #pragma once
 
-#include <condition_variable>
-#include <deque>
+#include <chrono>
+#include <cstddef>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <thread>
-#include <vector>
 
 namespace coworker {
 
 class thread_pool {
  public:
-  explicit thread_pool(std::size_t threads);
-  ~thread_pool();  ///< runs what is queued, then joins
+  explicit thread_pool(std::size_t threads, std::size_t max_threads = 0,
+                       std::chrono::milliseconds stuck_after = std::chrono::milliseconds(500),
+                       std::chrono::milliseconds grace = std::chrono::seconds(2));
+  ~thread_pool();
   thread_pool(const thread_pool&) = delete;
   thread_pool& operator=(const thread_pool&) = delete;
 
   void post(std::function<void()> task);
 
- private:
-  void loop();
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
-};
+  /// Threads alive now (the core threads, the ones added for stuck handlers).
+  std::size_t threads() const;
+  /// Threads added because every thread was busy past `stuck_after`, since the start.
+  std::size_t threads_added() const;
 
-/// Runs callbacks after a delay on one thread of its own (the `wait` operation, handler timers).
-class timer_service {
- public:
-  timer_service();
-  ~timer_service();  ///< drops what has not fired
-  timer_service(const timer_service&) = delete;
-  timer_service& operator=(const timer_service&) = delete;
-
-  void after(std::chrono::milliseconds delay, std::function<void()> fn);
+  struct state;
 
  private:
-  struct entry {
-    std::chrono::steady_clock::time_point when;
-    std::uint64_t order;
-    std::function<void()> fn;
-    bool operator>(const entry& o) const { return when != o.when ? when > o.when : order > o.order; }
-  };
-  void loop();
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<entry> heap_;
-  std::uint64_t order_ = 0;
-  bool stop_ = false;
-  std::thread thread_;
+  std::shared_ptr<state> st_;
+  std::thread supervisor_;
+  std::chrono::milliseconds grace_;
 };
 
 }  // namespace coworker

@@ -1,0 +1,168 @@
+// Misbehaving handlers are contained to their own run: one that blocks forever, one that throws
+// anything, one that returns an enormous output, one that never answers without any timeoutMs. The
+// engine keeps serving other runs meanwhile, and shuts down in bounded time.
+#include <condition_variable>
+#include <future>
+#include <new>
+
+#include "engine_fixture.hpp"
+
+using namespace coworker;
+using namespace coworker::test;
+
+namespace {
+
+/// Holds blocked handlers until released (after the engine is gone, to show it did not wait).
+struct gate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false;
+  std::atomic<int> blocked{0};
+  void wait() {
+    ++blocked;
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return open; });
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu);
+      open = true;
+    }
+    cv.notify_all();
+  }
+};
+
+engine_config small_config() {
+  auto c = engine_fixture::make_config();
+  c.blocking_threads = 2;
+  return c;
+}
+
+void add_ops(engine& eng, const std::shared_ptr<gate>& g) {
+  operation stuck;
+  stuck.name = "stuck";
+  stuck.mode = handler_mode::blocking_sync;
+  stuck.sync = [g](const op_request&) -> expected<json> {  // the blocked thread keeps the gate alive
+    g->wait();
+    return json("released");
+  };
+  BOOST_REQUIRE(eng.register_operation(std::move(stuck)));
+  operation io;  // a well-behaved blocking handler
+  io.name = "io";
+  io.mode = handler_mode::blocking_sync;
+  io.sync = [](const op_request& r) -> expected<json> {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return r.in();
+  };
+  BOOST_REQUIRE(eng.register_operation(std::move(io)));
+  BOOST_REQUIRE(eng.register_operation("echo", [](const op_request& r) -> expected<json> { return r.in(); }));
+  BOOST_REQUIRE(eng.register_operation("throw_int", [](const op_request&) -> expected<json> { throw 42; }));
+  BOOST_REQUIRE(eng.register_operation("throw_bad_alloc", [](const op_request&) -> expected<json> {
+    throw std::bad_alloc();
+  }));
+  BOOST_REQUIRE(eng.register_operation("huge", [](const op_request&) -> expected<json> {
+    json out = json::array();
+    for (int i = 0; i < 200000; ++i) out.push_back(std::string(100, 'x'));  // ~20 MB
+    return out;
+  }));
+  operation silent;  // asynchronous, never answers
+  silent.name = "silent";
+  silent.mode = handler_mode::async;
+  silent.async = [](const op_request&, responder) {};
+  BOOST_REQUIRE(eng.register_operation(std::move(silent)));
+}
+
+json run_chain(engine& eng, const char* text) {
+  auto t = eng.run(json::parse(text));
+  BOOST_REQUIRE_MESSAGE(t.has_value(), (t ? "" : t.error_value().code + ": " + t.error_value().message));
+  return *t;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(handlers_that_block_forever_cost_a_thread_not_the_engine) {
+  auto g = std::make_shared<gate>();
+  auto started = std::chrono::steady_clock::now();
+  {
+    engine eng(small_config());
+    add_ops(eng, g);
+    // Four handlers stuck for good: twice the blocking pool. Each run ends by its timeout.
+    std::vector<std::string> stuck_runs;
+    for (int i = 0; i < 4; ++i) {
+      auto id = eng.submit(json::parse(R"({"operation":"run","children":[
+          {"id":"s","operation":"stuck","options":{"timeoutMs":4000}}]})"));
+      BOOST_REQUIRE(id);
+      stuck_runs.push_back(*id);
+    }
+    // Meanwhile well-behaved blocking handlers still run: the pool adds threads for stuck ones.
+    auto ok = run_chain(eng, R"({"operation":"run","children":[
+        {"id":"a","operation":"io","input":1},{"id":"b","operation":"io","input":2},
+        {"id":"c","operation":"echo","input":3}]})");
+    BOOST_TEST(ok["status"] == "completed");
+    BOOST_TEST(step(ok, "b")["output"] == 2);
+    for (const auto& id : stuck_runs) BOOST_TEST(to_string(eng.get(id)->status) == "running");
+    BOOST_TEST(g->blocked.load() == 4);
+    for (const auto& id : stuck_runs) {
+      auto rec = eng.wait(id, std::chrono::seconds(20));
+      BOOST_REQUIRE(rec);
+      BOOST_TEST(to_string(rec->status) == "failed");
+      auto tree = eng.tree(id);
+      BOOST_REQUIRE(tree);
+      BOOST_TEST(step(*tree, "s")["error"]["code"] == "timeout");
+    }
+  }  // the engine shuts down although four handlers are still blocked
+  auto took = std::chrono::steady_clock::now() - started;
+  BOOST_TEST(took < std::chrono::seconds(15));
+  g->release();
+}
+
+BOOST_AUTO_TEST_CASE(handlers_that_throw_anything_fail_their_step_only) {
+  auto g = std::make_shared<gate>();
+  engine eng(small_config());
+  add_ops(eng, g);
+  auto tree = run_chain(eng, R"({"operation":"run","children":[
+      {"id":"p","parallel":["i","m","e"],"options":{"failFast":false},"operations":[
+          {"id":"i","operation":"throw_int"},
+          {"id":"m","operation":"throw_bad_alloc"},
+          {"id":"e","operation":"echo","input":"fine"}]}]})");
+  BOOST_TEST(tree["status"] == "failed");
+  BOOST_TEST(step(tree, "i")["error"]["code"] == "handler_error");
+  BOOST_TEST(step(tree, "m")["error"]["code"] == "handler_error");
+  BOOST_TEST(step(tree, "m")["error"]["message"].get<std::string>().find("bad_alloc") != std::string::npos);
+  BOOST_TEST(step(tree, "e")["status"] == "completed");
+  BOOST_TEST(run_chain(eng, R"({"operation":"run","children":[{"operation":"echo","input":1}]})")["status"] ==
+             "completed");
+}
+
+BOOST_AUTO_TEST_CASE(an_enormous_output_fails_too_large_and_is_not_kept) {
+  auto g = std::make_shared<gate>();
+  engine eng(small_config());
+  add_ops(eng, g);
+  auto tree = run_chain(eng, R"({"operation":"run","children":[
+      {"id":"h","operation":"huge"},{"id":"after","operation":"echo","input":1}]})");
+  BOOST_TEST(tree["status"] == "failed");
+  BOOST_TEST(step(tree, "h")["error"]["code"] == "too_large");
+  BOOST_TEST(step(tree, "h")["output"].is_null());
+  BOOST_TEST(find_step(tree, "after") == nullptr);  // the chain stopped there
+}
+
+BOOST_AUTO_TEST_CASE(without_timeout_ms_the_default_step_timeout_ends_a_silent_handler) {
+  auto g = std::make_shared<gate>();
+  auto cfg = small_config();
+  cfg.lim.step_timeout_ms = 200;
+  engine eng(cfg);
+  add_ops(eng, g);
+  auto tree = run_chain(eng, R"({"operation":"run","children":[
+      {"id":"q","operation":"silent"}]})");
+  BOOST_TEST(tree["status"] == "failed");
+  BOOST_TEST(step(tree, "q")["error"]["code"] == "timeout");
+  BOOST_TEST(step(tree, "q")["error"]["message"].get<std::string>().find("200 ms") != std::string::npos);
+  // A nested chain has no default of its own: its operation steps time out, it then fails.
+  auto nested = run_chain(eng, R"({"operation":"run","children":[
+      {"id":"inner","operation":"run","children":[
+          {"id":"s","operation":"stuck","onError":{"operation":"echo","input":"{{error.code}}"}}]}]})");
+  BOOST_TEST(nested["status"] == "completed");
+  BOOST_TEST(step(nested, "s")["recovered"] == true);
+  BOOST_TEST(step(nested, "s")["output"] == "timeout");
+  g->release();
+}
