@@ -149,9 +149,10 @@ int serve(serve_args a) {
   }
   if (svc.curve.enabled()) {
     std::fprintf(stderr,
-                 "coworker serve: CURVE on every socket, %zu allowed client keys; server public key %s; "
+                 "coworker serve: CURVE on every socket, %zu allowed client key%s; server public key %s; "
                  "self-check passed (a key that is not allowed and a plain client were refused)\n",
-                 svc.curve.allowed_client_keys.size(), s.curve_public_key().c_str());
+                 svc.curve.allowed_client_keys.size(), svc.curve.allowed_client_keys.size() == 1 ? "" : "s",
+                 s.curve_public_key().c_str());
   } else {
     for (const auto& ep : {s.requests_endpoint(), s.events_endpoint(), s.workers_endpoint()})
       if (!ep.empty() && !local_only(ep))
