@@ -3,6 +3,8 @@
 
 #include <zmq.hpp>
 
+#include "coworker/security.hpp"
+
 namespace coworker {
 
 void remote_worker::serve(std::string name, sync_handler fn, json input_schema) {
@@ -13,6 +15,15 @@ expected<std::size_t> remote_worker::run() {
   zmq::context_t ctx;
   zmq::socket_t sock(ctx, zmq::socket_type::dealer);
   sock.set(zmq::sockopt::linger, 0);
+  if (!cfg_.curve_server_key.empty() || !cfg_.curve_secret_key.empty()) {
+    auto pub = curve_public_key(cfg_.curve_secret_key);
+    if (!pub) return make_error(codes::invalid_input, "worker CURVE secret key: " + pub.error_value().message);
+    if (!is_curve_key(cfg_.curve_server_key))
+      return make_error(codes::invalid_input, "worker CURVE server key: not a CURVE key");
+    sock.set(zmq::sockopt::curve_serverkey, cfg_.curve_server_key);
+    sock.set(zmq::sockopt::curve_publickey, *pub);
+    sock.set(zmq::sockopt::curve_secretkey, cfg_.curve_secret_key);
+  }
   sock.connect(cfg_.endpoint);
   json ops = json::array();
   for (const auto& [name, e] : ops_) ops.push_back(json{{"name", name}, {"inputSchema", e.schema}});

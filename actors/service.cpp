@@ -1,7 +1,8 @@
 // The ZeroMQ service: one gateway thread owns both sockets (a ZeroMQ socket belongs to one thread).
 // It polls the ROUTER for requests and an eventfd that the engine's event subscription rings when
 // events are queued; it publishes events in seq order, answers `run` requests that wait when their
-// chain ends, and sends a heartbeat carrying the last published seq.
+// chain ends, and sends a heartbeat carrying the last published seq. With CURVE, it also answers the
+// ZAP handler's socket, which lets in the allowed client keys only (docs/security.md).
 #include "coworker/service.hpp"
 
 #include <sys/eventfd.h>
@@ -19,6 +20,7 @@
 #include "core/event_text.hpp"
 #include "protocol/request_handler.hpp"
 #include "worker_broker.hpp"
+#include "zap_handler.hpp"
 
 namespace coworker {
 
@@ -35,6 +37,9 @@ struct service::impl {
   std::thread thread;
   subscription sub;
   std::unique_ptr<worker_broker> broker;
+  std::unique_ptr<zap_handler> zap;  // with CURVE only
+  std::string curve_public;
+  std::atomic<bool> beat_now{false};  // the self-check asks for a heartbeat
 
   std::mutex mu;
   std::deque<event> queue;  // filled by the subscription thread, drained by the gateway
@@ -179,22 +184,25 @@ struct service::impl {
   }
 
   void loop() {
-    zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
-                               {nullptr, wake_fd, ZMQ_POLLIN, 0},
-                               {broker ? broker->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0}};
-    const int n_items = broker ? 3 : 2;
+    std::vector<zmq::pollitem_t> items{{router.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd, ZMQ_POLLIN, 0}};
+    const std::size_t at_broker = items.size();
+    if (broker) items.push_back({broker->socket().handle(), 0, ZMQ_POLLIN, 0});
+    const std::size_t at_zap = items.size();
+    if (zap) items.push_back({zap->socket().handle(), 0, ZMQ_POLLIN, 0});
     auto next_beat = std::chrono::steady_clock::now();
     while (!stopping.load()) {
       auto now = std::chrono::steady_clock::now();
-      if (now >= next_beat) {
+      if (now >= next_beat || beat_now.exchange(false)) {
         heartbeat();
         next_beat = now + cfg.heartbeat;
       }
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - now);
-      zmq::poll(items, n_items, std::min(wait, std::chrono::milliseconds(100)));
+      zmq::poll(items, std::min(wait, std::chrono::milliseconds(100)));
+      // Clients wait on their handshake for these answers: before any other work.
+      if (zap && (items[at_zap].revents & ZMQ_POLLIN)) zap->on_request();
       if (items[1].revents & ZMQ_POLLIN) drain_events();
       if (broker) {
-        if (items[2].revents & ZMQ_POLLIN) broker->on_message();
+        if (items[at_broker].revents & ZMQ_POLLIN) broker->on_message();
         broker->tick();
       }
       if (items[0].revents & ZMQ_POLLIN) {
@@ -218,7 +226,25 @@ service::~service() { stop(); }
 expected<void> service::start() {
   auto& s = *impl_;
   if (s.started) return {};
+  const auto& curve = s.cfg.curve;
+  if (curve.enabled()) {
+    if (!curve_available()) return make_error("no_curve", "CURVE was asked for but this libzmq has no CURVE");
+    auto pub = coworker::curve_public_key(curve.server_secret_key);
+    if (!pub) return make_error(codes::invalid_input, "the server's CURVE secret key: " + pub.error_value().message);
+    s.curve_public = *pub;
+    if (curve.allowed_client_keys.empty())
+      return make_error(codes::invalid_input, "CURVE needs at least one allowed client key");
+    for (const auto& k : curve.allowed_client_keys)
+      if (!is_curve_key(k)) return make_error(codes::invalid_input, "allowed client key '" + k + "' is not a CURVE key");
+    // The handler must be there before the first client's handshake: CURVE alone lets every key in.
+    s.zap = std::make_unique<zap_handler>(s.ctx, curve.allowed_client_keys, s.eng.config().log_sink);
+    if (auto r = s.zap->bind(); !r) return r;
+  }
+  auto secure = [&](zmq::socket_t& sock, const char* domain) {
+    if (curve.enabled()) make_curve_server(sock, curve.server_secret_key, domain);
+  };
   try {
+    secure(s.router, zap_domain_requests);
     s.router.set(zmq::sockopt::linger, 0);
     s.router.set(zmq::sockopt::router_mandatory, 1);
     s.router.set(zmq::sockopt::rcvhwm, 100000);
@@ -231,6 +257,7 @@ expected<void> service::start() {
     return make_error("bind_failed", "cannot listen for requests on " + s.cfg.requests + ": " + e.what());
   }
   try {
+    secure(s.pub, zap_domain_events);
     s.pub.set(zmq::sockopt::linger, 0);
     s.pub.set(zmq::sockopt::sndhwm, s.cfg.events_hwm);
     s.pub.bind(s.cfg.events);
@@ -245,6 +272,7 @@ expected<void> service::start() {
     s.broker = std::make_unique<worker_broker>(
         s.eng, s.ctx, [&s] { s.ring(); }, s.cfg.worker_heartbeat,
         std::set<std::string>(s.cfg.routed_to_workers.begin(), s.cfg.routed_to_workers.end()));
+    secure(s.broker->socket(), zap_domain_workers);
     if (auto r = s.broker->bind(s.cfg.workers); !r) return r;
   }
   s.sub = s.eng.subscribe([&s](const event& e) {
@@ -258,6 +286,19 @@ expected<void> service::start() {
   });
   s.started = true;
   s.thread = std::thread([&s] { s.loop(); });
+  if (curve.enabled()) {
+    std::vector<probe_target> targets{{"requests", s.requests_ep, false, zap_domain_requests},
+                                      {"events", s.events_ep, true, zap_domain_events}};
+    if (s.broker) targets.push_back({"workers", s.broker->endpoint(), false, zap_domain_workers});
+    auto checked = check_refused(targets, s.curve_public, s.zap.get(), [&s] {
+      s.beat_now = true;
+      s.ring();
+    });
+    if (!checked) {
+      stop();
+      return checked;
+    }
+  }
   return {};
 }
 
@@ -272,6 +313,7 @@ void service::stop() {
   s.router.close();
   s.pub.close();
   s.broker.reset();
+  if (s.zap) s.zap->close();
   {
     std::lock_guard lock(s.durable->mu);
     s.durable->fd = -1;
@@ -283,5 +325,7 @@ void service::stop() {
 std::string service::requests_endpoint() const { return impl_->requests_ep; }
 std::string service::events_endpoint() const { return impl_->events_ep; }
 std::string service::workers_endpoint() const { return impl_->broker ? impl_->broker->endpoint() : std::string(); }
+std::string service::curve_public_key() const { return impl_->curve_public; }
+std::uint64_t service::refused_clients() const { return impl_->zap ? impl_->zap->refused_count() : 0; }
 
 }  // namespace coworker

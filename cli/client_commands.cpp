@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "coworker/coworker.hpp"
+#include "coworker/security.hpp"
 #include "tree_view.hpp"
 
 namespace coworker::cli {
@@ -20,13 +21,43 @@ struct client_args {
   std::string file, key, input, run_id, status, chain;
   bool wait = false;
   int limit = 20;
+  std::string curve_server_key;  ///< the daemon's public key, or a file holding it
+  std::string curve_key_file;    ///< this client's secret key file
+  curve_keypair curve;           ///< resolved from the two above; empty: plain
 };
+
+/// Resolves the CURVE options: both or neither.
+expected<void> load_keys(client_args& a) {
+  if (a.curve_server_key.empty() && a.curve_key_file.empty()) return {};
+  if (a.curve_server_key.empty() || a.curve_key_file.empty())
+    return make_error(codes::invalid_input, "CURVE needs both --curve-server-key (the daemon's public key) and "
+                                            "--curve-key (this client's secret key file)");
+  auto server = read_curve_key(a.curve_server_key);
+  if (!server) return make_error(codes::invalid_input, "--curve-server-key: " + server.error_value().message);
+  auto secret = read_curve_key_file(a.curve_key_file);
+  if (!secret) return make_error(codes::invalid_input, "--curve-key: " + secret.error_value().message);
+  auto pub = curve_public_key(*secret);
+  if (!pub) return make_error(codes::invalid_input, "--curve-key: " + pub.error_value().message);
+  a.curve = curve_keypair{*pub, *secret};
+  a.curve_server_key = *server;
+  return {};
+}
+
+/// A socket to the daemon, a CURVE client when keys were given. A daemon that refuses the key
+/// answers nothing at all: the request times out.
+void secure(zmq::socket_t& s, const client_args& a) {
+  if (a.curve.secret_key.empty()) return;
+  s.set(zmq::sockopt::curve_serverkey, a.curve_server_key);
+  s.set(zmq::sockopt::curve_publickey, a.curve.public_key);
+  s.set(zmq::sockopt::curve_secretkey, a.curve.secret_key);
+}
 
 /// One request, one reply, with a timeout: a daemon that is not there is an error, not a hang.
 expected<json> request(const client_args& a, const json& req, int timeout_ms) {
   zmq::context_t ctx;
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
   s.set(zmq::sockopt::linger, 0);
+  secure(s, a);
   s.connect(a.requests);
   auto text = dump(req);
   s.send(zmq::message_t(), zmq::send_flags::sndmore);
@@ -34,7 +65,9 @@ expected<json> request(const client_args& a, const json& req, int timeout_ms) {
   zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
   if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) == 0)
     return make_error(codes::timeout, "no reply from " + a.requests + " within " + std::to_string(timeout_ms) +
-                                          " ms (is `coworker serve` running?)");
+                                          " ms (is `coworker serve` running?" +
+                                          (a.curve.secret_key.empty() ? " Does it require CURVE keys?)"
+                                                                      : " Is this client's key in its allow-list?)"));
   std::vector<zmq::message_t> parts;
   while (true) {
     zmq::message_t m;
@@ -119,6 +152,7 @@ int watch(const client_args& a) {
   zmq::socket_t sub(ctx, zmq::socket_type::sub);
   sub.set(zmq::sockopt::linger, 0);
   sub.set(zmq::sockopt::rcvhwm, 0);
+  secure(sub, a);
   if (a.chain.empty()) {
     sub.set(zmq::sockopt::subscribe, "");
   } else {
@@ -178,11 +212,21 @@ int watch(const client_args& a) {
   }
 }
 
+/// Runs a command once its CURVE keys are read.
+int with_keys(client_args& a, int (*command)(const client_args&)) {
+  if (auto r = load_keys(a); !r) return std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str()), 2;
+  return command(a);
+}
+
 CLI::App* client_command(CLI::App& app, const char* name, const char* help, client_args& a) {
   auto* cmd = app.add_subcommand(name, help);
   cmd->add_option("--requests", a.requests, "the daemon's request endpoint (default tcp://127.0.0.1:5570)");
   cmd->add_option("--events", a.events, "the daemon's event endpoint (default tcp://127.0.0.1:5571)");
   cmd->add_option("--timeout", a.timeout_ms, "milliseconds to wait for a reply (default 10000)");
+  cmd->add_option("--curve-server-key", a.curve_server_key, "CURVE: the daemon's public key, or its .pub file")
+      ->envname("COWORKER_CURVE_SERVER_KEY");
+  cmd->add_option("--curve-key", a.curve_key_file, "CURVE: this client's secret key file (coworker keygen)")
+      ->envname("COWORKER_CURVE_KEY");
   return cmd;
 }
 
@@ -195,28 +239,28 @@ void add_client_commands(CLI::App& app, dispatch& d) {
   c->add_flag("--wait", s->wait, "wait for the chain to end and print its record tree");
   c->add_option("--key", s->key, "idempotency key: the same key returns the same run");
   c->add_option("--input", s->input, "JSON that replaces the chain's input");
-  c->callback([s, &d] { d.run = [s] { return submit(*s); }; });
+  c->callback([s, &d] { d.run = [s] { return with_keys(*s, submit); }; });
 
   auto w = std::make_shared<client_args>();
   c = client_command(app, "watch", "Show the live run tree from the daemon's events", *w);
   c->add_option("--chain", w->chain, "only this chain");
-  c->callback([w, &d] { d.run = [w] { return watch(*w); }; });
+  c->callback([w, &d] { d.run = [w] { return with_keys(*w, watch); }; });
 
   auto l = std::make_shared<client_args>();
   c = client_command(app, "runs", "List chains", *l);
   c->add_option("--status", l->status, "pending, running, completed, failed, skipped or cancelled");
   c->add_option("--limit", l->limit, "at most this many (default 20)");
-  c->callback([l, &d] { d.run = [l] { return runs(*l); }; });
+  c->callback([l, &d] { d.run = [l] { return with_keys(*l, runs); }; });
 
   auto g = std::make_shared<client_args>();
   c = client_command(app, "show", "Print a run with its descendants", *g);
   c->add_option("run_id", g->run_id, "the run id")->required();
-  c->callback([g, &d] { d.run = [g] { return show(*g); }; });
+  c->callback([g, &d] { d.run = [g] { return with_keys(*g, show); }; });
 
   auto x = std::make_shared<client_args>();
   c = client_command(app, "cancel", "Cancel a run and everything below it", *x);
   c->add_option("run_id", x->run_id, "the run id")->required();
-  c->callback([x, &d] { d.run = [x] { return cancel(*x); }; });
+  c->callback([x, &d] { d.run = [x] { return with_keys(*x, cancel); }; });
 }
 
 }  // namespace coworker::cli

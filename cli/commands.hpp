@@ -19,6 +19,7 @@ void add_run_command(CLI::App& app, dispatch& d);
 void add_store_commands(CLI::App& app, dispatch& d);  // import, export, docs
 void add_serve_command(CLI::App& app, dispatch& d);
 void add_client_commands(CLI::App& app, dispatch& d);  // submit, watch, runs, show, cancel
+void add_keygen_command(CLI::App& app, dispatch& d);
 
 /// Reads a file, or standard input for "-". Throws std::runtime_error naming the file.
 std::string read_input(const std::string& file);

@@ -1,6 +1,9 @@
 // `coworker serve`: the daemon. Takes chains over ZeroMQ and publishes every run event.
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "commands.hpp"
@@ -17,6 +20,8 @@ struct serve_args {
   std::string events;
   std::string workers;
   std::vector<std::string> routed;
+  std::string curve_secret;  ///< the server's secret key file
+  std::string curve_allow;   ///< the allow-list file
   engine_args engine;
 };
 
@@ -32,6 +37,17 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
   str("requests", a.requests);
   str("events", a.events);
   str("workers", a.workers);
+  if (j.contains("curve") && j["curve"].is_object()) {
+    // Key files named in the config file are found beside it.
+    auto beside = [&](const char* k, std::string& out) {
+      const auto& c = j["curve"];
+      if (!out.empty() || !c.contains(k) || !c[k].is_string() || c[k].get<std::string>().empty()) return;
+      std::filesystem::path p = c[k].get<std::string>();
+      out = p.is_absolute() ? p.string() : (std::filesystem::path(file).parent_path() / p).string();
+    };
+    beside("secretKeyFile", a.curve_secret);
+    beside("allowFile", a.curve_allow);
+  }
   if (j.contains("db") && j["db"].is_string() && !j["db"].get<std::string>().empty() && a.engine.db.empty() &&
       !a.engine.ephemeral)
     cfg.db_path = j["db"];
@@ -65,6 +81,36 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
   return {};
 }
 
+/// The CURVE section of the service from the key files; both or neither.
+expected<void> load_curve(const serve_args& a, service_config& svc) {
+  if (a.curve_secret.empty() && a.curve_allow.empty()) return {};
+  if (a.curve_secret.empty() || a.curve_allow.empty())
+    return make_error(codes::invalid_input,
+                      a.curve_secret.empty()
+                          ? "--curve-allow needs --curve-secret (the server's secret key file; see coworker keygen)"
+                          : "--curve-secret needs --curve-allow (a file of allowed client public keys): without "
+                            "an allow-list CURVE lets every key in");
+  if (!curve_available()) return make_error("no_curve", "CURVE was asked for but this libzmq has no CURVE");
+  auto secret = read_curve_key_file(a.curve_secret);
+  if (!secret) return make_error(codes::invalid_input, "--curve-secret: " + secret.error_value().message);
+  struct stat st;
+  if (::stat(a.curve_secret.c_str(), &st) == 0 && (st.st_mode & 077))
+    std::fprintf(stderr, "coworker serve: warning: the secret key %s is readable by others (chmod 600 it)\n",
+                 a.curve_secret.c_str());
+  auto allowed = read_curve_key_list(a.curve_allow);
+  if (!allowed) return make_error(codes::invalid_input, "--curve-allow: " + allowed.error_value().message);
+  svc.curve.server_secret_key = *secret;
+  svc.curve.allowed_client_keys = *allowed;
+  return {};
+}
+
+/// Whether a ZeroMQ endpoint can only be reached from this machine.
+bool local_only(const std::string& ep) {
+  if (ep.rfind("tcp://", 0) != 0) return ep.rfind("ipc://", 0) == 0 || ep.rfind("inproc://", 0) == 0;
+  auto host = ep.substr(6, ep.rfind(':') == std::string::npos ? std::string::npos : ep.rfind(':') - 6);
+  return host.rfind("127.", 0) == 0 || host == "localhost" || host == "[::1]" || host == "::1";
+}
+
 int serve(serve_args a) {
   // Block the stop signals before any thread starts, so sigwait below receives them.
   sigset_t stop_signals;
@@ -88,6 +134,8 @@ int serve(serve_args a) {
   svc.workers = a.workers.empty() ? "tcp://127.0.0.1:5572" : a.workers;
   if (svc.workers == "none") svc.workers.clear();
   svc.routed_to_workers.insert(svc.routed_to_workers.end(), a.routed.begin(), a.routed.end());
+  if (auto r = load_curve(a, svc); !r)
+    return std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str()), 2;
 
   engine eng(*cfg);
   if (eng.startup_error()) {
@@ -96,8 +144,23 @@ int serve(serve_args a) {
   }
   service s(eng, svc);
   if (auto r = s.start(); !r) {
-    std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str());
+    std::fprintf(stderr, "coworker: %s%s\n", r.error_value().message.c_str(),
+                 r.error_value().code == "insecure" ? ": not serving" : "");
     return 2;
+  }
+  if (svc.curve.enabled()) {
+    std::fprintf(stderr,
+                 "coworker serve: CURVE on every socket, %zu allowed client key%s; server public key %s; "
+                 "self-check passed (a key that is not allowed and a plain client were refused)\n",
+                 svc.curve.allowed_client_keys.size(), svc.curve.allowed_client_keys.size() == 1 ? "" : "s",
+                 s.curve_public_key().c_str());
+  } else {
+    for (const auto& ep : {s.requests_endpoint(), s.events_endpoint(), s.workers_endpoint()})
+      if (!ep.empty() && !local_only(ep))
+        std::fprintf(stderr,
+                     "coworker serve: warning: %s is reachable from other machines without CURVE: whoever "
+                     "connects can submit chains and read every event (docs/security.md)\n",
+                     ep.c_str());
   }
   std::fprintf(stderr, "coworker serve: requests on %s, events on %s, workers on %s, store %s (epoch %s, seq %llu)\n",
                s.requests_endpoint().c_str(), s.events_endpoint().c_str(),
@@ -124,6 +187,8 @@ void add_serve_command(CLI::App& app, dispatch& d) {
   cmd->add_option("--events", a->events, "PUB endpoint for events (default tcp://127.0.0.1:5571)");
   cmd->add_option("--workers", a->workers, "ROUTER endpoint for remote workers (default tcp://127.0.0.1:5572; none: off)");
   cmd->add_option("--route-to-workers", a->routed, "built-in operations workers may serve (e.g. summarize)");
+  cmd->add_option("--curve-secret", a->curve_secret, "require CURVE: the server's secret key file (coworker keygen)");
+  cmd->add_option("--curve-allow", a->curve_allow, "with CURVE: file of allowed client public keys, one per line");
   cmd->add_option("--db", a->engine.db, "store file (default: $COWORKER_DB, else ~/.local/share/coworker/coworker.db)");
   cmd->add_flag("--ephemeral", a->engine.ephemeral, "keep nothing on disk");
   cmd->add_option("--doctypes", a->engine.config_dir, "directory with extra doctype schemas");

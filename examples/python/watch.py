@@ -3,11 +3,12 @@
 
     python3 examples/python/watch.py [--events tcp://127.0.0.1:5571]
         [--requests tcp://127.0.0.1:5570] [--count N] [--chain RUN_ID]
+        [--curve-server-key KEY|FILE --curve-key FILE]
 
 Subscribe first, then ask for a snapshot; drop events whose seq is at or below the snapshot's;
 on a gap (a seq that is not last + 1, or a heartbeat ahead of us) take a new snapshot.
 Prints one line per event: seq, event, status, step. With --count, exits after N events and
-prints a final JSON line {"events": N, "gaps": G, "last_seq": S}.
+prints a final JSON line {"events": N, "gaps": G, "last_seq": S}. CURVE as in submit.py.
 """
 import argparse
 import json
@@ -16,7 +17,7 @@ import time
 
 import zmq
 
-from submit import request
+from submit import add_curve_arguments, curve_keys, request, secure
 
 
 def main():
@@ -26,9 +27,12 @@ def main():
     p.add_argument("--count", type=int, default=0, help="stop after this many events")
     p.add_argument("--chain", help="only events of this chain")
     p.add_argument("--timeout", type=float, default=30.0, help="give up after this long without events")
+    add_curve_arguments(p)
     a = p.parse_args()
+    curve = curve_keys(a)
 
     sub = zmq.Context.instance().socket(zmq.SUB)
+    secure(sub, curve)
     sub.setsockopt(zmq.RCVHWM, 0)
     sub.setsockopt(zmq.LINGER, 0)
     if a.chain:
@@ -41,10 +45,14 @@ def main():
     time.sleep(0.2)  # let the subscription reach the daemon before the snapshot
 
     def snapshot():
-        snap = request(a.requests, {"type": "snapshot"}, 10)
+        snap = request(a.requests, {"type": "snapshot"}, a.timeout, curve)
         return snap["seq"], snap["epoch"]
 
-    seq, epoch = snapshot()
+    try:
+        seq, epoch = snapshot()
+    except TimeoutError as e:
+        print(e, file=sys.stderr)
+        return 3
     print(f"snapshot seq={seq} epoch={epoch}", flush=True)
     seen = gaps = 0
     while not a.count or seen < a.count:

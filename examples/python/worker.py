@@ -2,11 +2,13 @@
 """A remote worker for `coworker serve`: serves the operation `classify` (a keyword classifier).
 
     python3 examples/python/worker.py [--workers tcp://127.0.0.1:5572] [--capacity 4]
-        [--name w1] [--delay-ms 0]
+        [--name w1] [--delay-ms 0] [--curve-server-key KEY|FILE --curve-key FILE]
 
 It connects with DEALER, says hello with the operations it serves and how many tasks it takes at
 once, answers each task with {"type": "result", "taskId", "output"} (or "error"), and heartbeats
 every second; the broker gives the tasks of a silent worker to another. See docs/protocol.md.
+Against a daemon that requires CURVE, the worker's public key must be in its allow-list
+(docs/security.md); the keys are given as in submit.py.
 """
 import argparse
 import json
@@ -14,6 +16,8 @@ import sys
 import time
 
 import zmq
+
+from submit import add_curve_arguments, curve_keys, secure
 
 LABELS = {"invoice": "billing", "payment": "billing", "bug": "support", "crash": "support",
           "lunch": "social", "meeting": "calendar", "contract": "legal"}
@@ -35,10 +39,12 @@ def main():
     p.add_argument("--delay-ms", type=int, default=0, help="pretend each task takes this long")
     p.add_argument("--summarize", action="store_true",
                    help="also serve summarize (used when the daemon routes it to workers)")
+    add_curve_arguments(p)
     a = p.parse_args()
 
     sock = zmq.Context.instance().socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
+    secure(sock, curve_keys(a))
     sock.connect(a.workers)
     ops = [{"name": "classify", "inputSchema": {"type": "any"}}]
     if a.summarize:

@@ -1,8 +1,12 @@
 // This example serves the operation `shout` to a `coworker serve` daemon from a C++ program.
 //   example_worker [tcp://127.0.0.1:5572]
+// Against a daemon that requires CURVE (docs/security.md), set COWORKER_CURVE_SERVER_KEY (the daemon's
+// public key or .pub file) and COWORKER_CURVE_KEY (this worker's secret key file).
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 
+#include <coworker/security.hpp>
 #include <coworker/worker.hpp>
 
 static coworker::remote_worker* current = nullptr;
@@ -10,6 +14,18 @@ static coworker::remote_worker* current = nullptr;
 int main(int argc, char** argv) {
   coworker::worker_config cfg;
   if (argc > 1) cfg.endpoint = argv[1];
+  const char* server_key = std::getenv("COWORKER_CURVE_SERVER_KEY");
+  const char* key_file = std::getenv("COWORKER_CURVE_KEY");
+  if (server_key && key_file) {
+    auto server = coworker::read_curve_key(server_key);
+    auto secret = coworker::read_curve_key_file(key_file);
+    if (!server || !secret) {
+      std::cerr << (server ? secret.error_value().message : server.error_value().message) << "\n";
+      return 2;
+    }
+    cfg.curve_server_key = *server;
+    cfg.curve_secret_key = *secret;
+  }
   coworker::remote_worker w(cfg);
   w.serve("shout", [](const coworker::op_request& r) -> coworker::expected<coworker::json> {
     if (!r.in().is_string()) return coworker::make_error("invalid_input", "shout needs a string");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "coworker/engine.hpp"
+#include "coworker/security.hpp"
 
 namespace coworker {
 
@@ -24,6 +25,8 @@ struct service_config {
   /// Events queued per subscriber before ZeroMQ drops (the subscriber then sees a seq gap and
   /// resyncs by snapshot). 0 would mean unbounded memory for a stalled subscriber.
   int events_hwm = 1000000;
+  /// CURVE with an allow-list on every socket (docs/security.md); off by default.
+  curve_config curve;
 };
 
 class service {
@@ -33,7 +36,9 @@ class service {
   service(const service&) = delete;
   service& operator=(const service&) = delete;
 
-  /// Binds both sockets and starts serving; an error names the endpoint that failed.
+  /// Binds the sockets and starts serving; an error names the endpoint that failed. With CURVE, it
+  /// then checks that a client with a key that is not allowed and a plain client are refused on every
+  /// socket (about 300 ms), and stops again with an `insecure` error if either gets through.
   expected<void> start();
   /// Publishes what is queued, then closes the sockets. Idempotent.
   void stop();
@@ -41,6 +46,10 @@ class service {
   std::string requests_endpoint() const;
   std::string events_endpoint() const;
   std::string workers_endpoint() const;
+  /// With CURVE: the server's public key (Z85), which clients need; else empty.
+  std::string curve_public_key() const;
+  /// With CURVE: clients refused so far (the start-up self-check's own probes not counted).
+  std::uint64_t refused_clients() const;
 
   struct impl;
 

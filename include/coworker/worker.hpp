@@ -16,6 +16,10 @@ namespace coworker {
 struct worker_config {
   std::string endpoint = "tcp://127.0.0.1:5572";
   std::chrono::milliseconds heartbeat{1000};
+  /// CURVE (docs/security.md): the daemon's public key and this worker's secret key, Z85; both
+  /// empty: plain. The worker's public key must be in the daemon's allow-list.
+  std::string curve_server_key;
+  std::string curve_secret_key;
 };
 
 class remote_worker {
