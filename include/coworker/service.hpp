@@ -26,6 +26,13 @@ struct service_config {
   int events_hwm = 1000000;
 };
 
+/// Remote workers and their tasks, for monitoring (/metrics).
+struct worker_stats {
+  std::size_t workers = 0;        ///< connected
+  std::size_t tasks_running = 0;  ///< handed to a worker, not answered yet
+  std::size_t tasks_queued = 0;   ///< waiting for a worker with a free slot
+};
+
 class service {
  public:
   service(engine& eng, service_config cfg = {});
@@ -41,6 +48,8 @@ class service {
   std::string requests_endpoint() const;
   std::string events_endpoint() const;
   std::string workers_endpoint() const;
+  /// Counts as of the gateway's last loop (at most 100 ms old); zeros without a worker socket.
+  worker_stats workers() const;
 
   struct impl;
 
