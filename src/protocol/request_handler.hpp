@@ -17,6 +17,8 @@ struct outcome {
 
 /// Handles one request frame. Never throws; every failure is an `{"ok": false, "error": ...}` reply.
 outcome handle_request(engine& eng, std::string_view frame);
+/// The same for a request already parsed (the HTTP API builds its requests as JSON).
+outcome handle_request(engine& eng, const json& request);
 
 /// The reply to a `run` request with `wait: true`: `{ok, runId, status, tree}`.
 json run_reply(engine& eng, const std::string& run_id, const json& id);
