@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The web view in Debian's headless Chromium (driven by python3-selenium and chromium-driver):
+# `coworker serve --http` on free loopback ports, a chain typed into the page's text box with a
+# parallel group and an onError, the drawn tree followed live to its final statuses, a run's
+# details, a located validation error and a cancel. Leaves web_ui.png in $COWORKER_ARTIFACTS
+# (default: the working directory, build/tests under ctest). Fails when Chromium is missing.
+set -euo pipefail
+bin=$1
+root=$2
+PY=${COWORKER_PYTHON:-/usr/bin/python3}
+artifacts=${COWORKER_ARTIFACTS:-$PWD}
+tmp=$(mktemp -d)
+fail() { echo "FAIL: $*" >&2; [[ -f $tmp/serve.log ]] && cat "$tmp/serve.log" >&2; exit 1; }
+cleanup() { [[ -n ${serve_pid:-} ]] && kill -9 "$serve_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+command -v chromium >/dev/null || fail "chromium is not installed (scripts/install-deps.sh installs it)"
+command -v chromedriver >/dev/null || fail "chromedriver is not installed (package chromium-driver)"
+"$PY" -c 'import selenium' 2>/dev/null || fail "python3-selenium is not installed for $PY"
+
+read -r req_port ev_port http_port < <("$PY" -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+
+"$bin" serve --ephemeral --workers none --requests "tcp://127.0.0.1:$req_port" --events "tcp://127.0.0.1:$ev_port" \
+  --http "127.0.0.1:$http_port" 2>"$tmp/serve.log" &
+serve_pid=$!
+for _ in $(seq 100); do grep -q "requests on" "$tmp/serve.log" && break; sleep 0.1; done
+grep -q "web view on http://127.0.0.1:$http_port/" "$tmp/serve.log" || fail "serve did not say where the web view is"
+
+mkdir -p "$artifacts"
+timeout 120 "$PY" "$root/tests/cli/web_ui.py" "http://127.0.0.1:$http_port/" "$artifacts/web_ui.png" \
+  || fail "the browser test failed"
+[[ -s $artifacts/web_ui.png ]] || fail "no screenshot at $artifacts/web_ui.png"
+
+kill -TERM "$serve_pid"
+wait "$serve_pid" || fail "serve exited $? on SIGTERM"
+serve_pid=
+echo "web ui: ok (screenshot: $artifacts/web_ui.png)"
