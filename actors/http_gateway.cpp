@@ -30,6 +30,14 @@ void send_error(httplib::Response& res, int status, const char* code, const std:
   send_json(res, status, protocol::error_reply(make_error(code, message)));
 }
 
+/// One /api/events stream: where it is, and its own cache of value texts.
+struct stream_state {
+  std::uint64_t cursor = 0;  ///< the last seq sent (or the one the stream starts after)
+  bool resync = false;       ///< answer `resync` at once
+  bool opened = false;
+  value_text_cache texts{256};
+};
+
 std::uint64_t parse_seq(const std::string& text, bool& ok) {
   std::uint64_t v = 0;
   auto r = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -62,8 +70,10 @@ struct http_gateway::impl {
     const bool guarded = req.path.rfind("/api/", 0) == 0 || req.path == "/metrics";
     if (!guarded) return httplib::Server::HandlerResponse::Unhandled;
     if (!cfg.token.empty()) {
-      auto given = protocol::bearer_token(req.get_header_value("Authorization"));
-      if (given.empty() && req.has_param("token")) given = req.get_param_value("token");
+      const auto authorization = req.get_header_value("Authorization");
+      const auto query_token = req.get_param_value("token");
+      auto given = protocol::bearer_token(authorization);
+      if (given.empty()) given = query_token;
       if (protocol::token_matches(cfg.token, given)) return httplib::Server::HandlerResponse::Unhandled;
       res.set_header("WWW-Authenticate", "Bearer");
       send_error(res, 401, codes::unauthorized, "this endpoint needs the token: Authorization: Bearer TOKEN");
@@ -119,12 +129,6 @@ struct http_gateway::impl {
       streams.fetch_sub(1);
       return send_error(res, 503, codes::busy, "too many event streams (" + std::to_string(cfg.max_event_streams) + ")");
     }
-    struct stream_state {
-      std::uint64_t cursor = 0;
-      bool resync = false;
-      bool opened = false;
-      value_text_cache texts{256};
-    };
     auto st = std::make_shared<stream_state>();
     bool ok = false;
     st->cursor = eng.seq();
@@ -145,8 +149,7 @@ struct http_gateway::impl {
         [this](bool) { streams.fetch_sub(1); });
   }
 
-  template <class State>
-  bool stream_step(State& st, httplib::DataSink& sink) {
+  bool stream_step(stream_state& st, httplib::DataSink& sink) {
     if (stopping.load()) return false;
     std::string out;
     if (!st.opened) {
@@ -187,8 +190,8 @@ struct http_gateway::impl {
     server.set_error_handler(httplib::Server::HandlerWithResponse(
         [](const httplib::Request& req, httplib::Response& res) {
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-          send_error(res, res.status, res.status == 404 ? codes::not_found : codes::invalid_input,
-                     "cannot " + req.method + " " + req.path);
+          const char* code = res.status == 404 ? codes::not_found : res.status == 413 ? codes::too_large : codes::invalid_input;
+          send_error(res, res.status, code, "cannot " + req.method + " " + req.path + " (HTTP " + std::to_string(res.status) + ")");
           return httplib::Server::HandlerResponse::Handled;
         }));
   }

@@ -30,6 +30,9 @@ BAD = '{"operation": "run",\n "children": [\n  {"id": "a", "operation": "log"},\
 def fail(msg):
     print("FAIL:", msg, file=sys.stderr)
     try:
+        print("tree:", [(n.get_attribute("data-step"), n.get_attribute("data-status"))
+                        for n in driver.find_elements(By.CSS_SELECTOR, "#tree .node")], file=sys.stderr)
+        print("stream:", driver.find_element(By.ID, "live").text, file=sys.stderr)
         driver.save_screenshot(SHOT)
         logs = driver.get_log("browser")
         for entry in logs:

@@ -38,4 +38,38 @@ timeout 120 "$PY" "$root/tests/cli/web_ui.py" "http://127.0.0.1:$http_port/" "$a
 kill -TERM "$serve_pid"
 wait "$serve_pid" || fail "serve exited $? on SIGTERM"
 serve_pid=
+
+# The config file's http keys, the token from the environment, and no open address without one.
+echo "{\"http\": {\"listen\": \"127.0.0.1:$http_port\"}, \"workers\": \"none\"}" >"$tmp/cfg.json"
+COWORKER_HTTP_TOKEN=t0k "$bin" serve --ephemeral --config "$tmp/cfg.json" --requests "tcp://127.0.0.1:$req_port" \
+  --events "tcp://127.0.0.1:$ev_port" 2>"$tmp/serve.log" &
+serve_pid=$!
+for _ in $(seq 100); do grep -q "requests on" "$tmp/serve.log" && break; sleep 0.1; done
+grep -q "web view on http://127.0.0.1:$http_port/ (token required)" "$tmp/serve.log" || fail "the config's http.listen was not used"
+"$PY" - "http://127.0.0.1:$http_port" <<'PY' || fail "token checks over HTTP"
+import sys, urllib.request, urllib.error
+base = sys.argv[1]
+def status(path, token=None):
+    req = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + token} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+assert status("/api/ping")[0] == 401
+assert status("/api/ping", "t0k")[0] == 200
+code, text = status("/metrics", "t0k")
+assert code == 200 and "# TYPE coworker_runs_started_total counter" in text, text[:200]
+assert status("/")[0] == 200
+PY
+kill -TERM "$serve_pid"
+wait "$serve_pid" || fail "serve exited $? on SIGTERM"
+serve_pid=
+set +e
+timeout 10 "$bin" serve --ephemeral --workers none --requests "tcp://127.0.0.1:$req_port" --events "tcp://127.0.0.1:$ev_port" \
+  --http "0.0.0.0:$http_port" 2>"$tmp/serve.log"
+code=$?
+set -e
+[[ $code == 2 ]] && grep -q "refusing to serve HTTP on 0.0.0.0:$http_port without a token" "$tmp/serve.log" \
+  || fail "a non-loopback address without a token was not refused (exit $code)"
 echo "web ui: ok (screenshot: $artifacts/web_ui.png)"

@@ -1,5 +1,7 @@
 // The JSON API over real HTTP on loopback: submit, get with tree, list by status, cancel, located
 // errors, the page itself, and the token.
+#include <thread>
+
 #include <boost/test/unit_test.hpp>
 
 #include "http_fixture.hpp"
@@ -15,6 +17,17 @@ json two_steps() {
 }
 
 json long_wait() { return chain_of({json{{"id", "slow"}, {"operation", "wait"}, {"input", {{"ms", 60000}}}}}); }
+
+/// Waits until the chain's first step runs (a chain just accepted is pending for a moment).
+void wait_running(httplib::Client& c, const std::string& id) {
+  for (int i = 0; i < 1000; ++i) {
+    auto t = get(c, "/api/runs/" + id + "?tree=1");
+    const auto& kids = t.body["run"]["children"];
+    if (!kids.empty() && kids[0]["status"] == "running") return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  BOOST_FAIL("the chain's first step did not start");
+}
 
 }  // namespace
 
@@ -40,6 +53,7 @@ BOOST_AUTO_TEST_CASE(submitted_chain_is_listed_and_read_as_tree) {
 
   auto running = post(c, "/api/runs", json{{"chain", long_wait()}});
   auto slow_id = running.body["runId"].get<std::string>();
+  wait_running(c, slow_id);
   auto completed = get(c, "/api/runs?status=completed");
   BOOST_REQUIRE(completed.body["runs"].size() == 1);
   BOOST_TEST(completed.body["runs"][0]["id"] == id);
@@ -69,6 +83,7 @@ BOOST_AUTO_TEST_CASE(cancel_ends_a_long_wait_as_cancelled) {
   http_daemon d;
   auto c = d.client();
   auto id = post(c, "/api/runs", json{{"chain", long_wait()}}).body["runId"].get<std::string>();
+  wait_running(c, id);
   auto started = std::chrono::steady_clock::now();
   auto r = to_reply(c.Post(("/api/runs/" + id + "/cancel").c_str(), "", "application/json"));
   BOOST_TEST(r.status == 200);
@@ -116,6 +131,12 @@ BOOST_AUTO_TEST_CASE(unknown_endpoints_and_methods_are_refused) {
   BOOST_TEST(get(c, "/api/ping").body["epoch"] == d.eng.epoch());
   BOOST_TEST(get(c, "/api/operations").body["operations"].size() > 3);
   BOOST_TEST(get(c, "/api/snapshot").body.contains("seq"));
+  auto huge = to_reply(c.Post("/api/runs", std::string(5 << 20, ' '), "application/json"));
+  BOOST_TEST(huge.status == 413);
+  BOOST_TEST(huge.body["error"]["code"] == "too_large");
+  auto big = to_reply(c.Post("/api/runs", std::string(2 << 20, ' '), "application/json"));
+  BOOST_TEST(big.status == 413);
+  BOOST_TEST(big.body["error"]["code"] == "too_large");
 }
 
 BOOST_AUTO_TEST_CASE(page_is_served_from_the_binary) {
