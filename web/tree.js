@@ -53,7 +53,7 @@ export function renderTree(container, rootId, ctx) {
     n = newNode();
     container.replaceChildren(n);
   }
-  updateNode(n, root, ctx, t0, span, false);
+  updateNode(n, root, ctx, t0, span, false, null);
 }
 
 function newNode() {
@@ -70,7 +70,7 @@ function setData(n, key, value) {
   else if (n.dataset[key] !== String(value)) n.dataset[key] = value;
 }
 
-function updateNode(n, rec, ctx, t0, span, fallback) {
+function updateNode(n, rec, ctx, t0, span, fallback, owner) {
   setData(n, 'runId', rec.id);
   setData(n, 'status', rec.status);
   setData(n, 'op', rec.operation);
@@ -80,18 +80,20 @@ function updateNode(n, rec, ctx, t0, span, fallback) {
   const row = n.firstElementChild;
   row.title = `${rec.id}: ${rec.status}${rec.recovered ? ' (recovered)' : ''}`;
   const [, label, dur, track] = row.children;
-  const name = rec.stepId || (rec.operation === 'run' ? 'chain' : rec.operation);
+  // A forEach element has no id of its own: its index names it.
+  const name = rec.stepId || (owner && owner.operation === 'forEach' ? `#${rec.stepIndex}` : rec.operation === 'run' ? 'chain' : rec.operation);
   const tags = [];
   if (fallback) tags.push(['onerror', 'onError']);
   if (rec.recovered) tags.push(['recovered', 'recovered']);
   if (rec.status === 'skipped') tags.push(['', 'skipped']);
   if (rec.attempts > 1) tags.push(['', `${rec.attempts} attempts`]);
   if (rec.error && !rec.recovered && rec.status === 'failed') tags.push(['', rec.error.code]);
-  const key = JSON.stringify([name, rec.operation, rec.doctype, tags]);
+  const op = rec.operation + (rec.doctype ? ` ${rec.doctype}` : '');
+  const key = JSON.stringify([name, op, tags]);
   if (label.dataset.key !== key) {
     label.dataset.key = key;
     label.replaceChildren(el('b', null, name));
-    if (rec.stepId || rec.operation !== 'run') label.append(el('span', 'op', rec.operation + (rec.doctype ? ` ${rec.doctype}` : '')));
+    if (name !== rec.operation && !(name === 'chain' && op === 'run')) label.append(el('span', 'op', op));
     for (const [cls, text] of tags) label.append(el('span', `tag ${cls}`.trim(), text));
   }
   const d = formatMs(duration(rec, ctx.now));
@@ -101,7 +103,7 @@ function updateNode(n, rec, ctx, t0, span, fallback) {
     const left = ((rec.started - t0) / span) * 100;
     const width = (((rec.finished || ctx.now) - rec.started) / span) * 100;
     bar.className = `bar ${statusClass(rec)}`;
-    bar.style.left = `${Math.min(Math.max(left, 0), 100)}%`;
+    bar.style.left = `min(${Math.min(Math.max(left, 0), 100)}%, calc(100% - 2px))`;  // a run at the end stays visible
     bar.style.width = `${Math.min(Math.max(width, 0.5), 100)}%`;
   } else if (track.firstElementChild) {
     track.replaceChildren();
@@ -111,12 +113,12 @@ function updateNode(n, rec, ctx, t0, span, fallback) {
   const steps = all.filter((c) => c.stepIndex != null);
   const fallbacks = all.filter((c) => c.stepIndex == null);
   const parallel = rec.operation === 'parallel';
-  box(n, parallel ? 'lanes' : 'kids', steps, ctx, t0, span, false, parallel);
-  box(n, 'fallback', fallbacks, ctx, t0, span, true, false);
+  box(n, rec, parallel ? 'lanes' : 'kids', steps, ctx, t0, span, false, parallel);
+  box(n, rec, 'fallback', fallbacks, ctx, t0, span, true, false);
 }
 
 /// The node's box of children of one kind (steps or fallbacks), its elements kept by run id.
-function box(n, cls, recs, ctx, t0, span, fallback, lanes) {
+function box(n, owner, cls, recs, ctx, t0, span, fallback, lanes) {
   let b = [...n.children].find((c) => c.classList.contains(cls));
   if (!recs.length) { if (b) b.remove(); return; }
   if (!b) {
@@ -135,7 +137,7 @@ function box(n, cls, recs, ctx, t0, span, fallback, lanes) {
       item.dataset.key = rec.id;
     }
     if (b.children[i] !== item) b.insertBefore(item, b.children[i] || null);
-    updateNode(lanes ? item.firstElementChild : item, rec, ctx, t0, span, fallback);
+    updateNode(lanes ? item.firstElementChild : item, rec, ctx, t0, span, fallback, owner);
   });
   let more = kept.get('more');
   kept.delete('more');
