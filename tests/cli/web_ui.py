@@ -1,8 +1,10 @@
-"""Drives the web view in headless Chromium (web_ui.sh starts the daemon).
+"""Drives the web view in headless Chromium, and restarts the daemon under it once.
 
-usage: web_ui.py URL SCREENSHOT.png
+usage: web_ui.py URL SCREENSHOT.png SERVE_LOG COWORKER serve ARGS...
 """
 import json
+import signal
+import subprocess
 import sys
 import time
 
@@ -10,7 +12,28 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-URL, SHOT = sys.argv[1], sys.argv[2]
+URL, SHOT, LOG, SERVE = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+daemon = None
+signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: timed out"))  # `finally` still stops the daemon
+
+
+def start_daemon():
+    global daemon
+    log = open(LOG, "a")
+    daemon = subprocess.Popen(SERVE, stderr=log, stdout=log)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with open(LOG) as f:
+            if f.read().count("requests on") > starts:
+                return
+        time.sleep(0.05)
+    raise SystemExit("FAIL: the daemon did not start")
+
+
+def stop_daemon():
+    daemon.terminate()
+    if daemon.wait(timeout=20) != 0:
+        raise SystemExit(f"FAIL: the daemon exited {daemon.returncode} on SIGTERM")
 
 CHAIN = {
     "operation": "run", "id": "webtest", "input": {"name": "browser"},
@@ -78,6 +101,8 @@ for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-s
     opts.add_argument(flag)
 opts.binary_location = "/usr/bin/chromium"
 opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+starts = 0
+start_daemon()
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 try:
     driver.get(URL)
@@ -156,6 +181,23 @@ try:
     errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
     if errors:
         fail(f"the page logged errors: {errors}")
+
+    # The daemon restarts (in memory: a new epoch, seq from 0): the stream reconnects, is told to
+    # resync, and the page reloads its view from the new daemon.
+    epoch = driver.execute_script("return window.coworkerPage.state.epoch")
+    stop_daemon()
+    wait_for("the page to notice", lambda: driver.find_element(By.ID, "live").get_attribute("data-state") != "live")
+    starts += 1
+    start_daemon()
+    wait_for("the new epoch", lambda: driver.execute_script("return window.coworkerPage.state.epoch") != epoch, 30)
+    wait_for("the stream again", lambda: driver.find_element(By.ID, "live").get_attribute("data-state") == "live")
+    wait_for("the old chains to go", lambda: not driver.find_elements(By.CSS_SELECTOR, "#chain-list li"))
+    set_text(json.dumps(CHAIN))
+    driver.find_element(By.ID, "submit").click()
+    wait_for("the chain on the new daemon", lambda: driver.execute_script(
+        "const n = document.querySelector('#tree > .node'); return n && n.dataset.status === 'completed'"), 30)
     print("web_ui.py: ok")
 finally:
     driver.quit()
+    if daemon and daemon.poll() is None:
+        stop_daemon()

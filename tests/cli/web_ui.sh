@@ -2,8 +2,9 @@
 # The web view in Debian's headless Chromium (driven by python3-selenium and chromium-driver):
 # `coworker serve --http` on free loopback ports, a chain typed into the page's text box with a
 # parallel group and an onError, the drawn tree followed live to its final statuses, a run's
-# details, a located validation error and a cancel. Leaves web_ui.png in $COWORKER_ARTIFACTS
-# (default: the working directory, build/tests under ctest). Fails when Chromium is missing.
+# details, a located validation error, cancel and re-submit, and a daemon restart under the open
+# page (the stream reconnects and resyncs). Leaves web_ui.png in $COWORKER_ARTIFACTS (default: the
+# working directory, build/tests under ctest). Fails when Chromium is missing.
 set -euo pipefail
 bin=$1
 root=$2
@@ -24,20 +25,13 @@ ss = [socket.socket() for _ in range(3)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
 
-"$bin" serve --ephemeral --workers none --requests "tcp://127.0.0.1:$req_port" --events "tcp://127.0.0.1:$ev_port" \
-  --http "127.0.0.1:$http_port" 2>"$tmp/serve.log" &
-serve_pid=$!
-for _ in $(seq 100); do grep -q "requests on" "$tmp/serve.log" && break; sleep 0.1; done
-grep -q "web view on http://127.0.0.1:$http_port/" "$tmp/serve.log" || fail "serve did not say where the web view is"
-
 mkdir -p "$artifacts"
-timeout 120 "$PY" "$root/tests/cli/web_ui.py" "http://127.0.0.1:$http_port/" "$artifacts/web_ui.png" \
-  || fail "the browser test failed"
+# web_ui.py starts the daemon, and restarts it once under the open page.
+timeout 150 "$PY" "$root/tests/cli/web_ui.py" "http://127.0.0.1:$http_port/" "$artifacts/web_ui.png" "$tmp/serve.log" \
+  "$bin" serve --ephemeral --workers none --requests "tcp://127.0.0.1:$req_port" --events "tcp://127.0.0.1:$ev_port" \
+  --http "127.0.0.1:$http_port" || fail "the browser test failed"
+grep -q "web view on http://127.0.0.1:$http_port/" "$tmp/serve.log" || fail "serve did not say where the web view is"
 [[ -s $artifacts/web_ui.png ]] || fail "no screenshot at $artifacts/web_ui.png"
-
-kill -TERM "$serve_pid"
-wait "$serve_pid" || fail "serve exited $? on SIGTERM"
-serve_pid=
 
 # The config file's http keys, the token from the environment, and no open address without one.
 echo "{\"http\": {\"listen\": \"127.0.0.1:$http_port\"}, \"workers\": \"none\"}" >"$tmp/cfg.json"
