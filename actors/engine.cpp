@@ -10,6 +10,7 @@
 #include "builtin_ops.hpp"
 #include "chain/compile.hpp"
 #include "chain/json_parse.hpp"
+#include "core/histogram.hpp"
 #include "engine_core.hpp"
 #include "ops/builtin.hpp"
 #include "runs/run_store.hpp"
@@ -57,6 +58,7 @@ struct engine::impl {
   engine_core core;
   std::mutex submit_mu;  // makes "find key, else start" one step
   std::uint64_t persist_batches = 0;
+  latency_histogram commit_latency;  // store transactions, for /metrics
   caf::actor_system_config caf_cfg;
   std::unique_ptr<caf::actor_system> sys;  // declared last: actors end before what they use
 
@@ -81,7 +83,9 @@ struct engine::impl {
     if (runs) {
       registry->restore(runs->recent_chain_records(cfg.retain_chains), runs->keys());
       registry->set_persist([this](const std::vector<event>& batch, const std::vector<chain_submission>& chains) {
+        auto t0 = std::chrono::steady_clock::now();
         auto r = runs->write(batch, chains);
+        commit_latency.observe(std::chrono::steady_clock::now() - t0);
         if (!r) cfg.log_sink("error", "run records not saved: " + r.error_value().message);
         if (++persist_batches % 1024 == 0)
           if (auto k = runs->retain(cfg.retain_stored_chains); !k) cfg.log_sink("error", k.error_value().message);
@@ -377,5 +381,12 @@ std::uint64_t engine::seq() const { return impl_->registry->seq(); }
 const std::string& engine::epoch() const { return impl_->registry->epoch(); }
 std::size_t engine::active_chains() const { return impl_->registry->active_chains(); }
 const engine_config& engine::config() const { return impl_->cfg; }
+
+engine_stats engine::stats() const {
+  engine_stats s;
+  s.subscribers = impl_->registry->subscriber_count();
+  s.store_commits = impl_->commit_latency.read();
+  return s;
+}
 
 }  // namespace coworker

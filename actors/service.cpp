@@ -40,6 +40,7 @@ struct service::impl {
   std::unique_ptr<zap_handler> zap;  // with CURVE only
   std::string curve_public;
   std::atomic<bool> beat_now{false};  // the self-check asks for a heartbeat
+  std::atomic<std::size_t> n_workers{0}, n_running{0}, n_queued{0};  // copied from the broker each loop
 
   std::mutex mu;
   std::deque<event> queue;  // filled by the subscription thread, drained by the gateway
@@ -204,6 +205,9 @@ struct service::impl {
       if (broker) {
         if (items[at_broker].revents & ZMQ_POLLIN) broker->on_message();
         broker->tick();
+        n_workers.store(broker->worker_count(), std::memory_order_relaxed);
+        n_running.store(broker->tasks_running(), std::memory_order_relaxed);
+        n_queued.store(broker->tasks_queued(), std::memory_order_relaxed);
       }
       if (items[0].revents & ZMQ_POLLIN) {
         // Serve a bounded number of requests, then look at events again.
@@ -324,6 +328,11 @@ void service::stop() {
 
 std::string service::requests_endpoint() const { return impl_->requests_ep; }
 std::string service::events_endpoint() const { return impl_->events_ep; }
+worker_stats service::workers() const {
+  return {impl_->n_workers.load(std::memory_order_relaxed), impl_->n_running.load(std::memory_order_relaxed),
+          impl_->n_queued.load(std::memory_order_relaxed)};
+}
+
 std::string service::workers_endpoint() const { return impl_->broker ? impl_->broker->endpoint() : std::string(); }
 std::string service::curve_public_key() const { return impl_->curve_public; }
 std::uint64_t service::refused_clients() const { return impl_->zap ? impl_->zap->refused_count() : 0; }

@@ -40,6 +40,10 @@ class worker_broker {
   void tick();
   /// Gateway thread: fail everything pending (shutdown) and unregister the operations.
   void close();
+  /// Gateway thread: workers connected, tasks they hold, tasks waiting for one (for /metrics).
+  std::size_t worker_count() const { return workers_.size(); }
+  std::size_t tasks_queued() const { return queue_.size(); }
+  std::size_t tasks_running() const { return tasks_.size() > queue_.size() ? tasks_.size() - queue_.size() : 0; }
 
   struct task {
     std::string id;

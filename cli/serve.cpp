@@ -2,11 +2,13 @@
 #include <sys/stat.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "commands.hpp"
+#include "coworker/http.hpp"
 #include "coworker/service.hpp"
 #include "engine_options.hpp"
 
@@ -22,6 +24,8 @@ struct serve_args {
   std::vector<std::string> routed;
   std::string curve_secret;  ///< the server's secret key file
   std::string curve_allow;   ///< the allow-list file
+  std::string http;        // HOST:PORT of the web view and JSON API; empty: off
+  std::string http_token;  // else $COWORKER_HTTP_TOKEN, else the config's http.token
   engine_args engine;
 };
 
@@ -47,6 +51,11 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
     };
     beside("secretKeyFile", a.curve_secret);
     beside("allowFile", a.curve_allow);
+  }
+  if (j.contains("http") && j["http"].is_object()) {
+    const auto& h = j["http"];
+    if (h.contains("listen") && h["listen"].is_string() && a.http.empty()) a.http = h["listen"];
+    if (h.contains("token") && h["token"].is_string() && a.http_token.empty()) a.http_token = h["token"];
   }
   if (j.contains("db") && j["db"].is_string() && !j["db"].get<std::string>().empty() && a.engine.db.empty() &&
       !a.engine.ephemeral)
@@ -126,6 +135,7 @@ int serve(serve_args a) {
                  text.data());
   };
   service_config svc;
+  if (const char* t = std::getenv("COWORKER_HTTP_TOKEN"); t && *t && a.http_token.empty()) a.http_token = t;
   if (!a.config_file.empty())
     if (auto r = apply_config(a.config_file, a, *cfg, svc); !r)
       return std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str()), 2;
@@ -162,6 +172,19 @@ int serve(serve_args a) {
                      "connects can submit chains and read every event (docs/security.md)\n",
                      ep.c_str());
   }
+  std::unique_ptr<http_gateway> web;
+  if (!a.http.empty()) {
+    http_config hc;
+    hc.listen = a.http;
+    hc.token = a.http_token;
+    web = std::make_unique<http_gateway>(eng, hc, &s);
+    if (auto r = web->start(); !r) {
+      std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str());
+      return 2;
+    }
+    std::fprintf(stderr, "coworker serve: web view on http://%s/%s\n", web->address().c_str(),
+                 hc.token.empty() ? "" : " (token required)");
+  }
   std::fprintf(stderr, "coworker serve: requests on %s, events on %s, workers on %s, store %s (epoch %s, seq %llu)\n",
                s.requests_endpoint().c_str(), s.events_endpoint().c_str(),
                s.workers_endpoint().empty() ? "(none)" : s.workers_endpoint().c_str(),
@@ -172,6 +195,7 @@ int serve(serve_args a) {
   std::fprintf(stderr, "coworker serve: %s, cancelling %zu chains in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
                eng.active_chains());
   eng.shutdown();  // runs end as cancelled while the events still go out
+  if (web) web->stop();
   s.stop();
   std::fprintf(stderr, "coworker serve: stopped\n");
   return 0;
@@ -186,6 +210,8 @@ void add_serve_command(CLI::App& app, dispatch& d) {
   cmd->add_option("--requests", a->requests, "ROUTER endpoint for requests (default tcp://127.0.0.1:5570)");
   cmd->add_option("--events", a->events, "PUB endpoint for events (default tcp://127.0.0.1:5571)");
   cmd->add_option("--workers", a->workers, "ROUTER endpoint for remote workers (default tcp://127.0.0.1:5572; none: off)");
+  cmd->add_option("--http", a->http, "serve the web view, JSON API and /metrics on HOST:PORT (e.g. 127.0.0.1:8080)");
+  cmd->add_option("--http-token", a->http_token, "token the HTTP API requires (default: $COWORKER_HTTP_TOKEN)");
   cmd->add_option("--route-to-workers", a->routed, "built-in operations workers may serve (e.g. summarize)");
   cmd->add_option("--curve-secret", a->curve_secret, "require CURVE: the server's secret key file (coworker keygen)");
   cmd->add_option("--curve-allow", a->curve_allow, "with CURVE: file of allowed client public keys, one per line");

@@ -58,6 +58,21 @@ struct list_query {
   std::size_t limit = 100;
 };
 
+/// A latency histogram as Prometheus exposes one: `cumulative[i]` observations took at most
+/// `bounds[i]` seconds; the last entry (+Inf) counts them all.
+struct histogram_data {
+  std::vector<double> bounds;
+  std::vector<std::uint64_t> cumulative;
+  double sum_seconds = 0;
+  std::uint64_t count = 0;
+};
+
+/// What the engine counts for monitoring (docs/web.md, /metrics) beyond what its events carry.
+struct engine_stats {
+  std::size_t subscribers = 0;   ///< event subscriptions (engine::subscribe) open now
+  histogram_data store_commits;  ///< durable store transactions (one per batch of events) and their duration
+};
+
 class engine;
 
 /// Ends an event subscription when destroyed (or on reset()).
@@ -131,6 +146,8 @@ class engine {
   const std::string& epoch() const;
   std::size_t active_chains() const;
   const engine_config& config() const;
+  /// Counters for monitoring; cheap, callable from any thread.
+  engine_stats stats() const;
 
   struct impl;
 

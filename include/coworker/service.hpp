@@ -29,6 +29,13 @@ struct service_config {
   curve_config curve;
 };
 
+/// Remote workers and their tasks, for monitoring (/metrics).
+struct worker_stats {
+  std::size_t workers = 0;        ///< connected
+  std::size_t tasks_running = 0;  ///< handed to a worker, not answered yet
+  std::size_t tasks_queued = 0;   ///< waiting for a worker with a free slot
+};
+
 class service {
  public:
   service(engine& eng, service_config cfg = {});
@@ -50,6 +57,8 @@ class service {
   std::string curve_public_key() const;
   /// With CURVE: clients refused so far (the start-up self-check's own probes not counted).
   std::uint64_t refused_clients() const;
+  /// Counts as of the gateway's last loop (at most 100 ms old); zeros without a worker socket.
+  worker_stats workers() const;
 
   struct impl;
 

@@ -368,6 +368,11 @@ void run_registry::unsubscribe(std::uint64_t id) {
   }
 }
 
+std::size_t run_registry::subscriber_count() const {
+  std::lock_guard lock(mu_);
+  return subs_.size();
+}
+
 void run_registry::commit_loop() {
   std::unique_lock lock(mu_);
   for (;;) {

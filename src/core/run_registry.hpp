@@ -84,6 +84,7 @@ class run_registry {
 
   std::uint64_t subscribe(subscriber s);
   void unsubscribe(std::uint64_t id);
+  std::size_t subscriber_count() const;
 
  private:
   struct entry {

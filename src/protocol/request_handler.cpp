@@ -161,12 +161,17 @@ outcome handle_request(engine& eng, std::string_view frame, const std::function<
     o.reply = error_reply(parsed.error_value());
     return o;
   }
-  if (!parsed->is_object()) {
+  return handle_request(eng, *parsed, on_durable);
+}
+
+outcome handle_request(engine& eng, const json& request, const std::function<void()>& on_durable) {
+  outcome o;
+  if (!request.is_object()) {
     o.reply = error_reply(make_error(codes::bad_json, "a request is a JSON object with a \"type\""));
     return o;
   }
   try {
-    return handle_object(eng, *parsed, on_durable);
+    return handle_object(eng, request, on_durable);
   } catch (const std::exception& e) {
     o.reply = error_reply(make_error(codes::internal, std::string("request failed: ") + e.what()));
     return o;

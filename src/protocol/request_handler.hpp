@@ -21,6 +21,8 @@ struct outcome {
 /// With `on_durable` and a durable engine, a `run` does not wait for its commit: the outcome is
 /// `deferred` and `on_durable` is called (maybe from another thread) when the reply may go out.
 outcome handle_request(engine& eng, std::string_view frame, const std::function<void()>& on_durable = {});
+/// The same for a request already parsed (the HTTP API builds its requests as JSON).
+outcome handle_request(engine& eng, const json& request, const std::function<void()>& on_durable = {});
 
 /// The reply to a `run` request with `wait: true`: `{ok, runId, status, tree}`.
 json run_reply(engine& eng, const std::string& run_id, const json& id);

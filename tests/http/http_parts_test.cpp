@@ -1,0 +1,103 @@
+// The HTTP endpoint's plain parts without sockets: listen addresses, loopback and token checks,
+// the events replay buffer and SSE framing.
+#include <boost/test/unit_test.hpp>
+
+#include "protocol/event_stream.hpp"
+#include "protocol/http_access.hpp"
+
+using namespace coworker;
+using namespace coworker::protocol;
+
+namespace {
+
+event ev(std::uint64_t seq) {
+  event e;
+  e.seq = seq;
+  e.epoch = "ep-test";
+  auto r = std::make_shared<run_record>();
+  r->id = "run-" + std::to_string(seq);
+  e.run = r;
+  return e;
+}
+
+}  // namespace
+
+namespace coworker::protocol {
+std::ostream& operator<<(std::ostream& os, event_buffer::status s) {
+  const char* names[] = {"events", "resync", "timeout", "closed"};
+  return os << names[static_cast<int>(s)];
+}
+}  // namespace coworker::protocol
+
+BOOST_AUTO_TEST_SUITE(http_parts)
+
+BOOST_AUTO_TEST_CASE(listen_addresses_parse_or_explain) {
+  auto a = parse_listen("127.0.0.1:8080");
+  BOOST_REQUIRE(a);
+  BOOST_TEST(a->host == "127.0.0.1");
+  BOOST_TEST(a->port == 8080);
+  auto v6 = parse_listen("[::1]:0");
+  BOOST_REQUIRE(v6);
+  BOOST_TEST(v6->host == "::1");
+  BOOST_TEST(parse_listen(":9000")->host == "127.0.0.1");
+  for (const char* bad : {"127.0.0.1", "127.0.0.1:x", "127.0.0.1:70000", "::1:80", "[::1]80", "host:-1"})
+    BOOST_TEST(!parse_listen(bad), bad);
+  BOOST_TEST(parse_listen("nohost").error_value().code == "invalid_input");
+}
+
+BOOST_AUTO_TEST_CASE(loopback_is_recognized_exactly) {
+  for (const char* yes : {"127.0.0.1", "127.1.2.3", "localhost", "::1"}) BOOST_TEST(is_loopback_host(yes), yes);
+  for (const char* no : {"0.0.0.0", "128.0.0.1", "127.0.0.1.evil.com", "127.0.0.256", "127..0.1", "", "localhost.evil"})
+    BOOST_TEST(!is_loopback_host(no), no);
+  for (const char* yes : {"127.0.0.1:8080", "localhost", "[::1]:80", "localhost:1"})
+    BOOST_TEST(is_loopback_host_header(yes), yes);
+  for (const char* no : {"evil.example:8080", "", "[::2]:80", "127.0.0.1.nip.io:80"}) BOOST_TEST(!is_loopback_host_header(no), no);
+}
+
+BOOST_AUTO_TEST_CASE(bearer_tokens_compare_exactly) {
+  BOOST_TEST(bearer_token("Bearer abc") == "abc");
+  BOOST_TEST(bearer_token("bearer  abc ") == "abc");
+  BOOST_TEST(bearer_token("Basic abc").empty());
+  BOOST_TEST(bearer_token("Bearer ").empty());
+  BOOST_TEST(token_matches("abc", "abc"));
+  BOOST_TEST(!token_matches("abc", "abd"));
+  BOOST_TEST(!token_matches("abc", "ab"));
+  BOOST_TEST(!token_matches("abc", "abcd"));
+  BOOST_TEST(!token_matches("", ""));
+}
+
+BOOST_AUTO_TEST_CASE(buffer_replays_after_a_seq_and_asks_for_resync_past_it) {
+  event_buffer b(4, 0);
+  for (std::uint64_t s = 1; s <= 6; ++s) b.push(ev(s));  // keeps 3..6
+  auto r = b.read_after(3, std::chrono::milliseconds(0));
+  BOOST_REQUIRE(r.st == event_buffer::status::events);
+  BOOST_REQUIRE(r.events.size() == 3);
+  BOOST_TEST(r.events.front().seq == 4u);
+  BOOST_TEST(b.read_after(2, std::chrono::milliseconds(0)).events.size() == 4);
+  BOOST_TEST(b.read_after(1, std::chrono::milliseconds(0)).st == event_buffer::status::resync);
+  BOOST_TEST(b.read_after(6, std::chrono::milliseconds(10)).st == event_buffer::status::timeout);
+  BOOST_TEST(b.read_after(3, std::chrono::milliseconds(0), 2).events.size() == 2);
+  b.close();
+  BOOST_TEST(b.read_after(6, std::chrono::seconds(5)).st == event_buffer::status::closed);
+}
+
+BOOST_AUTO_TEST_CASE(buffer_before_its_first_event_knows_its_floor) {
+  event_buffer b(8, 10);
+  BOOST_TEST(b.read_after(4, std::chrono::milliseconds(0)).st == event_buffer::status::resync);
+  BOOST_TEST(b.read_after(10, std::chrono::milliseconds(0)).st == event_buffer::status::timeout);
+  b.push(ev(11));
+  BOOST_TEST(b.read_after(10, std::chrono::milliseconds(0)).events.size() == 1);
+  b.push(ev(15));  // a jump: what came before is no longer a gap-free history
+  BOOST_TEST(b.read_after(11, std::chrono::milliseconds(0)).st == event_buffer::status::resync);
+  BOOST_TEST(b.read_after(14, std::chrono::milliseconds(0)).events.front().seq == 15u);
+}
+
+BOOST_AUTO_TEST_CASE(sse_messages_are_framed) {
+  BOOST_TEST(sse_message("run", "{\"a\":1}", 7) == "id: 7\nevent: run\ndata: {\"a\":1}\n\n");
+  BOOST_TEST(sse_message("x", "a\nb") == "event: x\ndata: a\ndata: b\n\n");
+  value_text_cache cache;
+  auto text = sse_run_event(ev(3), 0, cache);
+  BOOST_TEST(text.rfind("id: 3\nevent: run\ndata: {\"seq\":3,", 0) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,289 @@
+// app.js: the page. It loads a snapshot, follows the event stream from the snapshot's seq and
+// keeps every record it has seen in one map; the chain list, the tree and the run details are
+// drawn from that map (at most once per animation frame).
+import { api, ApiError, EventStream, setToken, token } from './api.js';
+import { ChainEditor } from './editor.js';
+import { childrenOf, countRuns, duration, formatMs, isFinal, renderTree } from './tree.js';
+
+const MAX_CHAINS = 300;  // chains kept on the page; the oldest finished ones are dropped
+const RANK = { pending: 0, running: 1, completed: 2, failed: 2, skipped: 2, cancelled: 2 };
+const EXAMPLE = {
+  operation: 'run', id: 'demo', input: { name: 'world' },
+  children: [
+    { id: 'hello', operation: 'message', role: 'assistant', input: { text: 'Hello, {{input.name}}!' } },
+    { parallel: ['left', 'right'], id: 'both', operations: [
+      { id: 'left', operation: 'wait', input: { ms: 800 } },
+      { id: 'right', operation: 'log', input: { said: '{{hello.output.text}}' } } ] },
+    { id: 'risky', operation: 'log', input: '{{hello.output.missing}}',
+      onError: { id: 'fallback', operation: 'log', input: { recovered: '{{error.code}}' } } },
+    { id: 'never', operation: 'log', if: '1 > 2' },
+    { id: 'done', operation: 'message', input: { text: 'finished' } } ] };
+
+const $ = (id) => document.getElementById(id);
+const state = { runs: new Map(), kids: new Map(), seq: 0, epoch: '', filter: 'all', chain: null, run: null, docs: new Map() };
+let frame = 0;
+
+function put(rec) {
+  const old = state.runs.get(rec.id);
+  if (old && RANK[rec.status] < RANK[old.status]) return;  // an older view of a run that moved on
+  if (old && old.childRunIds && rec.childRunIds && rec.childRunIds.length < old.childRunIds.length) rec.childRunIds = old.childRunIds;
+  state.runs.set(rec.id, rec);
+  if (rec.ownerRunId) {
+    if (!state.kids.has(rec.ownerRunId)) state.kids.set(rec.ownerRunId, new Set());
+    state.kids.get(rec.ownerRunId).add(rec.id);
+  }
+  if (rec.id === state.run) detailDirty = true;
+}
+
+function putTree(node) {
+  const { children, ...rec } = node;
+  put(rec);
+  for (const c of children || []) putTree(c);
+}
+
+function roots() {
+  return [...state.runs.values()].filter((r) => !r.ownerRunId).sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
+}
+
+function prune() {
+  const all = roots();
+  for (const r of all.slice(MAX_CHAINS)) {
+    if (!isFinal(r.status) || r.id === state.chain) continue;
+    const stack = [r.id];
+    while (stack.length) {
+      const id = stack.pop();
+      for (const k of state.kids.get(id) || []) stack.push(k);
+      state.runs.delete(id);
+      state.kids.delete(id);
+    }
+  }
+}
+
+function schedule() { if (!frame) frame = requestAnimationFrame(render); }
+
+// --- loading and following -------------------------------------------------------------------
+
+const stream = new EventStream({
+  onRun(env) {
+    if (env.seq <= state.seq) return;  // already in the snapshot
+    if (state.seq && env.seq !== state.seq + 1) return resync('a gap in the events');
+    state.seq = env.seq;
+    put(env.run);
+    schedule();
+  },
+  onResync: (why) => resync(why),
+  onState(s) { const live = $('live'); live.dataset.state = s; live.textContent = { live: 'live', reconnecting: 'reconnecting…', closed: 'disconnected' }[s] || s; },
+});
+
+let resyncing = false;
+async function resync(why) {
+  if (resyncing) return;
+  resyncing = true;
+  stream.close();
+  try {
+    const snap = await api('GET', '/api/snapshot?recent=200');
+    state.runs.clear();
+    state.kids.clear();
+    for (const r of snap.runs) put(r);
+    state.seq = snap.seq;
+    state.epoch = snap.epoch;
+    $('token-form').hidden = true;
+    stream.open(state.seq, state.epoch);
+    if (state.chain && !state.runs.has(state.chain)) await loadChain(state.chain);
+    schedule();
+  } catch (e) {
+    stream.onState('closed');
+    if (e instanceof ApiError && e.status === 401) askToken();
+    else setTimeout(() => resync(why), 2000);
+  } finally {
+    resyncing = false;
+  }
+}
+
+function askToken() {
+  $('token-form').hidden = false;
+  $('live').textContent = 'token needed';
+  $('token-input').focus();
+}
+
+async function loadChain(id) {
+  try {
+    const got = await api('GET', `/api/runs/${encodeURIComponent(id)}?tree=1`);
+    putTree(got.run);
+    schedule();
+  } catch (e) { /* gone from the daemon's memory */ }
+}
+
+// --- drawing ---------------------------------------------------------------------------------
+
+let detailDirty = false;
+
+function render() {
+  frame = 0;
+  prune();
+  const now = Date.now();
+  $('seq').textContent = state.epoch ? `seq ${state.seq}` : '';
+  renderList(now);
+  renderChain(now);
+  if (detailDirty) renderDetail();
+  if ([...state.runs.values()].some((r) => r.status === 'running')) setTimeout(schedule, 250);  // durations tick
+}
+
+function renderList(now) {
+  const list = $('chain-list');
+  const shown = roots().filter((r) => state.filter === 'all' || r.status === state.filter);
+  const kept = new Map([...list.children].map((li) => [li.dataset.runId, li]));
+  shown.forEach((r, i) => {
+    let li = kept.get(r.id);
+    kept.delete(r.id);
+    if (!li) {
+      li = document.createElement('li');
+      li.dataset.runId = r.id;
+      li.innerHTML = '<span class="dot"></span><span class="name"></span><span class="dur"></span><span class="counts"></span><span class="when"></span>';
+      li.addEventListener('click', () => selectChain(li.dataset.runId));
+      li.title = r.id;
+    }
+    if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
+    const c = countRuns(r.id, state.runs, state.kids);
+    const parts = [`${c.total} step${c.total === 1 ? '' : 's'}`];
+    for (const k of ['running', 'failed', 'recovered', 'skipped', 'cancelled']) if (c[k]) parts.push(`${c[k]} ${k}`);
+    li.dataset.status = r.status;
+    li.classList.toggle('selected', r.id === state.chain);
+    setText(li.querySelector('.name'), r.stepId || r.id.slice(-8));
+    setText(li.querySelector('.dur'), formatMs(duration(r, now)));
+    setText(li.querySelector('.counts'), `${r.status} · ${parts.join(' · ')}`);
+    setText(li.querySelector('.when'), new Date(r.created).toLocaleTimeString());
+  });
+  for (const li of kept.values()) li.remove();
+  $('chain-empty').hidden = shown.length > 0;
+}
+
+function setText(e, text) { if (e.textContent !== text) e.textContent = text; }
+
+function renderChain(now) {
+  const root = state.chain && state.runs.get(state.chain);
+  $('chain-head').hidden = !root;
+  $('chain-none').hidden = !!root;
+  if (!root) { $('tree').replaceChildren(); return; }
+  const title = $('chain-title');
+  title.replaceChildren(document.createTextNode(root.stepId || 'chain'));
+  const pill = document.createElement('span');
+  pill.className = `pill ${root.status}`;
+  pill.textContent = root.status;
+  title.append(pill);
+  $('chain-meta').textContent = `${root.id} · started ${new Date(root.created).toLocaleString()}` +
+    (root.started ? ` · ${formatMs(duration(root, now))}` : '');
+  $('cancel').hidden = isFinal(root.status);
+  const doc = state.docs.get(root.id);
+  $('resubmit').hidden = $('edit-copy').hidden = !doc;
+  renderTree($('tree'), root.id, { runs: state.runs, kids: state.kids, selected: state.run, now, onSelect: selectRun });
+}
+
+async function renderDetail() {
+  detailDirty = false;
+  const panel = $('detail');
+  const rec = state.run && state.runs.get(state.run);
+  panel.hidden = !rec;
+  if (!rec) return;
+  let full = rec;
+  if (rec.truncated) {  // events cut big values: the API has the whole record
+    try { full = (await api('GET', `/api/runs/${encodeURIComponent(rec.id)}`)).run; } catch (e) { /* keep the cut one */ }
+  }
+  $('detail-title').textContent = `${full.stepId || full.operation} · ${full.status}${full.recovered ? ' (recovered)' : ''}`;
+  const facts = [['run', full.id], ['operation', full.operation + (full.doctype ? ` (${full.doctype})` : '')],
+    ['attempts', full.attempts], ['started', full.started ? new Date(full.started).toLocaleTimeString() : '—'],
+    ['duration', formatMs(duration(full, Date.now())) || '—'], ['children', (full.childRunIds || []).length]];
+  $('detail-facts').replaceChildren(...facts.flatMap(([k, v]) => {
+    const dt = document.createElement('dt'); dt.textContent = k;
+    const dd = document.createElement('dd'); dd.textContent = String(v);
+    return [dt, dd];
+  }));
+  $('detail-error').hidden = !full.error;
+  $('detail-error').querySelector('pre').textContent = full.error ? JSON.stringify(full.error, null, 2) : '';
+  $('detail-input').textContent = JSON.stringify(full.input, null, 2);
+  $('detail-output').textContent = JSON.stringify(full.output, null, 2);
+}
+
+// --- actions ---------------------------------------------------------------------------------
+
+async function selectChain(id) {
+  state.chain = id;
+  state.run = null;
+  detailDirty = true;
+  const root = state.runs.get(id);
+  if (!root || childrenOf(root, state.runs, state.kids).length < (root.childRunIds || []).length) await loadChain(id);
+  if (!state.docs.has(id)) {
+    api('GET', `/api/runs/${encodeURIComponent(id)}/chain`).then((d) => { state.docs.set(id, d); schedule(); }, () => {});
+  }
+  schedule();
+}
+
+function selectRun(id) {
+  state.run = state.run === id ? null : id;
+  detailDirty = true;
+  schedule();
+}
+
+async function submit(body) {
+  const status = $('submit-status');
+  try {
+    const r = await api('POST', '/api/runs', body);
+    status.textContent = `started ${r.runId}`;
+    status.title = r.runId;
+    await selectChain(r.runId);
+    return true;
+  } catch (e) {
+    status.textContent = e.message;
+    if (e.path != null) editor.show([{ code: e.code, message: e.message, path: e.path }]);
+    return false;
+  }
+}
+
+async function check() {
+  const status = $('submit-status');
+  try {
+    const r = await api('POST', '/api/validate', editor.value);
+    editor.show(r.errors);
+    status.textContent = r.valid ? 'valid' : `${r.errors.length} error${r.errors.length === 1 ? '' : 's'}`;
+    return r.valid;
+  } catch (e) {
+    status.textContent = e.message;
+    if (e.status === 401) askToken();
+    return false;
+  }
+}
+
+const editor = new ChainEditor({ text: $('chain-text'), marks: $('chain-marks'), list: $('chain-errors') });
+editor.value = JSON.stringify(EXAMPLE, null, 2);
+
+$('check').addEventListener('click', check);
+$('submit').addEventListener('click', async () => { if (await check()) await submit(editor.value); });
+$('cancel').addEventListener('click', async () => {
+  try { await api('POST', `/api/runs/${encodeURIComponent(state.chain)}/cancel`); } catch (e) { $('chain-meta').textContent = e.message; }
+});
+$('resubmit').addEventListener('click', () => {
+  const d = state.docs.get(state.chain);
+  if (d) submit(d.input === undefined ? { chain: d.chain } : { chain: d.chain, input: d.input });
+});
+$('edit-copy').addEventListener('click', () => {
+  const d = state.docs.get(state.chain);
+  if (d) { editor.value = JSON.stringify(d.chain, null, 2); $('chain-text').focus(); }
+});
+$('detail-close').addEventListener('click', () => selectRun(null));
+$('filters').addEventListener('click', (e) => {
+  const f = e.target.dataset && e.target.dataset.filter;
+  if (!f) return;
+  state.filter = f;
+  for (const b of $('filters').children) b.classList.toggle('on', b.dataset.filter === f);
+  // Older chains with that status than the snapshot holds come from the list request.
+  if (f !== 'all') api('GET', `/api/runs?status=${f}&limit=200`).then((r) => { r.runs.forEach(put); schedule(); }, () => {});
+  schedule();
+});
+$('token-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  setToken($('token-input').value.trim());
+  resync('a new token');
+});
+
+window.coworkerPage = { state, ready: () => !!state.epoch, token };  // for tests and curious users
+resync('start');
