@@ -106,6 +106,9 @@ BOOST_AUTO_TEST_CASE(reconnect_replays_from_last_event_id) {
 BOOST_AUTO_TEST_CASE(events_no_longer_kept_ask_for_resync) {
   engine eng(quiet_engine());
   for (int i = 0; i < 2; ++i) BOOST_REQUIRE(eng.run(hello_chain()));
+  // A run's end is known before its last events are delivered; dropping a subscription waits for
+  // everything published so far to be delivered.
+  { auto drain = eng.subscribe([](const event&) {}); }
   http_gateway web(eng, http_daemon::config({}));  // started after 12 events: it never had them
   BOOST_REQUIRE(web.start());
   auto old = read_stream(web.port(), "/api/events?since=3", 1);
