@@ -24,6 +24,7 @@ done
 echo "== fuzz: clang build in $build_dir" >&2
 CC=clang CXX=clang++ BUILD_DIR="$build_dir" BUILD_TYPE=Debug CMAKE_ARGS="-DCOWORKER_FUZZ=ON" \
   "$root/scripts/build.sh"
+echo "== fuzz: built in $(( $(date +%s) - start )) s" >&2
 
 # Seeds: committed hand-written ones, earlier findings, and what examples/ and tests/fixtures hold.
 seeds=$(mktemp -d "${TMPDIR:-/tmp}/coworker-seeds.XXXXXX")
