@@ -67,11 +67,35 @@ class request_harness {
   const std::string& last_run() const { return last_run_; }
 
  private:
-  /// Lets a run end on its own for a moment, then cancels it; it must then end promptly.
+  /// Lets a run end on its own for a moment, then cancels it; it must then end promptly, and
+  /// nothing below it may still be running.
   void settle(const std::string& run_id, std::vector<std::string>& out) {
-    if (eng_.wait(run_id, std::chrono::milliseconds(300))) return;
-    (void)eng_.cancel(run_id);
-    if (!eng_.wait(run_id, std::chrono::seconds(3))) out.push_back("run " + run_id + " did not end within 3 s of cancel");
+    if (!eng_.wait(run_id, std::chrono::milliseconds(300))) {
+      (void)eng_.cancel(run_id);
+      if (!eng_.wait(run_id, std::chrono::seconds(3))) {
+        out.push_back("run " + run_id + " did not end within 3 s of cancel");
+        return;
+      }
+    }
+    auto tree = eng_.tree(run_id);
+    if (!tree) {
+      out.push_back("no tree for the ended run " + run_id);
+      return;
+    }
+    std::vector<const json*> todo{&*tree};
+    while (!todo.empty()) {
+      const json* r = todo.back();
+      todo.pop_back();
+      auto status = r->contains("status") && (*r)["status"].is_string()
+                        ? parse_run_status((*r)["status"].get<std::string>())
+                        : std::nullopt;
+      if (!status || !is_final(*status)) {
+        out.push_back("run " + run_id + " ended with a run below it not ended: " + dump(*r).substr(0, 300));
+        return;
+      }
+      if (r->contains("children") && (*r)["children"].is_array())
+        for (const auto& c : (*r)["children"]) todo.push_back(&c);
+    }
   }
 
   void check_reply(const std::string& frame, const json& reply, std::vector<std::string>& out) const {
