@@ -22,7 +22,7 @@ namespace {
 caf::actor_system_config& configure(caf::actor_system_config& cfg, const engine_config& c) {
   auto threads = c.threads ? c.threads : std::max(1u, std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", threads);
-  cfg.set("scheduler.policy", caf::atom_from_string(c.scheduler_policy == "stealing" ? "stealing" : "sharing"));
+  cfg.set("scheduler.policy", c.scheduler_policy == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
   return cfg;
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite: the regular build first, then
-# the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (and LeakSanitizer). Fails when
-# any test fails.
+# the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (and LeakSanitizer), then the
+# libFuzzer targets for a minute each (scripts/fuzz.sh, clang). Fails when any test fails or a fuzz
+# target finds something.
 #   COWORKER_SKIP_SANITIZE=1 skips the sanitizer pass (quicker local runs).
+#   COWORKER_SKIP_FUZZ=1 skips the fuzz pass.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 start=$(date +%s)
@@ -19,5 +21,9 @@ if [[ "${COWORKER_SKIP_SANITIZE:-0}" != 1 ]]; then
   echo "== tests under sanitizers" >&2
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   ctest --test-dir "$root/build-asan" --output-on-failure -j2
+fi
+if [[ "${COWORKER_SKIP_FUZZ:-0}" != 1 ]]; then
+  echo "== fuzz (libFuzzer + ASan + UBSan, clang)" >&2
+  "$root/scripts/fuzz.sh"
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s" >&2

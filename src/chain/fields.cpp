@@ -189,8 +189,9 @@ void parse_options(const json& v, const std::string& ptr, step_kind kind, step_o
         out.keep_alive = val.get<bool>();
     } else if (key == "timeoutMs") {
       auto n = int_value(val);
-      if (!n || *n <= 0)
-        errors.push_back(type_error(p, "'timeoutMs' must be a positive integer (milliseconds)", val));
+      if (!n || *n <= 0 || *n > max_duration_ms)
+        errors.push_back(type_error(p, "'timeoutMs' must be a positive integer (milliseconds) up to " +
+                                           std::to_string(max_duration_ms) + " (365 days)", val));
       else
         out.timeout_ms = *n;
     } else if (key == "retry") {

@@ -15,6 +15,10 @@ namespace coworker::chain {
 
 enum class step_kind { operation, chain, parallel, for_each };
 
+/// The longest `timeoutMs` a chain may give, and the longest retry delay (365 days): timers take
+/// durations in nanoseconds, where a larger number of milliseconds would overflow int64.
+inline constexpr std::int64_t max_duration_ms = 365LL * 24 * 60 * 60 * 1000;
+
 struct retry_policy {
   int max = 0;                     ///< extra attempts: at most max + 1 in all
   double delay_ms = 200;

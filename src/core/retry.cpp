@@ -15,7 +15,10 @@ std::optional<std::chrono::milliseconds> retry_delay(const chain::retry_policy& 
   if (!p.retry_on.empty() && std::find(p.retry_on.begin(), p.retry_on.end(), code) == p.retry_on.end())
     return std::nullopt;
   double delay = p.delay_ms * std::pow(p.backoff, attempts_done - 1);
-  delay = std::min(delay, p.max_delay_ms);
+  // Capped before the conversion below: delayMs × backoff^n may pass any integer (or be inf, or
+  // NaN for 0 × inf), and the timer counts nanoseconds (chain::max_duration_ms).
+  delay = std::min({delay, p.max_delay_ms, static_cast<double>(chain::max_duration_ms)});
+  if (!(delay > 0)) delay = 0;
   if (p.jitter && delay > 0) {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     delay = std::uniform_real_distribution<double>(0.0, delay)(rng);

@@ -23,6 +23,10 @@ struct condition::node {
   bool is_template = false;
   tmpl::path p;
   std::shared_ptr<const node> a, b;
+  /// `&&` and `||`: every operand of a run of the same operator, in order. One flat node rather
+  /// than a left-deep tree, so `x && x && ...` (100,000 times) cannot overflow the stack when it is
+  /// evaluated or destroyed; parentheses and `!` nest at most max_depth deep.
+  std::vector<std::shared_ptr<const node>> terms;
 };
 
 namespace {
@@ -63,15 +67,29 @@ struct parser {
     n->b = std::move(b);
     return n;
   }
+  /// `first op x op y ...` as one node holding all the operands (`first` alone if no op follows).
+  template <class Next>
+  ptr logical(const char* op, Next next) {
+    auto first = next();
+    if (!first) return first;
+    ptr n;
+    while (eat(op)) {
+      auto term = next();
+      if (!term) return nullptr;
+      if (!n) {
+        n = std::make_shared<Node>();
+        n->op = op;
+        n->terms.push_back(std::move(first));
+      }
+      n->terms.push_back(std::move(term));
+    }
+    return n ? n : first;
+  }
   ptr parse_or() {
-    auto a = parse_and();
-    while (a && eat("||")) a = binary("||", a, parse_and());
-    return a;
+    return logical("||", [this] { return parse_and(); });
   }
   ptr parse_and() {
-    auto a = parse_cmp();
-    while (a && eat("&&")) a = binary("&&", a, parse_cmp());
-    return a;
+    return logical("&&", [this] { return parse_cmp(); });
   }
   ptr parse_cmp() {
     auto a = parse_unary();
@@ -180,21 +198,19 @@ expected<json> eval(const Node& n, const tmpl::scope& s) {
     if (!n.is_template) return n.literal;
     return tmpl::lookup(n.p, s);
   }
+  if (n.op == "&&" || n.op == "||") {
+    // Left to right, stopping at the first operand that decides (false for &&, true for ||).
+    const bool decides = n.op == "||";
+    for (const auto& t : n.terms) {
+      auto v = eval(*t, s);
+      if (!v) return v;
+      if (truthy(*v) == decides) return json(decides);
+    }
+    return json(!decides);
+  }
   auto a = eval(*n.a, s);
   if (!a) return a;
   if (n.op == "!") return json(!truthy(*a));
-  if (n.op == "&&") {
-    if (!truthy(*a)) return json(false);
-    auto b = eval(*n.b, s);
-    if (!b) return b;
-    return json(truthy(*b));
-  }
-  if (n.op == "||") {
-    if (truthy(*a)) return json(true);
-    auto b = eval(*n.b, s);
-    if (!b) return b;
-    return json(truthy(*b));
-  }
   auto b = eval(*n.b, s);
   if (!b) return b;
   const bool numbers = a->is_number() && b->is_number();

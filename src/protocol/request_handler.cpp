@@ -23,6 +23,15 @@ expected<std::string> string_field(const json& req, const char* key, bool requir
   return it->get<std::string>();
 }
 
+/// An optional boolean field: `fallback` when absent or null, invalid_input when not a boolean
+/// (json::value would throw, and the client would get `internal` for its own mistake).
+expected<bool> bool_field(const json& req, const char* key, bool fallback) {
+  auto it = req.find(key);
+  if (it == req.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) return make_error(codes::invalid_input, std::string("\"") + key + "\" must be true or false", std::string("/") + key);
+  return it->get<bool>();
+}
+
 json records_json(const std::vector<run_record>& records, std::size_t cut) {
   json out = json::array();
   for (const auto& r : records) out.push_back(to_json(r, cut));
@@ -51,16 +60,17 @@ outcome handle_object(engine& eng, const json& req, const std::function<void()>&
     if (!key) return fail(key.error_value());
     opts.key = *key;
     if (req.contains("input")) opts.input = req["input"];
-    auto wait = req.value("wait", false);
+    auto wait = bool_field(req, "wait", false);
+    if (!wait) return fail(wait.error_value());
     const bool defer = on_durable && !eng.config().db_path.empty();
-    if (defer) opts.on_durable = wait ? std::function<void()>([] {}) : on_durable;  // an end implies a commit
+    if (defer) opts.on_durable = *wait ? std::function<void()>([] {}) : on_durable;  // an end implies a commit
     auto id = eng.submit(*chain, opts);
     if (!id) {
       auto e = id.error_value();
       if (!e.path.empty() && e.code != codes::busy && e.code != codes::store_error) e.path = "/chain" + e.path;
       return fail(e);
     }
-    if (wait) {
+    if (*wait) {
       o.wait_run_id = *id;
       return o;
     }
@@ -74,7 +84,9 @@ outcome handle_object(engine& eng, const json& req, const std::function<void()>&
   if (*type == "get") {
     auto run_id = string_field(req, "runId", true);
     if (!run_id) return fail(run_id.error_value());
-    if (req.value("tree", false)) {
+    auto tree = bool_field(req, "tree", false);
+    if (!tree) return fail(tree.error_value());
+    if (*tree) {
       auto t = eng.tree(*run_id);
       if (!t) return fail(t.error_value());
       o.reply = ok_reply(json{{"run", std::move(*t)}}, o.id);
@@ -97,7 +109,9 @@ outcome handle_object(engine& eng, const json& req, const std::function<void()>&
     auto chain_id = string_field(req, "chainId", false);
     if (!chain_id) return fail(chain_id.error_value());
     q.chain_id = *chain_id;
-    q.roots_only = req.value("roots", q.chain_id.empty());
+    auto roots = bool_field(req, "roots", q.chain_id.empty());
+    if (!roots) return fail(roots.error_value());
+    q.roots_only = *roots;
     if (req.contains("limit")) {
       if (!req["limit"].is_number_integer() || req["limit"].get<long long>() < 1 || req["limit"].get<long long>() > 10000)
         return fail(make_error(codes::invalid_input, "\"limit\" must be an integer from 1 to 10000", "/limit"));

@@ -252,6 +252,10 @@ BOOST_AUTO_TEST_CASE(bad_options_report_the_option) {
   expect_error(opt(R"({"timeoutMs":"1s"})"), codes::invalid_chain, "/children/0/options/timeoutMs");
   expect_error(opt(R"({"timeoutMs":1e30})"), codes::invalid_chain, "/children/0/options/timeoutMs");
   expect_error(opt(R"({"timeoutMs":99999999999999999999})"), codes::invalid_chain, "/children/0/options/timeoutMs");
+  // Over 365 days the timer's nanoseconds overflow int64 (tests/fixtures/fuzz/request/timeout-overflow).
+  expect_error(opt(R"({"timeoutMs":31536000001})"), codes::invalid_chain, "/children/0/options/timeoutMs");
+  expect_error(opt(R"({"timeoutMs":9223372036854775807})"), codes::invalid_chain, "/children/0/options/timeoutMs");
+  expect_valid(opt(R"({"timeoutMs":31536000000})"));
   expect_error(opt(R"({"keepAlive":1})"), codes::invalid_chain, "/children/0/options/keepAlive");
   expect_error(opt(R"({"retry":{"max":-1}})"), codes::invalid_chain, "/children/0/options/retry/max");
   expect_error(opt(R"({"retry":{"max":2.5}})"), codes::invalid_chain, "/children/0/options/retry/max");
