@@ -43,7 +43,7 @@ class request_harness {
       for (auto at = frame.find("\"$last\""); at != std::string::npos; at = frame.find("\"$last\"", at))
         frame.replace(at, 7, "\"" + last_run_ + "\"");
 
-    auto o = protocol::handle_request(eng_, frame);
+    auto o = protocol::handle_request(eng_, std::string_view(frame));
     std::string started = o.wait_run_id;
     if (!started.empty()) {
       settle(started, out);
