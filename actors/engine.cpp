@@ -157,7 +157,8 @@ struct engine::impl {
       }
       spec.id = spec.chain_id = c.root_id;
       spec.resume = std::make_shared<const resume_plan>(records);
-      spawn_run(*sys, std::move(spec));
+      spec.elements = std::make_shared<std::atomic<std::size_t>>(0);
+    spawn_run(*sys, std::move(spec));
       ++n;
     }
     return n;
@@ -259,6 +260,7 @@ struct engine::impl {
     }
     registry->add_pending(std::move(pending), opts.key, std::move(saved));
     auto id = spec.id;
+    spec.elements = std::make_shared<std::atomic<std::size_t>>(0);
     spawn_run(*sys, std::move(spec));
     created = true;
     return id;

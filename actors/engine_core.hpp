@@ -2,6 +2,8 @@
 // of live run actors (for cancel by id).
 #pragma once
 
+#include <atomic>
+
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -74,6 +76,10 @@ struct run_spec {
   value_ptr pipe;                      ///< the default input
   caf::actor parent;                   ///< gets the run_result; empty for a top chain
   std::shared_ptr<const resume_plan> resume;  ///< set when the chain resumes after a restart
+  /// forEach elements of this chain in flight, shared by every run of the chain (limits.chainElements).
+  std::shared_ptr<std::atomic<std::size_t>> elements;
+  /// Held by a forEach element's run: gives its place back when the run actor is gone.
+  std::shared_ptr<void> element_ticket;
 };
 
 /// Spawns the run actor of a top chain.

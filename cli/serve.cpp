@@ -75,6 +75,7 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
     cfg.lim.max_concurrent_runs = l.value("concurrentRuns", cfg.lim.max_concurrent_runs);
     cfg.lim.event_cut_bytes = l.value("eventCutBytes", cfg.lim.event_cut_bytes);
     cfg.lim.step_timeout_ms = l.value("stepTimeoutMs", cfg.lim.step_timeout_ms);
+    cfg.lim.max_chain_elements = l.value("chainElements", cfg.lim.max_chain_elements);
   }
   if (j.contains("operations") && j["operations"].is_object()) cfg.ops_config = j["operations"];
   if (j.contains("retainChains") && j["retainChains"].is_number_unsigned()) cfg.retain_chains = j["retainChains"];

@@ -13,6 +13,9 @@ struct limits {
   std::size_t max_value_bytes = 256 * 1024;      ///< one step input/output: the step fails too_large
   std::size_t max_concurrent_runs = 10000;       ///< chains in flight: busy
   std::size_t event_cut_bytes = 64 * 1024;       ///< input/output past this are cut in events
+  /// forEach elements one chain may have in flight at once, nested forEach included (a forEach
+  /// over 1,500 inside one over 1,500 would be 2.25 million runs): the forEach fails too_large.
+  std::size_t max_chain_elements = 20000;
   /// An operation step without `options.timeoutMs` times out after this (code `timeout`), so a
   /// handler that never answers cannot keep a run running forever; 0: no default timeout.
   std::size_t step_timeout_ms = 60 * 60 * 1000;

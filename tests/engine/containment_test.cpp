@@ -166,3 +166,39 @@ BOOST_AUTO_TEST_CASE(without_timeout_ms_the_default_step_timeout_ends_a_silent_h
   BOOST_TEST(step(nested, "s")["output"] == "timeout");
   g->release();
 }
+
+BOOST_AUTO_TEST_CASE(nested_for_each_cannot_explode_one_chain) {
+  auto g = std::make_shared<gate>();
+  auto cfg = small_config();
+  cfg.lim.max_chain_elements = 1000;
+  engine eng(cfg);
+  add_ops(eng, g);
+  // 100 × 100 elements would be 10,000 runs at once: the chain fails, clearly, and ends.
+  json items = json::array();
+  for (int i = 0; i < 100; ++i) items.push_back(i);
+  json boom{{"operation", "run"},
+            {"children", json::array({json{{"id", "outer"}, {"forEach", items}, {"as", "x"},
+                                           {"do", json{{"id", "inner"}, {"forEach", items}, {"as", "y"},
+                                                       {"do", json{{"operation", "echo"}, {"input", "{{y}}"}}}}}}})}};
+  auto t = eng.run(boom);
+  BOOST_REQUIRE(t);
+  BOOST_TEST((*t)["status"] == "failed");
+  bool named = false;
+  each_run(*t, [&](const json& r) {
+    BOOST_TEST(r["status"] != "running");
+    if (r.contains("error") && r["error"].is_object() && r["error"]["code"] == "too_large" &&
+        r["error"]["message"].get<std::string>().find("limits.chainElements") != std::string::npos)
+      named = true;
+  });
+  BOOST_TEST(named);
+  // Within the budget (5 outer + 5 × 100 inner in flight), and after elements ended and gave their
+  // places back, forEach runs as before.
+  json seq{{"operation", "run"},
+           {"children", json::array({json{{"id", "a"}, {"forEach", items}, {"as", "x"}, {"do", json{{"operation", "echo"}}}},
+                                     json{{"id", "b"}, {"forEach", items}, {"as", "x"}, {"options", {{"concurrency", 5}}},
+                                          {"do", json{{"id", "c"}, {"forEach", items}, {"as", "y"}, {"do", json{{"operation", "echo"}}}}}}})}};
+  auto ok = eng.run(seq);
+  BOOST_REQUIRE_MESSAGE(ok, (ok ? "" : ok.error_value().code + ": " + ok.error_value().message + " at " + ok.error_value().path));
+  BOOST_TEST((*ok)["status"] == "completed");
+  BOOST_TEST(step(*ok, "b")["output"].size() == 100u);
+}
