@@ -352,7 +352,7 @@ void on_child_done(run_actor* self, run_result res) {
         return;
       }
       if (st.step->kind == step_kind::for_each) start_next_element(self);
-      if (st.active == 0) complete_members(self);
+      if (st.ph == phase::running && st.active == 0) complete_members(self);  // (the limit may end it)
       return;
     case step_kind::operation:
       return;
