@@ -23,7 +23,6 @@ struct thread_pool::state {
   std::size_t max_threads = 0;
   std::size_t live = 0;
   std::size_t idle = 0;
-  std::size_t added = 0;
   bool stop = false;
   std::chrono::milliseconds stuck_after{500};
 };
@@ -68,7 +67,6 @@ void supervise(std::shared_ptr<thread_pool::state> st) {
     auto waited = clock_type::now() - st->tasks.front().since;
     if (waited >= st->stuck_after && st->live < st->max_threads) {
       ++st->live;
-      ++st->added;
       std::thread(run_worker, st, true).detach();
       // Give the new thread time to take a task before judging the queue again.
       st->watch_cv.wait_for(lock, std::chrono::milliseconds(10));
@@ -114,16 +112,6 @@ void thread_pool::post(std::function<void()> task) {
     st_->tasks.push_back(state::queued{std::move(task), clock_type::now()});
   }
   st_->work_cv.notify_one();
-}
-
-std::size_t thread_pool::threads() const {
-  std::lock_guard lock(st_->mu);
-  return st_->live;
-}
-
-std::size_t thread_pool::threads_added() const {
-  std::lock_guard lock(st_->mu);
-  return st_->added;
 }
 
 }  // namespace coworker

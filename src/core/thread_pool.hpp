@@ -27,11 +27,6 @@ class thread_pool {
 
   void post(std::function<void()> task);
 
-  /// Threads alive now (the core threads, the ones added for stuck handlers).
-  std::size_t threads() const;
-  /// Threads added because every thread was busy past `stuck_after`, since the start.
-  std::size_t threads_added() const;
-
   struct state;
 
  private:

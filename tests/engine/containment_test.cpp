@@ -72,6 +72,13 @@ void add_ops(engine& eng, const std::shared_ptr<gate>& g) {
   BOOST_REQUIRE(eng.register_operation(std::move(silent)));
 }
 
+/// An engine with a small blocking pool and the misbehaving operations above.
+struct contained {
+  std::shared_ptr<gate> g = std::make_shared<gate>();
+  engine eng;
+  explicit contained(engine_config cfg = small_config()) : eng(std::move(cfg)) { add_ops(eng, g); }
+};
+
 json run_chain(engine& eng, const char* text) {
   auto t = eng.run(json::parse(text));
   BOOST_REQUIRE_MESSAGE(t.has_value(), (t ? "" : t.error_value().code + ": " + t.error_value().message));
@@ -117,9 +124,8 @@ BOOST_AUTO_TEST_CASE(handlers_that_block_forever_cost_a_thread_not_the_engine) {
 }
 
 BOOST_AUTO_TEST_CASE(handlers_that_throw_anything_fail_their_step_only) {
-  auto g = std::make_shared<gate>();
-  engine eng(small_config());
-  add_ops(eng, g);
+  contained c;
+  auto& eng = c.eng;
   auto tree = run_chain(eng, R"({"operation":"run","children":[
       {"id":"p","parallel":["i","m","e"],"options":{"failFast":false},"operations":[
           {"id":"i","operation":"throw_int"},
@@ -135,9 +141,8 @@ BOOST_AUTO_TEST_CASE(handlers_that_throw_anything_fail_their_step_only) {
 }
 
 BOOST_AUTO_TEST_CASE(an_enormous_output_fails_too_large_and_is_not_kept) {
-  auto g = std::make_shared<gate>();
-  engine eng(small_config());
-  add_ops(eng, g);
+  contained c;
+  auto& eng = c.eng;
   auto tree = run_chain(eng, R"({"operation":"run","children":[
       {"id":"h","operation":"huge"},{"id":"after","operation":"echo","input":1}]})");
   BOOST_TEST(tree["status"] == "failed");
@@ -147,32 +152,31 @@ BOOST_AUTO_TEST_CASE(an_enormous_output_fails_too_large_and_is_not_kept) {
 }
 
 BOOST_AUTO_TEST_CASE(without_timeout_ms_the_default_step_timeout_ends_a_silent_handler) {
-  auto g = std::make_shared<gate>();
   auto cfg = small_config();
   cfg.lim.step_timeout_ms = 200;
-  engine eng(cfg);
-  add_ops(eng, g);
+  contained c(cfg);
+  auto& eng = c.eng;
   auto tree = run_chain(eng, R"({"operation":"run","children":[
       {"id":"q","operation":"silent"}]})");
   BOOST_TEST(tree["status"] == "failed");
   BOOST_TEST(step(tree, "q")["error"]["code"] == "timeout");
   BOOST_TEST(step(tree, "q")["error"]["message"].get<std::string>().find("200 ms") != std::string::npos);
-  // A nested chain has no default of its own: its operation steps time out, it then fails.
+  // A nested chain has no default timeout of its own; its operation step times out and onError
+  // recovers it.
   auto nested = run_chain(eng, R"({"operation":"run","children":[
       {"id":"inner","operation":"run","children":[
           {"id":"s","operation":"stuck","onError":{"operation":"echo","input":"{{error.code}}"}}]}]})");
   BOOST_TEST(nested["status"] == "completed");
   BOOST_TEST(step(nested, "s")["recovered"] == true);
   BOOST_TEST(step(nested, "s")["output"] == "timeout");
-  g->release();
+  c.g->release();
 }
 
 BOOST_AUTO_TEST_CASE(nested_for_each_cannot_explode_one_chain) {
-  auto g = std::make_shared<gate>();
   auto cfg = small_config();
   cfg.lim.max_chain_elements = 1000;
-  engine eng(cfg);
-  add_ops(eng, g);
+  contained c(cfg);
+  auto& eng = c.eng;
   // 100 × 100 elements would be 10,000 runs at once: the chain fails, clearly, and ends.
   json items = json::array();
   for (int i = 0; i < 100; ++i) items.push_back(i);
