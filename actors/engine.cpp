@@ -26,6 +26,9 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, const engine_
   return cfg;
 }
 
+/// The committer prunes the store (retain_stored_chains) once per this many transactions.
+constexpr std::uint64_t store_retention_batches = 1024;
+
 std::string new_epoch() {
   // The first 26 characters after "run-" of a fresh id: unique per engine start, time-ordered.
   return "ep-" + new_run_id().substr(4);
@@ -79,17 +82,20 @@ struct engine::impl {
         startup_error = opened.error_value();
       }
     }
-    registry = std::make_shared<run_registry>(new_epoch(), cfg.retain_chains, first_seq);
+    registry = std::make_shared<run_registry>(new_epoch(), cfg.retain_chains, first_seq, cfg.replay_events);
     if (runs) {
       registry->restore(runs->recent_chain_records(cfg.retain_chains), runs->keys());
-      registry->set_persist([this](const std::vector<event>& batch, const std::vector<chain_submission>& chains) {
-        auto t0 = std::chrono::steady_clock::now();
-        auto r = runs->write(batch, chains);
-        commit_latency.observe(std::chrono::steady_clock::now() - t0);
-        if (!r) cfg.log_sink("error", "run records not saved: " + r.error_value().message);
-        if (++persist_batches % 1024 == 0)
-          if (auto k = runs->retain(cfg.retain_stored_chains); !k) cfg.log_sink("error", k.error_value().message);
-      });
+      registry->set_persist(
+          [this](const std::vector<const event*>& batch, const std::vector<chain_submission>& chains) -> expected<void> {
+            auto t0 = std::chrono::steady_clock::now();
+            auto r = runs->write(batch, chains);
+            commit_latency.observe(std::chrono::steady_clock::now() - t0);
+            if (!r) return r;
+            if (++persist_batches % store_retention_batches == 0)
+              if (auto k = runs->retain(cfg.retain_stored_chains); !k) cfg.log_sink("error", k.error_value().message);
+            return {};
+          },
+          cfg.log_sink);
     }
     timers = std::make_unique<timer_service>();
     blocking = std::make_unique<thread_pool>(cfg.blocking_threads);
@@ -166,6 +172,7 @@ struct engine::impl {
 
   ~impl() {
     shutdown();
+    registry->stop_delivery();  // its thread may hold CAF state (a callback that submitted)
     blocking.reset();  // runs what is queued; answers go to actors that are gone and are dropped
     timers.reset();
     sys.reset();
@@ -232,6 +239,9 @@ struct engine::impl {
       return make_error(codes::busy, "the engine runs " + std::to_string(cfg.lim.max_concurrent_runs) +
                                          " chains already; try again later");
     if (startup_error) return *startup_error;
+    if (auto failing = registry->store_failure())
+      return make_error(codes::unavailable, "the store cannot write (" + failing->message +
+                                                "); nothing new is accepted until it can, try again later");
     auto root = compiled.doc->root;
     run_spec spec;
     if (opts.input) {
@@ -256,12 +266,11 @@ struct engine::impl {
       saved.document = share(*source);
       if (opts.input) saved.input = spec.pipe;
       saved.key = opts.key;
-      saved.on_durable = opts.on_durable;
     }
     registry->add_pending(std::move(pending), opts.key, std::move(saved));
     auto id = spec.id;
     spec.elements = std::make_shared<std::atomic<std::size_t>>(0);
-    spawn_run(*sys, std::move(spec));
+    spawn_run(*sys, std::move(spec));  // in the directory before its id is known: cancel finds it
     created = true;
     return id;
   }
@@ -301,11 +310,12 @@ expected<std::string> engine::submit(const json& chain, const submit_options& op
   bool created = false;
   auto id = impl_->start(chain::compile_chain(chain, impl_->compile_opts()), &chain, opts, created);
   if (!id) return id;
-  if (impl_->runs && created && opts.on_durable) return id;  // the committer calls on_durable
-  if (impl_->runs) impl_->registry->wait_persisted();        // durable before the caller hears of it
-  if (opts.on_durable) opts.on_durable();
+  // Accepted means stored: the caller hears of the chain once its first event is durable.
+  if (impl_->runs && opts.wait_durable) impl_->registry->wait_durable(*id);
   return id;
 }
+
+bool engine::durable(const std::string& run_id) const { return impl_->registry->is_durable(run_id); }
 
 expected<std::string> engine::submit_text(std::string_view text, const submit_options& opts) {
   auto parsed = chain::parse_json(text, impl_->cfg.lim);
@@ -348,18 +358,12 @@ std::vector<run_record> engine::list(const list_query& q) const {
 }
 
 expected<void> engine::cancel(const std::string& run_id) {
-  auto rec = impl_->registry->get(run_id);
-  if (!rec) return make_error(codes::not_found, "no run '" + run_id + "'");
-  // A run just accepted may not have entered the directory yet: look again briefly.
-  for (int i = 0; i < 200 && !is_final(rec->status); ++i) {
-    if (auto a = impl_->core.find(run_id)) {
-      caf::anon_send(a, cancel_atom::value);
-      return {};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    rec = impl_->registry->get(run_id);
-    if (!rec) break;
+  // Its spawner entered the run before its id was known; a run not there has ended already.
+  if (auto a = impl_->core.find(run_id)) {
+    caf::anon_send(a, cancel_atom::value);
+    return {};
   }
+  if (!impl_->registry->get(run_id)) return make_error(codes::not_found, "no run '" + run_id + "'");
   return {};  // already ended: nothing left to cancel
 }
 
@@ -371,6 +375,51 @@ subscription engine::subscribe(std::function<void(const event&)> fn) {
   return s;
 }
 
+event_cursor::event_cursor(event_cursor&&) noexcept = default;
+event_cursor& event_cursor::operator=(event_cursor&& o) noexcept {
+  if (this != &o) {
+    if (registry_) registry_->log().close(id_);
+    registry_ = std::move(o.registry_);
+    id_ = o.id_;
+    handed_ = o.handed_;
+    batch_ = std::move(o.batch_);
+  }
+  return *this;
+}
+event_cursor::~event_cursor() {
+  if (registry_) registry_->log().close(id_);
+}
+
+const std::vector<const event*>& event_cursor::next(std::size_t max) {
+  batch_.clear();
+  if (!registry_) return batch_;
+  auto& log = registry_->log();
+  if (handed_ > log.position(id_)) log.advance(id_, handed_);
+  log.peek(id_, batch_, max);
+  if (!batch_.empty()) handed_ = batch_.back()->seq;
+  return batch_;
+}
+
+std::uint64_t event_cursor::position() const { return handed_; }
+
+event_cursor engine::open_cursor(std::function<void()> wake) {
+  event_cursor c;
+  c.registry_ = impl_->registry;
+  auto& log = impl_->registry->log();
+  c.handed_ = log.durable_seq();
+  c.id_ = log.open(c.handed_, std::move(wake));
+  c.handed_ = log.position(c.id_);
+  return c;
+}
+
+event_page engine::events_after(std::uint64_t since, std::chrono::milliseconds wait, std::size_t max) const {
+  auto b = impl_->registry->log().read_after(since, wait, max);
+  event_page p;
+  p.st = static_cast<event_page::status>(b.st);
+  p.events = std::move(b.events);
+  return p;
+}
+
 json engine::snapshot(std::size_t recent_chains) const {
   std::uint64_t seq = 0;
   auto records = impl_->registry->snapshot_records(recent_chains, &seq);
@@ -379,7 +428,7 @@ json engine::snapshot(std::size_t recent_chains) const {
   return json{{"seq", seq}, {"epoch", impl_->registry->epoch()}, {"runs", std::move(runs)}};
 }
 
-std::uint64_t engine::seq() const { return impl_->registry->seq(); }
+std::uint64_t engine::seq() const { return impl_->registry->durable_seq(); }
 const std::string& engine::epoch() const { return impl_->registry->epoch(); }
 std::size_t engine::active_chains() const { return impl_->registry->active_chains(); }
 const engine_config& engine::config() const { return impl_->cfg; }
@@ -388,6 +437,10 @@ engine_stats engine::stats() const {
   engine_stats s;
   s.subscribers = impl_->registry->subscriber_count();
   s.store_commits = impl_->commit_latency.read();
+  s.seq = impl_->registry->seq();
+  s.durable_seq = impl_->registry->durable_seq();
+  s.store_writable = !impl_->registry->store_failure();
+  s.log_events = impl_->registry->log().size();
   return s;
 }
 

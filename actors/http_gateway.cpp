@@ -1,6 +1,7 @@
 // The HTTP endpoint: cpp-httplib's server on a thread of its own with a pool of worker threads.
-// One engine subscription feeds the metrics and the replay buffer of the event streams (both O(1)
-// per event); each /api/events stream formats and writes on its own worker thread.
+// One engine subscription feeds the metrics (O(1) per event); each /api/events stream reads the
+// engine's event log after its own seq (engine::events_after) and formats and writes on its own
+// worker thread.
 #include "coworker/http.hpp"
 
 #include <charconv>
@@ -54,7 +55,6 @@ struct http_gateway::impl {
   httplib::Server server;
   protocol::http_api api;
   run_metrics metrics;
-  std::unique_ptr<protocol::event_buffer> buffer;
   subscription sub;
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> streams{0};
@@ -156,20 +156,20 @@ struct http_gateway::impl {
       st.opened = true;
       out = "retry: 2000\n\n" + protocol::sse_message("hello", dump(json{{"seq", st.cursor}, {"epoch", eng.epoch()}}));
     }
-    auto b = st.resync ? protocol::event_buffer::batch{protocol::event_buffer::status::resync, {}}
-                       : buffer->read_after(st.cursor, cfg.stream_heartbeat);
+    auto b = st.resync ? event_page{event_page::status::resync, {}} : eng.events_after(st.cursor, cfg.stream_heartbeat);
+    if (stopping.load()) return false;
     switch (b.st) {
-      case protocol::event_buffer::status::closed: return false;
-      case protocol::event_buffer::status::resync:
+      case event_page::status::closed: return false;
+      case event_page::status::resync:
         // The page reloads its view (GET /api/snapshot) and opens a new stream from there.
         out += protocol::sse_message("resync", dump(json{{"seq", eng.seq()}, {"epoch", eng.epoch()}}));
         if (!sink.write(out.data(), out.size())) return false;
         sink.done();
         return true;
-      case protocol::event_buffer::status::timeout:
+      case event_page::status::timeout:
         out += protocol::sse_message("heartbeat", dump(json{{"seq", st.cursor}, {"epoch", eng.epoch()}}));
         break;
-      case protocol::event_buffer::status::events:
+      case event_page::status::events:
         for (const auto& e : b.events) out += protocol::sse_run_event(e, eng.config().lim.event_cut_bytes, st.texts);
         st.cursor = b.events.back().seq;
         break;
@@ -230,11 +230,7 @@ expected<void> http_gateway::start() {
   if (port <= 0) return make_error("bind_failed", "cannot listen for HTTP on " + s.cfg.listen);
   s.where.port = port;
 
-  s.buffer = std::make_unique<protocol::event_buffer>(s.cfg.replay_events, s.eng.seq());
-  s.sub = s.eng.subscribe([&s](const event& e) {
-    s.metrics.on_event(e);
-    s.buffer->push(e);
-  });
+  s.sub = s.eng.subscribe([&s](const event& e) { s.metrics.on_event(e); });
   s.thread = std::thread([&s] { s.server.listen_after_bind(); });
   // stop() before the server loop runs would not be seen by it: wait until it is up.
   for (int i = 0; i < 500 && !s.server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -248,8 +244,7 @@ void http_gateway::stop() {
   s.started = false;
   s.stopping = true;
   s.sub.reset();
-  s.buffer->close();
-  s.server.stop();
+  s.server.stop();  // streams see `stopping` within one heartbeat (cfg.stream_heartbeat)
   s.thread.join();
 }
 

@@ -71,7 +71,7 @@ void finish(run_actor* self, run_status status) {
   }
   st.spec.core->registry->finished(snap);
   if (st.spec.parent) self->send(st.spec.parent, done_atom::value, run_result{snap, std::move(exports)});
-  if (st.entered) st.spec.core->leave(st.rec.id);
+  st.spec.core->leave(st.rec.id);  // entered by whoever spawned it
   self->quit();
 }
 
@@ -320,10 +320,6 @@ caf::behavior run_behavior(run_actor* self, run_spec spec) {
     return caf::exit_reason::normal;
   });
   start(self);
-  if (st.ph != phase::done) {
-    st.entered = true;
-    st.spec.core->enter(st.rec.id, caf::actor_cast<caf::actor>(self), !st.spec.parent);
-  }
   return {
       [self](done_atom, run_result& res) { on_child_done(self, std::move(res)); },
       [self](opdone_atom, op_outcome& o) { on_op_result(self, o.token, std::move(*o.result)); },
@@ -345,7 +341,11 @@ caf::behavior run_behavior(run_actor* self, run_spec spec) {
 }  // namespace run_detail
 
 caf::actor spawn_run(caf::actor_system& sys, run_spec spec) {
-  return sys.spawn(run_detail::run_behavior, std::move(spec));
+  auto* core = spec.core;
+  auto id = spec.id;
+  auto a = sys.spawn(run_detail::run_behavior, std::move(spec));
+  core->enter(id, a, true);
+  return a;
 }
 
 }  // namespace coworker

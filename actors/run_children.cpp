@@ -43,6 +43,7 @@ std::size_t spawn_child(run_actor* self, const chain::step_ptr& step, int index,
   auto id = cs.id;
   st.rec.child_run_ids.push_back(id);
   auto child = self->spawn(run_behavior, std::move(cs));
+  st.spec.core->enter(id, child, false);
   self->monitor(child);
   st.id_of.emplace(child.address(), id);
   st.slot_of.emplace(id, st.slots.size());

@@ -27,7 +27,6 @@ struct run_state {
   const chain::step* step = nullptr;
   run_record rec;
   phase ph = phase::running;
-  bool entered = false;     ///< listed in the engine's directory (lives past its first message)
   bool cancelling = false;
   bool adopting = false;    ///< resuming after a restart: take recorded children instead of rerunning
   bool counted = false;     ///< the coming attempt is already counted in rec.attempts

@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <cstdio>
-#include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -35,15 +34,15 @@ struct service::impl {
   std::atomic<bool> stopping{false};
   bool started = false;
   std::thread thread;
-  subscription sub;
   std::unique_ptr<worker_broker> broker;
   std::unique_ptr<zap_handler> zap;  // with CURVE only
   std::string curve_public;
   std::atomic<bool> beat_now{false};  // the self-check asks for a heartbeat
   std::atomic<std::size_t> n_workers{0}, n_running{0}, n_queued{0};  // copied from the broker each loop
 
-  std::mutex mu;
-  std::deque<event> queue;  // filled by the subscription thread, drained by the gateway
+  // Events come from a cursor on the engine's event log: only stored events, in seq order, read
+  // on this thread; the log rings wake_fd when there is more after the cursor ran dry.
+  event_cursor cursor;
 
   struct waiter {
     zmq::message_t identity;
@@ -52,22 +51,14 @@ struct service::impl {
   };
   std::unordered_multimap<std::string, waiter> waiting;  // run id → clients waiting for its end
 
-  // `run` replies held until their chain is committed (durable mode), so that the gateway goes on
-  // serving while the store's committer batches many submissions into one transaction. The
-  // committer marks a ticket ready and rings; the box outlives the service if the engine does.
-  struct durable_box {
-    std::mutex mu;
-    std::vector<std::uint64_t> ready;
-    int fd = -1;  // the gateway's eventfd; -1 once the service stopped
-  };
+  // Durable `run` replies held until the chain is stored: released when the cursor reaches the
+  // run's first event (the gateway goes on serving meanwhile; one commit covers many chains).
   struct held_reply {
     zmq::message_t identity;
     bool delimiter = false;
     json reply;
   };
-  std::shared_ptr<durable_box> durable = std::make_shared<durable_box>();
-  std::unordered_map<std::uint64_t, held_reply> held;  // ticket → reply
-  std::uint64_t next_ticket = 0;
+  std::unordered_multimap<std::string, held_reply> held;  // run id → acknowledgements
   std::uint64_t last_seq = 0;
   std::string last_epoch;
   value_text_cache texts;
@@ -114,17 +105,11 @@ struct service::impl {
       return;
     }
     const auto& payload = parts[first];
-    auto ticket = ++next_ticket;
     auto out = protocol::handle_request(eng, std::string_view(static_cast<const char*>(payload.data()), payload.size()),
-                                        [box = durable, ticket] {
-                                          std::lock_guard lock(box->mu);
-                                          if (box->fd < 0) return;
-                                          box->ready.push_back(ticket);
-                                          std::uint64_t one = 1;
-                                          [[maybe_unused]] auto n = ::write(box->fd, &one, sizeof one);
-                                        });
-    if (out.deferred) {
-      held.emplace(ticket, held_reply{zmq::message_t(identity.data(), identity.size()), delimiter, std::move(out.reply)});
+                                        /*hold=*/true);
+    if (!out.ack_run_id.empty() && !eng.durable(out.ack_run_id)) {
+      // Its first event is past the cursor (the cursor never passes what is not durable).
+      held.emplace(out.ack_run_id, held_reply{zmq::message_t(identity.data(), identity.size()), delimiter, std::move(out.reply)});
       return;
     }
     if (out.wait_run_id.empty()) {
@@ -146,6 +131,11 @@ struct service::impl {
     pub.send(zmq::buffer(body), zmq::send_flags::none);
     last_seq = e.seq;
     last_epoch = e.epoch;
+    if (!held.empty()) {
+      auto acks = held.equal_range(e.run->id);
+      for (auto it = acks.first; it != acks.second; ++it) send_reply(it->second.identity, it->second.delimiter, it->second.reply);
+      held.erase(acks.first, acks.second);
+    }
     if (e.kind == event_kind::after_run && e.run->owner_run_id.empty()) {
       auto range = waiting.equal_range(e.run->id);
       for (auto it = range.first; it != range.second; ++it)
@@ -157,23 +147,13 @@ struct service::impl {
   void drain_events() {
     std::uint64_t n;
     [[maybe_unused]] auto r = ::read(wake_fd, &n, sizeof n);
-    std::deque<event> batch;
-    {
-      std::lock_guard lock(mu);
-      batch.swap(queue);
+    // Bounded, so requests are served between batches of a flood of events.
+    for (int round = 0; round < 16; ++round) {
+      const auto& batch = cursor.next(1024);
+      if (batch.empty()) return;  // the cursor is armed: the log rings when there is more
+      for (const auto* e : batch) publish(*e);
     }
-    for (const auto& e : batch) publish(e);
-    std::vector<std::uint64_t> ready;
-    {
-      std::lock_guard lock(durable->mu);
-      ready.swap(durable->ready);
-    }
-    for (auto t : ready) {
-      auto it = held.find(t);
-      if (it == held.end()) continue;
-      send_reply(it->second.identity, it->second.delimiter, it->second.reply);
-      held.erase(it);
-    }
+    ring();  // more is waiting: come back after the other sockets had their turn
   }
 
   void heartbeat() {
@@ -217,7 +197,12 @@ struct service::impl {
         }
       }
     }
-    drain_events();  // the last events (a shutdown's cancellations) still go out
+    // A shutdown's last events (cancellations) still go out: everything stored by now.
+    for (;;) {
+      const auto& batch = cursor.next(1024);
+      if (batch.empty()) break;
+      for (const auto* e : batch) publish(*e);
+    }
     heartbeat();
     if (broker) broker->close();
   }
@@ -271,7 +256,6 @@ expected<void> service::start() {
   }
   s.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (s.wake_fd < 0) return make_error(codes::internal, "eventfd failed");
-  s.durable->fd = s.wake_fd;
   if (!s.cfg.workers.empty()) {
     s.broker = std::make_unique<worker_broker>(
         s.eng, s.ctx, [&s] { s.ring(); }, s.cfg.worker_heartbeat,
@@ -279,15 +263,7 @@ expected<void> service::start() {
     secure(s.broker->socket(), zap_domain_workers);
     if (auto r = s.broker->bind(s.cfg.workers); !r) return r;
   }
-  s.sub = s.eng.subscribe([&s](const event& e) {
-    bool was_empty;
-    {
-      std::lock_guard lock(s.mu);
-      was_empty = s.queue.empty();
-      s.queue.push_back(e);
-    }
-    if (was_empty) s.ring();
-  });
+  s.cursor = s.eng.open_cursor([&s] { s.ring(); });
   s.started = true;
   s.thread = std::thread([&s] { s.loop(); });
   if (curve.enabled()) {
@@ -310,18 +286,14 @@ void service::stop() {
   auto& s = *impl_;
   if (!s.started) return;
   s.started = false;
-  s.sub.reset();  // every event published so far is queued
-  s.ring();
   s.stopping = true;
-  s.thread.join();
+  s.ring();
+  s.thread.join();  // its last drain publishes every event stored so far
+  s.cursor = event_cursor();
   s.router.close();
   s.pub.close();
   s.broker.reset();
   if (s.zap) s.zap->close();
-  {
-    std::lock_guard lock(s.durable->mu);
-    s.durable->fd = -1;
-  }
   ::close(s.wake_fd);
   s.ctx.close();
 }

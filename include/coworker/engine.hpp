@@ -35,6 +35,9 @@ struct engine_config {
   /// false and calls resume() once they are registered.
   bool auto_resume = true;
   std::size_t retain_stored_chains = 100000;  ///< finished chains kept in the store
+  /// Events kept in memory after every cursor read them, for readers that come back
+  /// (events_after, the HTTP event stream's Last-Event-ID).
+  std::size_t replay_events = 4096;
   std::string doctypes_dir;           ///< extra doctype schemas (config/doctypes is always read)
   json ops_config = json::object();   ///< settings of the built-in operations (e.g. send's destination)
   /// Where `log` steps and engine warnings go; default: standard error.
@@ -44,11 +47,10 @@ struct engine_config {
 struct submit_options {
   std::optional<json> input;  ///< replaces the chain's own `input`
   std::string key;            ///< idempotency key: the same key returns the existing run
-  /// With a durable store, submit() blocks until the chain is committed. When this is set it
-  /// returns at once instead, and this is called (on another thread, or before submit returns)
-  /// once the chain is durable — so a caller like the ZeroMQ gateway can answer later without
-  /// holding up other requests. Called at most once, and only when submit succeeds.
-  std::function<void()> on_durable;
+  /// With a durable store, submit() returns once the chain is stored (its first event is
+  /// durable). false: it returns at once; engine::durable(id) tells when the chain is stored, and
+  /// a cursor sees its first event then (the ZeroMQ gateway holds its reply until that event).
+  bool wait_durable = true;
 };
 
 struct list_query {
@@ -71,6 +73,42 @@ struct histogram_data {
 struct engine_stats {
   std::size_t subscribers = 0;   ///< event subscriptions (engine::subscribe) open now
   histogram_data store_commits;  ///< durable store transactions (one per batch of events) and their duration
+  std::uint64_t seq = 0;         ///< the last event numbered
+  std::uint64_t durable_seq = 0; ///< the last event stored (= seq in memory mode); events past it are held
+  bool store_writable = true;    ///< false while the store cannot write (new chains get `unavailable`)
+  std::size_t log_events = 0;    ///< events in memory: held, unread by a cursor, or in the replay window
+};
+
+/// Events from the log for a reader that may fall behind (engine::events_after).
+struct event_page {
+  enum class status { events, resync, timeout, closed };
+  status st = status::timeout;
+  std::vector<event> events;  ///< with status::events: seq since+1, since+2, ...
+};
+
+class run_registry;
+
+/// A consumer's place in the engine's event log (docs/engine.md, "Events"): it reads the durable
+/// events in seq order on the caller's own thread; the log keeps every event it has not read.
+class event_cursor {
+ public:
+  event_cursor() = default;
+  event_cursor(event_cursor&&) noexcept;
+  event_cursor& operator=(event_cursor&&) noexcept;
+  ~event_cursor();  ///< closes it: the log no longer keeps events for it
+  /// Up to `max` events after the cursor's position, in seq order; they stay valid until the next
+  /// call. Calling again moves past them. When there are none, the cursor's wake function is
+  /// armed: it is called once (on an engine thread; it must not block) when more are readable.
+  const std::vector<const event*>& next(std::size_t max = 1024);
+  std::uint64_t position() const;  ///< the seq of the last event handed out
+  explicit operator bool() const { return static_cast<bool>(registry_); }
+
+ private:
+  friend class engine;
+  std::shared_ptr<run_registry> registry_;
+  std::uint64_t id_ = 0;
+  std::uint64_t handed_ = 0;  ///< the last seq handed out
+  std::vector<const event*> batch_;
 };
 
 class engine;
@@ -134,15 +172,24 @@ class engine {
   /// The record with its descendants; input/output past `cut_bytes` (0: never) are cut.
   expected<json> tree(const std::string& run_id, std::size_t cut_bytes = 0) const;
   std::vector<run_record> list(const list_query& q = {}) const;
-  /// Cancels a run and everything below it.
+  /// Cancels a run and everything below it. Works from the moment submit() returned its id.
   expected<void> cancel(const std::string& run_id);
+  /// The run's first event is stored (always true in memory mode once it is published): what a
+  /// durable `run` acknowledgement waits for.
+  bool durable(const std::string& run_id) const;
 
-  /// Calls `fn` for every event, in seq order, on a thread of the subscription's own.
+  /// Calls `fn` for every event stored (durable) after this call, in seq order, on the engine's
+  /// delivery thread, which all subscriptions share: a slow callback delays the others, never runs.
   subscription subscribe(std::function<void(const event&)> fn);
+  /// A cursor on the event log from the current durable seq on; `wake` as in event_cursor::next.
+  event_cursor open_cursor(std::function<void()> wake = {});
+  /// Durable events after `since` from the log (at most `max`), waiting up to `wait` for the
+  /// first; `resync` when they are no longer kept (engine_config::replay_events).
+  event_page events_after(std::uint64_t since, std::chrono::milliseconds wait, std::size_t max = 512) const;
   /// Records for a subscriber's view (Clone pattern): unfinished chains and the most recent ones,
   /// with the seq they are current at.
   json snapshot(std::size_t recent_chains = 100) const;
-  std::uint64_t seq() const;
+  std::uint64_t seq() const;  ///< the last published (durable) seq
   const std::string& epoch() const;
   std::size_t active_chains() const;
   const engine_config& config() const;

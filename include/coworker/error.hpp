@@ -30,6 +30,8 @@ inline constexpr const char* timeout = "timeout";
 inline constexpr const char* cancelled = "cancelled";
 inline constexpr const char* not_found = "not_found";
 inline constexpr const char* busy = "busy";
+/// The durable store cannot write (disk full, I/O error): nothing new is accepted until it can.
+inline constexpr const char* unavailable = "unavailable";
 inline constexpr const char* unknown_type = "unknown_type";
 inline constexpr const char* unauthorized = "unauthorized";
 inline constexpr const char* no_destination = "no_destination";

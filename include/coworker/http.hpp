@@ -21,7 +21,6 @@ struct http_config {
   std::string token;
   std::size_t threads = 16;            ///< HTTP worker threads (each event stream holds one)
   std::size_t max_event_streams = 8;   ///< concurrent /api/events streams; more get 503
-  std::size_t replay_events = 4096;    ///< events kept for streams that reconnect (Last-Event-ID)
   std::chrono::milliseconds stream_heartbeat{1000};  ///< an event stream's heartbeat when idle
 };
 

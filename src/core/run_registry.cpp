@@ -1,85 +1,22 @@
-// run_registry: records, sequence numbers, retention, the committer and subscriber threads.
+// run_registry: records, their index (top chains ordered by id, the active ones apart), sequence
+// numbers and retention. The committer and the waits are in run_committer.cpp.
 #include "core/run_registry.hpp"
 
 #include <algorithm>
 
 namespace coworker {
 
-// One subscriber: its own queue and thread, so its speed affects nobody else.
-struct run_registry::subscription {
-  std::uint64_t id;
-  subscriber fn;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<event> queue;
-  bool stop = false;
-  bool sleeping = false;
-  std::thread thread;
-
-  void push(const std::vector<event>& batch) {
-    bool wake;
-    {
-      std::lock_guard lock(mu);
-      queue.insert(queue.end(), batch.begin(), batch.end());
-      wake = sleeping;
-    }
-    if (wake) cv.notify_one();
-  }
-
-  void loop() {
-    std::unique_lock lock(mu);
-    for (;;) {
-      sleeping = true;
-      cv.wait(lock, [this] { return stop || !queue.empty(); });
-      sleeping = false;
-      if (queue.empty()) return;  // stopped and drained
-      std::deque<event> batch;
-      batch.swap(queue);
-      lock.unlock();
-      for (const auto& e : batch) {
-        try {
-          fn(e);
-        } catch (...) {
-          // A subscriber's exception is its own business; it must not end delivery.
-        }
-      }
-      lock.lock();
-    }
-  }
-};
-
-run_registry::run_registry(std::string epoch, std::size_t retain_chains, std::uint64_t first_seq)
-    : epoch_(std::move(epoch)), retain_chains_(retain_chains), seq_(first_seq), delivered_seq_(first_seq) {
-  committer_ = std::thread([this] { commit_loop(); });
-}
-
-run_registry::~run_registry() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  commit_cv_.notify_all();
-  committer_.join();
-  for (auto& s : subs_) {
-    {
-      std::lock_guard lock(s->mu);
-      s->stop = true;
-    }
-    s->cv.notify_all();
-    s->thread.join();
-  }
-}
-
-void run_registry::set_persist(persist_fn fn) {
-  std::lock_guard lock(mu_);
-  persist_ = std::move(fn);
-}
+namespace {
+/// A guard against cycles in corrupt data: deeper than any chain can nest (limits.maxChainDepth
+/// counts steps; a tree adds a level for each onError and forEach element).
+constexpr int max_tree_depth = 256;
+}  // namespace
 
 void run_registry::add_pending(record_ptr root, const std::string& key, chain_submission submission) {
   std::lock_guard lock(mu_);
-  ++active_roots_;
+  active_.insert(root->id);
+  roots_.insert(root->id);
   if (submission.document) {
-    ++chains_added_;
     pending_chains_.push_back(std::move(submission));
     if (committer_sleeping_) commit_cv_.notify_one();
   }
@@ -88,7 +25,7 @@ void run_registry::add_pending(record_ptr root, const std::string& key, chain_su
     key_of_root_[root->id] = key;
   }
   auto id = root->id;
-  entries_[id] = entry{std::move(root), {}};
+  entries_[id] = entry{std::move(root), {}, 0, 0};
 }
 
 void run_registry::restore(std::vector<run_record> records,
@@ -98,13 +35,17 @@ void run_registry::restore(std::vector<run_record> records,
   for (auto& r : records) {
     auto rec = std::make_shared<const run_record>(std::move(r));
     if (rec->owner_run_id.empty()) {
+      roots_.insert(rec->id);
       if (is_final(rec->status)) {
-        finished_roots_.push_back(rec->id);
+        if (!active_.count(rec->id) && std::find(finished_roots_.begin(), finished_roots_.end(), rec->id) == finished_roots_.end())
+          finished_roots_.push_back(rec->id);
       } else {
-        ++active_roots_;
+        active_.insert(rec->id);
       }
     }
-    entries_[rec->id].rec = std::move(rec);
+    auto& e = entries_[rec->id];
+    e.rec = std::move(rec);
+    e.first_seq = first_seq_;  // read from the store: durable
   }
   // Children of unfinished runs, in start order (ids are time-ordered).
   for (auto& [id, e] : entries_) {
@@ -112,7 +53,9 @@ void run_registry::restore(std::vector<run_record> records,
     const auto& r = *e.rec;
     if (r.owner_run_id.empty()) continue;
     auto owner = entries_.find(r.owner_run_id);
-    if (owner != entries_.end() && !is_final(owner->second.rec->status)) owner->second.live_children.push_back(r.id);
+    if (owner == entries_.end() || is_final(owner->second.rec->status)) continue;
+    auto& kids = owner->second.live_children;
+    if (std::find(kids.begin(), kids.end(), r.id) == kids.end()) kids.push_back(r.id);
   }
   for (auto& [id, e] : entries_) {
     (void)id;
@@ -140,7 +83,7 @@ void run_registry::started(record_ptr r) {
     if (owner != entries_.end()) owner->second.live_children.push_back(r->id);
   }
   e.rec = r;
-  publish_locked(event_kind::before_run, std::move(r));
+  publish_locked(event_kind::before_run, std::move(r), e);
 }
 
 void run_registry::finished(record_ptr r) {
@@ -155,16 +98,15 @@ void run_registry::finished(record_ptr r) {
   e.rec = r;
   e.live_children.clear();
   e.live_children.shrink_to_fit();
-  publish_locked(event_kind::after_run, r);
+  publish_locked(event_kind::after_run, r, e);
   if (r->owner_run_id.empty()) {
-    if (active_roots_ > 0) --active_roots_;
-    if (final_waiters_ > 0) final_cv_.notify_all();
+    active_.erase(r->id);
     retire_locked(r->id);
   }
 }
 
 void run_registry::force_finish(const std::string& id, run_status status, const run_error& err) {
-  // Children end before their owner, so the event order stays that of SPEC §6.
+  // Children end before their owner, so the event order stays that of docs/protocol.md.
   std::vector<record_ptr> done;
   {
     std::lock_guard lock(mu_);
@@ -176,7 +118,7 @@ void run_registry::force_finish(const std::string& id, run_status status, const 
       auto it = entries_.find(cur);
       if (it == entries_.end() || !it->second.rec || is_final(it->second.rec->status)) continue;
       order.push_back(cur);
-      if (depth < 256)
+      if (depth < max_tree_depth)
         for (const auto& c : it->second.live_children) todo.emplace_back(c, depth + 1);
     }
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
@@ -193,11 +135,18 @@ void run_registry::force_finish(const std::string& id, run_status status, const 
   for (auto& r : done) finished(std::move(r));
 }
 
-void run_registry::publish_locked(event_kind k, record_ptr r) {
-  pending_.push_back(event{++seq_, epoch_, now_ms(), k, std::move(r)});
-  if (committer_sleeping_) {
-    committer_sleeping_ = false;
-    commit_cv_.notify_one();
+void run_registry::publish_locked(event_kind k, record_ptr r, entry& e) {
+  const auto seq = ++seq_;
+  if (!e.first_seq) e.first_seq = seq;
+  if (k == event_kind::after_run) e.final_seq = seq;
+  log_.append(event{seq, epoch_, now_ms(), k, std::move(r)}, !durable_mode_);
+  if (durable_mode_) {
+    if (committer_sleeping_) {
+      committer_sleeping_ = false;
+      commit_cv_.notify_one();
+    }
+  } else {
+    wake_waiters_locked();
   }
 }
 
@@ -210,6 +159,7 @@ void run_registry::retire_locked(const std::string& root_id) {
       keys_.erase(k->second);
       key_of_root_.erase(k);
     }
+    roots_.erase(old);
     erase_tree_locked(old, 0);
   }
 }
@@ -219,7 +169,7 @@ void run_registry::erase_tree_locked(const std::string& id, int depth) {
   if (it == entries_.end()) return;
   auto rec = it->second.rec;
   entries_.erase(it);
-  if (rec && depth < 256)
+  if (rec && depth < max_tree_depth)
     for (const auto& c : rec->child_run_ids) erase_tree_locked(c, depth + 1);
 }
 
@@ -242,7 +192,7 @@ void run_registry::tree_locked(const std::string& id, std::size_t cut, int depth
   auto rec = merged_locked(it->second);
   out = to_json(*rec, cut);
   json children = json::array();
-  if (depth < 256) {
+  if (depth < max_tree_depth) {
     for (const auto& c : rec->child_run_ids) {
       json child;
       tree_locked(c, cut, depth + 1, child);
@@ -260,154 +210,70 @@ std::optional<json> run_registry::tree(const std::string& id, std::size_t cut_by
   return out;
 }
 
+void run_registry::collect_locked(const std::string& id, int depth, std::vector<record_ptr>& out) const {
+  auto it = entries_.find(id);
+  if (it == entries_.end() || !it->second.rec) return;
+  auto rec = merged_locked(it->second);
+  out.push_back(rec);
+  if (depth < max_tree_depth)
+    for (const auto& c : rec->child_run_ids) collect_locked(c, depth + 1, out);
+}
+
 std::vector<record_ptr> run_registry::list(const list_filter& f) const {
-  std::lock_guard lock(mu_);
+  auto keep = [&](const run_record& r) {
+    return (!f.status || r.status == *f.status) && (!f.roots_only || r.owner_run_id.empty());
+  };
+  auto newest_first = [](const record_ptr& a, const record_ptr& b) { return a->id > b->id; };
   std::vector<record_ptr> out;
-  for (const auto& [id, e] : entries_) {
-    if (!e.rec) continue;
-    const auto& r = *e.rec;
-    if (f.status && r.status != *f.status) continue;
-    if (!f.chain_id.empty() && r.chain_id != f.chain_id) continue;
-    if (f.roots_only && !r.owner_run_id.empty()) continue;
-    out.push_back(merged_locked(e));
+  if (f.roots_only && f.chain_id.empty()) {
+    // The index is ordered: walk it from the newest, stop at the limit.
+    std::lock_guard lock(mu_);
+    for (auto it = roots_.rbegin(); it != roots_.rend() && out.size() < f.limit; ++it) {
+      auto e = entries_.find(*it);
+      if (e != entries_.end() && e->second.rec && keep(*e->second.rec)) out.push_back(merged_locked(e->second));
+    }
+    return out;
   }
-  // Newest first: ids are time-ordered.
-  std::sort(out.begin(), out.end(), [](const record_ptr& a, const record_ptr& b) { return a->id > b->id; });
-  if (out.size() > f.limit) out.resize(f.limit);
+  {
+    std::lock_guard lock(mu_);
+    if (!f.chain_id.empty()) {
+      collect_locked(f.chain_id, 0, out);  // one chain's tree
+    } else {
+      out.reserve(entries_.size());
+      for (const auto& [id, e] : entries_)
+        if (e.rec) out.push_back(merged_locked(e));
+    }
+  }
+  // Filtered and sorted outside the lock that runs need.
+  std::erase_if(out, [&](const record_ptr& r) { return !keep(*r) || (!f.chain_id.empty() && r->chain_id != f.chain_id); });
+  auto n = std::min(out.size(), f.limit);
+  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), out.end(), newest_first);
+  out.resize(n);
   return out;
 }
 
 std::vector<record_ptr> run_registry::snapshot_records(std::size_t recent, std::uint64_t* seq_out) const {
-  std::lock_guard lock(mu_);
-  if (seq_out) *seq_out = seq_;
   std::vector<record_ptr> out;
-  std::size_t skip = finished_roots_.size() > recent ? finished_roots_.size() - recent : 0;
-  std::unordered_map<std::string, bool> dropped;
-  for (std::size_t i = 0; i < skip; ++i) dropped.emplace(finished_roots_[i], true);
-  for (const auto& [id, e] : entries_) {
-    if (!e.rec || dropped.count(e.rec->chain_id)) continue;
-    out.push_back(merged_locked(e));
+  {
+    std::lock_guard lock(mu_);
+    // Read before the records: they are current at least up to it (a later event re-applies a change).
+    if (seq_out) *seq_out = log_.durable_seq();
+    for (const auto& id : active_) collect_locked(id, 0, out);
+    auto skip = finished_roots_.size() > recent ? finished_roots_.size() - recent : 0;
+    for (auto i = skip; i < finished_roots_.size(); ++i) collect_locked(finished_roots_[i], 0, out);
   }
   std::sort(out.begin(), out.end(), [](const record_ptr& a, const record_ptr& b) { return a->id < b->id; });
   return out;
 }
 
-record_ptr run_registry::wait_final(const std::string& id, std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(mu_);
-  record_ptr r;
-  ++final_waiters_;
-  struct leave {
-    int& n;
-    ~leave() { --n; }
-  } guard{final_waiters_};
-  final_cv_.wait_for(lock, timeout, [&] {
-    auto it = entries_.find(id);
-    if (it == entries_.end()) return true;
-    r = merged_locked(it->second);
-    return r && is_final(r->status);
-  });
-  return r;
-}
-
 std::size_t run_registry::active_chains() const {
   std::lock_guard lock(mu_);
-  return active_roots_;
+  return active_.size();
 }
 
 std::uint64_t run_registry::seq() const {
   std::lock_guard lock(mu_);
   return seq_;
-}
-
-void run_registry::flush() const {
-  std::unique_lock lock(mu_);
-  auto target = seq_;
-  ++delivery_waiters_;
-  delivered_cv_.wait(lock, [&] { return delivered_seq_ >= target || stop_; });
-  --delivery_waiters_;
-}
-
-void run_registry::wait_persisted() const {
-  std::unique_lock lock(mu_);
-  auto target = chains_added_;
-  ++delivery_waiters_;
-  delivered_cv_.wait(lock, [&] { return chains_persisted_ >= target || stop_; });
-  --delivery_waiters_;
-}
-
-std::uint64_t run_registry::subscribe(subscriber s) {
-  auto sub = std::make_shared<subscription>();
-  sub->fn = std::move(s);
-  // The thread holds its subscription, so unsubscribing from inside the callback is safe.
-  sub->thread = std::thread([sub] { sub->loop(); });
-  std::lock_guard lock(mu_);
-  sub->id = next_sub_++;
-  subs_.push_back(sub);
-  return sub->id;
-}
-
-void run_registry::unsubscribe(std::uint64_t id) {
-  flush();  // what was published before the call still reaches this subscriber
-  std::shared_ptr<subscription> sub;
-  {
-    std::lock_guard lock(mu_);
-    auto it = std::find_if(subs_.begin(), subs_.end(), [&](const auto& s) { return s->id == id; });
-    if (it == subs_.end()) return;
-    sub = *it;
-    subs_.erase(it);
-  }
-  {
-    std::lock_guard lock(sub->mu);
-    sub->stop = true;
-  }
-  sub->cv.notify_all();
-  if (sub->thread.get_id() == std::this_thread::get_id()) {
-    sub->thread.detach();  // unsubscribing from inside the callback
-  } else {
-    sub->thread.join();
-  }
-}
-
-std::size_t run_registry::subscriber_count() const {
-  std::lock_guard lock(mu_);
-  return subs_.size();
-}
-
-void run_registry::commit_loop() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    if (!stop_ && pending_.empty() && pending_chains_.empty()) {
-      committer_sleeping_ = true;
-      commit_cv_.wait(lock, [this] { return stop_ || !pending_.empty() || !pending_chains_.empty(); });
-      committer_sleeping_ = false;
-    }
-    if (pending_.empty() && pending_chains_.empty()) return;
-    std::vector<event> batch;
-    batch.swap(pending_);
-    std::vector<chain_submission> chains;
-    chains.swap(pending_chains_);
-    auto persist = persist_;
-    auto subs = subs_;
-    lock.unlock();
-    if (persist) persist(batch, chains);  // commit before publish
-    for (auto& c : chains)
-      if (c.on_durable) c.on_durable();
-    if (batch.empty()) {
-      lock.lock();
-      chains_persisted_ += chains.size();
-      if (delivery_waiters_ > 0) delivered_cv_.notify_all();
-      continue;
-    }
-    if (!chains.empty()) {
-      lock.lock();
-      chains_persisted_ += chains.size();
-      lock.unlock();
-    }
-    for (auto& s : subs) s->push(batch);
-    lock.lock();
-    delivered_seq_ = batch.back().seq;
-    if (delivery_waiters_ > 0) delivered_cv_.notify_all();
-  }
 }
 
 }  // namespace coworker

@@ -1,8 +1,11 @@
-// The run registry: the single source of truth for run records. It numbers every change as an
-// event, hands batches to a persistence seam (the durable store plugs in here) and then delivers
-// them to subscribers, each on a thread of its own so a slow subscriber never stalls runs.
+// The run registry: the single source of truth for run records. Every change is numbered as an
+// event and appended to the event log; the committer writes what the log holds to the durable
+// store and only then marks it durable, which is what lets consumers read it (docs/durability.md).
+// When a write fails nothing past the mark is published or acknowledged: the committer retries with
+// backoff, and new chains are refused with `unavailable` until the store can write again.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -10,11 +13,15 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "core/event_dispatcher.hpp"
+#include "core/event_log.hpp"
+#include "coworker/error.hpp"
 #include "coworker/event.hpp"
 #include "coworker/run_record.hpp"
 
@@ -35,23 +42,27 @@ struct chain_submission {
   value_ptr document;
   value_ptr input;  ///< the submit-time input override; null handle: none
   std::string key;
-  std::function<void()> on_durable;  ///< called on the committer thread once the chain is written
 };
 
 class run_registry {
  public:
-  using subscriber = std::function<void(const event&)>;
-  /// Called on the committer thread with each batch before it is delivered; a durable store
-  /// writes the batch in one transaction here.
-  using persist_fn = std::function<void(const std::vector<event>&, const std::vector<chain_submission>&)>;
+  /// Called on the committer thread with the held events (in seq order) and the chains accepted
+  /// since the last commit; a durable store writes them in one transaction. An error leaves them
+  /// held: they are offered again, with what came since, until a write succeeds.
+  using persist_fn = std::function<expected<void>(const std::vector<const event*>&, const std::vector<chain_submission>&)>;
+  using log_fn = std::function<void(std::string_view level, std::string_view text)>;
 
-  explicit run_registry(std::string epoch, std::size_t retain_chains = 10000, std::uint64_t first_seq = 0);
-  ~run_registry();  ///< delivers what is pending, then stops
+  /// `replay_window`: durable events kept in the log after every cursor read them (event_log).
+  explicit run_registry(std::string epoch, std::size_t retain_chains = 10000, std::uint64_t first_seq = 0,
+                        std::size_t replay_window = 4096);
+  ~run_registry();  ///< writes and delivers what is pending (bounded when the store fails), then stops
   run_registry(const run_registry&) = delete;
   run_registry& operator=(const run_registry&) = delete;
 
   const std::string& epoch() const { return epoch_; }
-  void set_persist(persist_fn fn);
+  /// Makes the registry durable: events are readable only once `fn` stored them. Set before any
+  /// event is published.
+  void set_persist(persist_fn fn, log_fn log);
 
   /// A chain accepted but not started yet (no event). With `key`, later lookups by key find it.
   void add_pending(record_ptr root, const std::string& key = {}, chain_submission submission = {});
@@ -69,64 +80,82 @@ class run_registry {
   /// The record with its descendants: `{...record, "children": [...]}`.
   std::optional<json> tree(const std::string& id, std::size_t cut_bytes = 0) const;
   std::vector<record_ptr> list(const list_filter& f) const;
-  /// Every record of unfinished chains and the last `recent` finished chains (for snapshots).
-  /// `seq_out` receives the seq the records are current at.
+  /// Every record of unfinished chains and the last `recent` finished chains (for snapshots), in
+  /// id order. `seq_out` receives the durable seq the records are current at (at least).
   std::vector<record_ptr> snapshot_records(std::size_t recent, std::uint64_t* seq_out = nullptr) const;
 
-  /// Blocks until the run is final or `timeout` passes; returns the record then.
+  /// Blocks until the run is final and its end is durable, or `timeout` passes; returns the
+  /// record then (null for an unknown run).
   record_ptr wait_final(const std::string& id, std::chrono::milliseconds timeout) const;
+  /// Blocks until the run's first event is durable (so its chain document is too); false when the
+  /// run is unknown or the registry stops first.
+  bool wait_durable(const std::string& id) const;
+  /// The run's first event is durable (a run restored from the store is).
+  bool is_durable(const std::string& id) const;
   std::size_t active_chains() const;
-  std::uint64_t seq() const;
-  /// Waits until every event published so far has been delivered to every subscriber queue.
+  std::uint64_t seq() const;          ///< the last event numbered (durable or held)
+  std::uint64_t durable_seq() const { return log_.durable_seq(); }
+  /// Set while the store cannot write (the last commit failed): the reason.
+  std::optional<error> store_failure() const;
+  /// Waits until every event numbered so far is durable and delivered to every subscriber (it
+  /// returns early while the store cannot write).
   void flush() const;
-  /// Waits until every chain submission added so far has been persisted.
-  void wait_persisted() const;
 
-  std::uint64_t subscribe(subscriber s);
-  void unsubscribe(std::uint64_t id);
-  std::size_t subscriber_count() const;
+  event_log& log() { return log_; }
+  std::uint64_t subscribe(event_dispatcher::callback s) { return dispatcher_.subscribe(std::move(s)); }
+  void unsubscribe(std::uint64_t id) { dispatcher_.unsubscribe(id); }
+  std::size_t subscriber_count() const { return dispatcher_.count(); }
+  /// Ends callback delivery (event_dispatcher::stop): before the engine's actor system goes.
+  void stop_delivery() { dispatcher_.stop(); }
 
  private:
   struct entry {
     record_ptr rec;
     std::vector<std::string> live_children;  ///< children started so far, while rec is not final
+    std::uint64_t first_seq = 0;             ///< its first event (0: none yet)
+    std::uint64_t final_seq = 0;             ///< its after:run (0: not ended, or restored)
   };
-  struct subscription;
 
-  void publish_locked(event_kind k, record_ptr r);
+  void publish_locked(event_kind k, record_ptr r, entry& e);
   void retire_locked(const std::string& root_id);
   void erase_tree_locked(const std::string& id, int depth);
   record_ptr merged_locked(const entry& e) const;
   void tree_locked(const std::string& id, std::size_t cut, int depth, json& out) const;
+  void collect_locked(const std::string& id, int depth, std::vector<record_ptr>& out) const;
   void commit_loop();
+  bool commit_once(std::vector<chain_submission>& chains, std::unique_lock<std::mutex>& lock);
+  void wake_waiters_locked() const {
+    if (waiters_ > 0) waiters_cv_.notify_all();
+  }
 
   const std::string epoch_;
   const std::size_t retain_chains_;
+  const std::uint64_t first_seq_;
   mutable std::mutex mu_;
-  mutable std::condition_variable final_cv_;
   std::unordered_map<std::string, entry> entries_;
+  std::set<std::string> roots_;   ///< every top chain held, ordered by id (= by creation)
+  std::set<std::string> active_;  ///< the top chains not ended
   std::unordered_map<std::string, std::string> keys_;  ///< idempotency key → root run id
   std::unordered_map<std::string, std::string> key_of_root_;
   std::deque<std::string> finished_roots_;
-  std::size_t active_roots_ = 0;
   std::uint64_t seq_ = 0;
 
-  // Committer: events numbered under mu_ wait in pending_ until persisted and delivered.
-  std::vector<event> pending_;
+  event_log log_;
+  mutable event_dispatcher dispatcher_;
+
+  // The committer: chains accepted since the last commit, the store's state, who waits.
   std::vector<chain_submission> pending_chains_;
-  mutable std::condition_variable commit_cv_;
-  mutable std::condition_variable delivered_cv_;
-  std::uint64_t delivered_seq_ = 0;
-  std::uint64_t chains_added_ = 0;
-  std::uint64_t chains_persisted_ = 0;
-  bool stop_ = false;
-  // Who sleeps on which condition: a notify costs a system call, so only wake real sleepers.
-  bool committer_sleeping_ = false;
-  mutable int final_waiters_ = 0;
-  mutable int delivery_waiters_ = 0;
   persist_fn persist_;
-  std::vector<std::shared_ptr<subscription>> subs_;
-  std::uint64_t next_sub_ = 1;
+  log_fn log_fn_;
+  bool durable_mode_ = false;
+  std::atomic<bool> failing_{false};
+  std::optional<error> failure_;
+  std::int64_t failing_since_ = 0;
+  mutable std::condition_variable commit_cv_;
+  mutable std::condition_variable waiters_cv_;
+  mutable int waiters_ = 0;
+  bool committer_sleeping_ = false;
+  bool stop_ = false;
   std::thread committer_;
 };
 

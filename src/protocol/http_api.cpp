@@ -43,7 +43,7 @@ int http_status_of(const std::string& code) {
   if (code == codes::not_found) return 404;
   if (code == codes::unauthorized) return 401;
   if (code == codes::too_large) return 413;
-  if (code == codes::busy) return 503;
+  if (code == codes::busy || code == codes::unavailable) return 503;
   if (code == codes::internal || code == codes::store_error) return 500;
   return 400;
 }

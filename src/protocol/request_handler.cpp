@@ -38,7 +38,7 @@ json records_json(const std::vector<run_record>& records, std::size_t cut) {
   return out;
 }
 
-outcome handle_object(engine& eng, const json& req, const std::function<void()>& on_durable) {
+outcome handle_object(engine& eng, const json& req, bool hold) {
   outcome o;
   if (req.contains("id")) o.id = req["id"];
   auto type = string_field(req, "type", true);
@@ -62,12 +62,14 @@ outcome handle_object(engine& eng, const json& req, const std::function<void()>&
     if (req.contains("input")) opts.input = req["input"];
     auto wait = bool_field(req, "wait", false);
     if (!wait) return fail(wait.error_value());
-    const bool defer = on_durable && !eng.config().db_path.empty();
-    if (defer) opts.on_durable = *wait ? std::function<void()>([] {}) : on_durable;  // an end implies a commit
+    const bool durable = !eng.config().db_path.empty();
+    // A waiting reply goes out after the chain's end is stored, which implies its start is.
+    opts.wait_durable = !(durable && (hold || *wait));
     auto id = eng.submit(*chain, opts);
     if (!id) {
       auto e = id.error_value();
-      if (!e.path.empty() && e.code != codes::busy && e.code != codes::store_error) e.path = "/chain" + e.path;
+      if (!e.path.empty() && e.code != codes::busy && e.code != codes::store_error && e.code != codes::unavailable)
+        e.path = "/chain" + e.path;
       return fail(e);
     }
     if (*wait) {
@@ -78,7 +80,7 @@ outcome handle_object(engine& eng, const json& req, const std::function<void()>&
     auto rec = eng.get(*id);
     std::string status = rec && is_final(rec->status) ? std::string(to_string(rec->status)) : "running";
     o.reply = ok_reply(json{{"runId", *id}, {"status", status}}, o.id);
-    o.deferred = defer;
+    if (!opts.wait_durable) o.ack_run_id = *id;
     return o;
   }
   if (*type == "get") {
@@ -164,7 +166,7 @@ json error_reply(const error& e, const json& id) {
   return r;
 }
 
-outcome handle_request(engine& eng, std::string_view frame, const std::function<void()>& on_durable) {
+outcome handle_request(engine& eng, std::string_view frame, bool hold) {
   outcome o;
   if (frame.empty()) {
     o.reply = error_reply(make_error(codes::bad_json, "empty request: send one JSON object"));
@@ -175,17 +177,17 @@ outcome handle_request(engine& eng, std::string_view frame, const std::function<
     o.reply = error_reply(parsed.error_value());
     return o;
   }
-  return handle_request(eng, *parsed, on_durable);
+  return handle_request(eng, *parsed, hold);
 }
 
-outcome handle_request(engine& eng, const json& request, const std::function<void()>& on_durable) {
+outcome handle_request(engine& eng, const json& request, bool hold) {
   outcome o;
   if (!request.is_object()) {
     o.reply = error_reply(make_error(codes::bad_json, "a request is a JSON object with a \"type\""));
     return o;
   }
   try {
-    return handle_object(eng, request, on_durable);
+    return handle_object(eng, request, hold);
   } catch (const std::exception& e) {
     o.reply = error_reply(make_error(codes::internal, std::string("request failed: ") + e.what()));
     return o;

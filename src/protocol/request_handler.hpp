@@ -12,17 +12,19 @@ namespace coworker::protocol {
 
 struct outcome {
   json reply;               ///< the reply to send now (unless wait_run_id is set)
-  std::string wait_run_id;  ///< set: reply with run_reply() when this run has ended
+  std::string wait_run_id;  ///< set: reply with run_reply() when this run has ended (and it is stored)
+  /// set: `reply` is ready, but send it only once this run is stored (engine::durable, or its
+  /// first event seen on a cursor). Only with `hold` and a durable engine.
+  std::string ack_run_id;
   json id;                  ///< the client's own request id, echoed in the reply
-  bool deferred = false;    ///< the reply is ready, but send it only once on_durable was called
 };
 
 /// Handles one request frame. Never throws; every failure is an `{"ok": false, "error": ...}` reply.
-/// With `on_durable` and a durable engine, a `run` does not wait for its commit: the outcome is
-/// `deferred` and `on_durable` is called (maybe from another thread) when the reply may go out.
-outcome handle_request(engine& eng, std::string_view frame, const std::function<void()>& on_durable = {});
+/// A durable `run` is acknowledged only once its chain is stored: without `hold` the call blocks
+/// until then; with `hold` it returns at once and the caller holds the reply (ack_run_id).
+outcome handle_request(engine& eng, std::string_view frame, bool hold = false);
 /// The same for a request already parsed (the HTTP API builds its requests as JSON).
-outcome handle_request(engine& eng, const json& request, const std::function<void()>& on_durable = {});
+outcome handle_request(engine& eng, const json& request, bool hold = false);
 
 /// The reply to a `run` request with `wait: true`: `{ok, runId, status, tree}`.
 json run_reply(engine& eng, const std::string& run_id, const json& id);

@@ -89,6 +89,13 @@ expected<std::unique_ptr<run_store>> run_store::open(const std::string& path) {
 expected<void> run_store::exec(const char* text) { return store::sql::exec(db_, path_, text); }
 
 expected<void> run_store::write(const std::vector<event>& batch, const std::vector<chain_submission>& chains) {
+  std::vector<const event*> ptrs;
+  ptrs.reserve(batch.size());
+  for (const auto& e : batch) ptrs.push_back(&e);
+  return write(ptrs, chains);
+}
+
+expected<void> run_store::write(const std::vector<const event*>& batch, const std::vector<chain_submission>& chains) {
   std::lock_guard lock(mu_);
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
   if (!chains.empty()) {
@@ -134,7 +141,8 @@ expected<void> run_store::write(const std::vector<event>& batch, const std::vect
     (void)exec("ROLLBACK");
     return store_failure(db_, path_, "cannot prepare the run tables");
   }
-  for (const auto& e : batch) {
+  for (const auto* ep : batch) {
+    const auto& e = *ep;
     const auto& r = *e.run;
     up.bind_text(1, r.id);
     up.bind_text(2, r.chain_id);

@@ -39,6 +39,8 @@ class run_store {
 
   /// Writes accepted chains, a batch of events and the records they carry in one transaction.
   /// A chain is kept until its root run ends.
+  /// Nothing is written when it fails (the transaction is rolled back): the caller offers it again.
+  expected<void> write(const std::vector<const event*>& batch, const std::vector<chain_submission>& chains = {});
   expected<void> write(const std::vector<event>& batch, const std::vector<chain_submission>& chains = {});
 
   std::uint64_t last_seq();

@@ -1,5 +1,5 @@
 // The HTTP endpoint's plain parts without sockets: listen addresses, loopback and token checks,
-// the events replay buffer and SSE framing.
+// and SSE framing.
 #include <boost/test/unit_test.hpp>
 
 #include "protocol/event_stream.hpp"
@@ -21,13 +21,6 @@ event ev(std::uint64_t seq) {
 }
 
 }  // namespace
-
-namespace coworker::protocol {
-std::ostream& operator<<(std::ostream& os, event_buffer::status s) {
-  const char* names[] = {"events", "resync", "timeout", "closed"};
-  return os << names[static_cast<int>(s)];
-}
-}  // namespace coworker::protocol
 
 BOOST_AUTO_TEST_SUITE(http_parts)
 
@@ -64,32 +57,6 @@ BOOST_AUTO_TEST_CASE(bearer_tokens_compare_exactly) {
   BOOST_TEST(!token_matches("abc", "ab"));
   BOOST_TEST(!token_matches("abc", "abcd"));
   BOOST_TEST(!token_matches("", ""));
-}
-
-BOOST_AUTO_TEST_CASE(buffer_replays_after_a_seq_and_asks_for_resync_past_it) {
-  event_buffer b(4, 0);
-  for (std::uint64_t s = 1; s <= 6; ++s) b.push(ev(s));  // keeps 3..6
-  auto r = b.read_after(3, std::chrono::milliseconds(0));
-  BOOST_REQUIRE(r.st == event_buffer::status::events);
-  BOOST_REQUIRE(r.events.size() == 3);
-  BOOST_TEST(r.events.front().seq == 4u);
-  BOOST_TEST(b.read_after(2, std::chrono::milliseconds(0)).events.size() == 4);
-  BOOST_TEST(b.read_after(1, std::chrono::milliseconds(0)).st == event_buffer::status::resync);
-  BOOST_TEST(b.read_after(6, std::chrono::milliseconds(10)).st == event_buffer::status::timeout);
-  BOOST_TEST(b.read_after(3, std::chrono::milliseconds(0), 2).events.size() == 2);
-  b.close();
-  BOOST_TEST(b.read_after(6, std::chrono::seconds(5)).st == event_buffer::status::closed);
-}
-
-BOOST_AUTO_TEST_CASE(buffer_before_its_first_event_knows_its_floor) {
-  event_buffer b(8, 10);
-  BOOST_TEST(b.read_after(4, std::chrono::milliseconds(0)).st == event_buffer::status::resync);
-  BOOST_TEST(b.read_after(10, std::chrono::milliseconds(0)).st == event_buffer::status::timeout);
-  b.push(ev(11));
-  BOOST_TEST(b.read_after(10, std::chrono::milliseconds(0)).events.size() == 1);
-  b.push(ev(15));  // a jump: what came before is no longer a gap-free history
-  BOOST_TEST(b.read_after(11, std::chrono::milliseconds(0)).st == event_buffer::status::resync);
-  BOOST_TEST(b.read_after(14, std::chrono::milliseconds(0)).events.front().seq == 15u);
 }
 
 BOOST_AUTO_TEST_CASE(sse_messages_are_framed) {
