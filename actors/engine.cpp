@@ -332,9 +332,10 @@ expected<json> engine::run(const json& chain, const submit_options& opts) {
 }
 
 expected<run_record> engine::wait(const std::string& run_id, std::chrono::milliseconds timeout) const {
-  auto r = impl_->registry->wait_final(run_id, timeout);
+  bool ended = false;
+  auto r = impl_->registry->wait_final(run_id, timeout, ended);
   if (!r) return make_error(codes::not_found, "no run '" + run_id + "'");
-  if (!is_final(r->status)) return make_error(codes::timeout, "run '" + run_id + "' has not ended yet");
+  if (!ended) return make_error(codes::timeout, "run '" + run_id + "' has not ended yet (or its end is not stored yet)");
   return *r;
 }
 

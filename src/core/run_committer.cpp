@@ -126,15 +126,17 @@ void run_registry::commit_loop() {
   }
 }
 
-record_ptr run_registry::wait_final(const std::string& id, std::chrono::milliseconds timeout) const {
+record_ptr run_registry::wait_final(const std::string& id, std::chrono::milliseconds timeout, bool& ended) const {
   std::unique_lock lock(mu_);
   record_ptr r;
+  ended = false;
   ++waiters_;
   waiters_cv_.wait_for(lock, timeout, [&] {
     auto it = entries_.find(id);
     if (it == entries_.end()) return true;
     r = merged_locked(it->second);
-    return stop_ || (r && is_final(r->status) && it->second.final_seq <= log_.durable_seq());
+    ended = r && is_final(r->status) && it->second.final_seq <= log_.durable_seq();
+    return ended || stop_;
   });
   --waiters_;
   return r;

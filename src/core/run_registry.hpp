@@ -85,8 +85,8 @@ class run_registry {
   std::vector<record_ptr> snapshot_records(std::size_t recent, std::uint64_t* seq_out = nullptr) const;
 
   /// Blocks until the run is final and its end is durable, or `timeout` passes; returns the
-  /// record then (null for an unknown run).
-  record_ptr wait_final(const std::string& id, std::chrono::milliseconds timeout) const;
+  /// record then (null for an unknown run) and sets `ended` when it ended and is stored.
+  record_ptr wait_final(const std::string& id, std::chrono::milliseconds timeout, bool& ended) const;
   /// Blocks until the run's first event is durable (so its chain document is too); false when the
   /// run is unknown or the registry stops first.
   bool wait_durable(const std::string& id) const;

@@ -1,0 +1,62 @@
+// Cancel right after submit (docs/engine.md): a run is in the directory before its id is known,
+// so a cancel sent the moment submit returns always reaches it — in memory and durable alike.
+#include <filesystem>
+
+#include "engine_fixture.hpp"
+
+using namespace coworker;
+using namespace coworker::test;
+
+namespace {
+
+json long_chain(int i) {
+  // The first step would run for a minute: only a cancel ends the chain soon.
+  return json{{"operation", "run"},
+              {"input", {{"i", i}}},
+              {"children", json::array({json{{"id", "hold"}, {"operation", "wait"}, {"input", {{"ms", 60000}}}},
+                                        json{{"id", "after"}, {"operation", "wait"}, {"input", {{"ms", 1}}}}})}};
+}
+
+void cancel_each_right_after_submit(engine& eng, int n) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    auto id = eng.submit(long_chain(i));
+    BOOST_REQUIRE(id);
+    BOOST_REQUIRE(eng.cancel(*id));
+    ids.push_back(*id);
+  }
+  int cancelled = 0;
+  for (const auto& id : ids) {
+    auto r = eng.wait(id, std::chrono::seconds(30));
+    BOOST_REQUIRE(r);
+    cancelled += r->status == run_status::cancelled;
+  }
+  BOOST_TEST(cancelled == n);  // none completed, none failed
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(cancel, engine_fixture)
+
+BOOST_AUTO_TEST_CASE(cancel_right_after_submit_cancels_every_chain) { cancel_each_right_after_submit(eng, 1000); }
+
+BOOST_AUTO_TEST_CASE(cancel_right_after_a_durable_submit_cancels_every_chain) {
+  char tmpl[] = "/tmp/coworker-cancel-XXXXXX";
+  std::filesystem::path dir = mkdtemp(tmpl);
+  {
+    auto cfg = make_config();
+    cfg.db_path = (dir / "c.db").string();
+    engine durable(cfg);
+    BOOST_REQUIRE(!durable.startup_error());
+    cancel_each_right_after_submit(durable, 200);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_of_an_unknown_run_is_not_found) {
+  auto r = eng.cancel("run-nope");
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(r.error_value().code == codes::not_found);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

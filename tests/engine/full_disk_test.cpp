@@ -1,0 +1,169 @@
+// A real full disk under the embedding API (docs/durability.md, "When the store cannot write"):
+// the store lives on a tmpfs this test mounts (as root; skipped otherwise). While it is full, no
+// event reaches a subscriber and no run is reported ended before it is stored, and submit()
+// answers `unavailable`; once space returns, every chain in flight completes and is stored.
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "engine_fixture.hpp"
+
+using namespace coworker;
+using namespace coworker::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct tmpfs_mount {
+  fs::path dir;
+  bool ok = false;
+  explicit tmpfs_mount(const char* size) {
+    char tmpl[] = "/tmp/coworker-fulldisk-XXXXXX";
+    dir = mkdtemp(tmpl);
+    ok = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, size) == 0;
+  }
+  ~tmpfs_mount() {
+    if (ok) ::umount2(dir.c_str(), MNT_DETACH);
+    fs::remove_all(dir);
+  }
+};
+
+/// Writes zeros until the filesystem is full.
+void fill(const fs::path& file) {
+  std::FILE* f = std::fopen(file.c_str(), "wb");
+  BOOST_REQUIRE(f);
+  std::setvbuf(f, nullptr, _IONBF, 0);
+  std::vector<char> chunk(1 << 16, 0);
+  while (std::fwrite(chunk.data(), 1, chunk.size(), f) == chunk.size()) {
+  }
+  while (std::fwrite(chunk.data(), 1, 512, f) == 512) {
+  }
+  std::fclose(f);
+}
+
+json waits_chain(int i, int ms) {
+  json steps = json::array();
+  for (int k = 1; k <= 3; ++k) steps.push_back(json{{"id", "w" + std::to_string(k)}, {"operation", "wait"}, {"input", {{"ms", ms}}}});
+  return json{{"operation", "run"}, {"input", {{"i", i}, {"pad", std::string(24000, 'x')}}}, {"children", steps}};
+}
+
+std::map<std::string, std::string> stored_runs(const fs::path& db) {
+  std::map<std::string, std::string> out;
+  sqlite3* h = nullptr;
+  BOOST_REQUIRE(sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  BOOST_REQUIRE(sqlite3_prepare_v2(h, "SELECT id, status FROM runs", -1, &q, nullptr) == SQLITE_OK);
+  while (sqlite3_step(q) == SQLITE_ROW)
+    out[reinterpret_cast<const char*>(sqlite3_column_text(q, 0))] = reinterpret_cast<const char*>(sqlite3_column_text(q, 1));
+  sqlite3_finalize(q);
+  sqlite3_close(h);
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(full_disk)
+
+BOOST_AUTO_TEST_CASE(a_full_disk_holds_events_and_refuses_new_chains_until_space_returns) {
+  if (::geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: mounting a tmpfs needs root");
+    return;
+  }
+  tmpfs_mount disk("size=16m");
+  BOOST_REQUIRE_MESSAGE(disk.ok, "cannot mount a tmpfs");
+  const auto db = disk.dir / "c.db";
+  std::vector<std::string> ids;
+  std::set<std::string> published;
+  std::mutex mu;
+  std::atomic<std::size_t> events_seen{0};
+  std::vector<std::string> logged;
+  {
+    engine_config cfg;
+    cfg.db_path = db.string();
+    cfg.log_sink = [&](std::string_view level, std::string_view text) {
+      std::lock_guard lock(mu);
+      logged.push_back(std::string(level) + " " + std::string(text));
+    };
+    engine eng(cfg);
+    BOOST_REQUIRE(!eng.startup_error());
+    auto sub = eng.subscribe([&](const event& e) {
+      std::lock_guard lock(mu);
+      published.insert(e.run->id);
+      ++events_seen;
+    });
+    for (int i = 0; i < 40; ++i) {
+      auto id = eng.submit(waits_chain(i, 400));
+      BOOST_REQUIRE(id);
+      ids.push_back(*id);
+    }
+    fill(disk.dir / "fill");
+
+    // A write fails soon: from then on submit answers unavailable (probes do not wait to be stored).
+    submit_options probe;
+    probe.wait_durable = false;
+    std::optional<error> refused;
+    for (int i = 0; i < 3000 && !refused; ++i) {
+      auto r = eng.submit(waits_chain(1000 + i, 1), probe);
+      if (!r) refused = r.error_value();
+      else std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_REQUIRE(refused);
+    const auto refused_at = now_ms();
+    BOOST_TEST(refused->code == codes::unavailable);
+    BOOST_TEST(!eng.stats().store_writable);
+    // Nothing more reaches subscribers while the disk is full, though the chains go on.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto seen = events_seen.load();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    BOOST_TEST(events_seen.load() == seen);
+    BOOST_TEST(eng.stats().durable_seq < eng.stats().seq);
+    // wait() reports an end only once it is stored: a chain that ended after the refusal.
+    std::string ended_while_full;
+    for (int i = 0; i < 500 && ended_while_full.empty(); ++i) {
+      for (const auto& id : ids) {
+        auto r = eng.get(id);
+        if (r && is_final(r->status) && r->finished > refused_at) ended_while_full = id;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_REQUIRE(!ended_while_full.empty());
+    auto early = eng.wait(ended_while_full, std::chrono::milliseconds(100));
+    if (early) {
+      std::lock_guard lock(mu);
+      for (const auto& l : logged) BOOST_TEST_MESSAGE(l);
+    }
+    BOOST_REQUIRE(!early);
+    BOOST_TEST(early.error_value().code == codes::timeout);
+
+    fs::remove(disk.dir / "fill");
+    for (const auto& id : ids) {
+      auto r = eng.wait(id, std::chrono::seconds(60));
+      BOOST_REQUIRE(r);
+      BOOST_TEST(to_string(r->status) == std::string("completed"));
+    }
+    BOOST_TEST(eng.stats().store_writable);
+    auto after = eng.run(waits_chain(9999, 1));  // no restart needed
+    BOOST_REQUIRE(after);
+    BOOST_TEST((*after)["status"] == "completed");
+    ids.push_back((*after)["id"].get<std::string>());
+  }
+  auto stored = stored_runs(db);
+  for (const auto& id : ids) BOOST_TEST(stored[id] == "completed", id);
+  for (const auto& id : published) BOOST_TEST(stored.count(id) == 1u, id);
+  int failing = 0, recovered = 0;
+  for (const auto& l : logged) {
+    failing += l.find("the store cannot write") != std::string::npos;
+    recovered += l.find("the store writes again") != std::string::npos;
+  }
+  BOOST_TEST(failing == 1);  // said once, not once per batch
+  BOOST_TEST(recovered == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
