@@ -186,9 +186,9 @@ struct engine::impl {
       std::vector<caf::actor> live;
       {
         // Cancelling the top chains cancels their trees in order; a child cancelled on its own
-        // would fail its chain instead.
+        // would fail its chain instead. A chain killed takes its tree with it (~run_state).
         std::lock_guard lock(core.dir_mu);
-        for (const auto& [id, a] : kill ? core.directory : core.roots) live.push_back(a);
+        for (const auto& [id, a] : core.directory) live.push_back(a);
       }
       for (const auto& a : live) {
         if (kill) {
@@ -359,13 +359,16 @@ std::vector<run_record> engine::list(const list_query& q) const {
 }
 
 expected<void> engine::cancel(const std::string& run_id) {
-  // Its spawner entered the run before its id was known; a run not there has ended already.
+  // A top chain is entered before its id is known; a run below one is reached through it.
   if (auto a = impl_->core.find(run_id)) {
     caf::anon_send(a, cancel_atom::value);
     return {};
   }
-  if (!impl_->registry->get(run_id)) return make_error(codes::not_found, "no run '" + run_id + "'");
-  return {};  // already ended: nothing left to cancel
+  auto rec = impl_->registry->get(run_id);
+  if (!rec) return make_error(codes::not_found, "no run '" + run_id + "'");
+  if (is_final(rec->status)) return {};  // already ended: nothing left to cancel
+  if (auto chain = impl_->core.find(rec->chain_id)) caf::anon_send(chain, cancel_atom::value, run_id);
+  return {};
 }
 
 subscription engine::subscribe(std::function<void(const event&)> fn) {

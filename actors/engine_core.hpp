@@ -28,24 +28,22 @@ struct engine_core {
   limits lim;
   std::chrono::milliseconds cancel_grace{2000};
 
-  // Live run actors by run id. Whoever spawns a run enters it, before anyone can know its id, so a
-  // cancel right after submit finds it; the run leaves when it ends. A run can end (and leave)
-  // before its spawner entered it: `gone` remembers that, so it is never entered afterwards.
+  // The live top chains by run id (cancel reaches a run below one through its chain). The
+  // engine enters a chain when it spawns it, before anyone can know its id, so a cancel right
+  // after submit finds it; the chain leaves when it ends. It can end (and leave) before it was
+  // entered: `gone` remembers that, so it is never entered afterwards.
   mutable std::mutex dir_mu;
   std::unordered_map<std::string, caf::actor> directory;
-  std::unordered_map<std::string, caf::actor> roots;  ///< the top chains among them
-  std::unordered_set<std::string> gone;              ///< left before they were entered
+  std::unordered_set<std::string> gone;  ///< left before they were entered
 
-  void enter(const std::string& id, caf::actor a, bool root) {
+  void enter(const std::string& id, caf::actor a) {
     std::lock_guard lock(dir_mu);
     if (gone.erase(id)) return;
-    if (root) roots.emplace(id, a);
     directory.emplace(id, std::move(a));
   }
   void leave(const std::string& id) {
     std::lock_guard lock(dir_mu);
     if (!directory.erase(id)) gone.insert(id);
-    roots.erase(id);
   }
   caf::actor find(const std::string& id) const {
     std::lock_guard lock(dir_mu);

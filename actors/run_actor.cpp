@@ -1,6 +1,7 @@
 // The run actor: one per run. It evaluates `if`, resolves the input, runs its attempts (an
 // operation, a chain of children, a parallel group or a forEach), retries, times out, runs its
-// onError fallback, and reports its final record to its parent. Children are monitored, so any
+// onError fallback, and reports its final record to its parent. A run actor that ends any other
+// way reports its death from its state's destructor (below), so any
 // death becomes a failed record; nothing is left `running`. The children live in
 // run_children.cpp, handler calls in run_operation.cpp.
 #include <algorithm>
@@ -71,7 +72,7 @@ void finish(run_actor* self, run_status status) {
   }
   st.spec.core->registry->finished(snap);
   if (st.spec.parent) self->send(st.spec.parent, done_atom::value, run_result{snap, std::move(exports)});
-  st.spec.core->leave(st.rec.id);  // entered by whoever spawned it
+  if (!st.spec.parent) st.spec.core->leave(st.rec.id);  // a top chain, entered by the engine
   self->quit();
 }
 
@@ -126,7 +127,6 @@ void begin_attempt(run_actor* self) {
   st.failure.reset();
   st.slots.clear();
   st.slot_of.clear();
-  st.id_of.clear();
   st.active = 0;
   st.next = 0;
   ++st.token;
@@ -197,7 +197,6 @@ void fail_final(run_actor* self) {
   st.ph = phase::fallback;
   st.slots.clear();
   st.slot_of.clear();
-  st.id_of.clear();
   st.active = 0;
   auto failed = std::make_shared<run_record>(st.rec);
   failed->status = run_status::failed;
@@ -298,11 +297,21 @@ void cancel(run_actor* self) {
   resolve_failure(self);
 }
 
+run_state::~run_state() {
+  if (ph == phase::done || !spec.core || rec.id.empty()) return;  // ended well, or never started
+  for (auto& s : slots)
+    if (!s.done && s.actor) caf::anon_send_exit(s.actor, caf::exit_reason::kill);
+  if (!spec.parent) return;  // a top chain: whoever killed it records its end (engine shutdown)
+  spec.core->registry->force_finish(
+      rec.id, run_status::failed, run_error{codes::internal, "the run's actor ended unexpectedly", rec.id, rec.operation, {}});
+  auto r = spec.core->registry->get(rec.id);
+  if (r) caf::anon_send(spec.parent, done_atom::value, run_result{std::move(r), nullptr});
+}
+
 caf::behavior run_behavior(run_actor* self, run_spec spec) {
   auto& st = self->state;
   st.spec = std::move(spec);
   st.step = st.spec.step.get();
-  self->set_down_handler([self](caf::down_msg& dm) { on_child_down(self, dm); });
   self->set_exception_handler([self](std::exception_ptr& ep) -> caf::error {
     // A bug of ours must still end as a failed record, never a silent death.
     std::string what = "unknown exception";
@@ -335,6 +344,13 @@ caf::behavior run_behavior(run_actor* self, run_spec spec) {
       },
       [self](drained_atom, std::uint64_t tok) { on_drained(self, tok); },
       [self](cancel_atom) { cancel(self); },
+      [self](cancel_atom, std::string& run_id) {
+        if (run_id == self->state.rec.id) {
+          cancel(self);
+        } else if (self->state.ph != phase::done) {
+          cancel_below(self, run_id);
+        }
+      },
   };
 }
 
@@ -344,7 +360,7 @@ caf::actor spawn_run(caf::actor_system& sys, run_spec spec) {
   auto* core = spec.core;
   auto id = spec.id;
   auto a = sys.spawn(run_detail::run_behavior, std::move(spec));
-  core->enter(id, a, true);
+  core->enter(id, a);
   return a;
 }
 

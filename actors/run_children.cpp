@@ -42,10 +42,7 @@ std::size_t spawn_child(run_actor* self, const chain::step_ptr& step, int index,
   cs.parent = caf::actor_cast<caf::actor>(self);
   auto id = cs.id;
   st.rec.child_run_ids.push_back(id);
-  auto child = self->spawn(run_behavior, std::move(cs));
-  st.spec.core->enter(id, child, false);
-  self->monitor(child);
-  st.id_of.emplace(child.address(), id);
+  auto child = self->spawn(run_behavior, std::move(cs));  // no monitor: ~run_state reports a death
   st.slot_of.emplace(id, st.slots.size());
   st.slots.push_back(child_slot{std::move(id), std::move(child), nullptr, nullptr, false});
   ++st.active;
@@ -198,27 +195,16 @@ void on_child_done(run_actor* self, run_result res) {
   }
 }
 
-void on_child_down(run_actor* self, const caf::down_msg& dm) {
+void cancel_below(run_actor* self, const std::string& run_id) {
   auto& st = self->state;
-  auto it = st.id_of.find(dm.source);
-  if (it == st.id_of.end()) return;
-  auto id = it->second;
-  st.id_of.erase(it);
-  auto slot = st.slot_of.find(id);
-  if (slot == st.slot_of.end() || st.slots[slot->second].done) return;
-  // The child died without reporting: record its death as a failure.
-  auto reason = self->system().render(dm.reason);
-  st.spec.core->registry->force_finish(
-      id, run_status::failed, run_error{codes::internal, "the run's actor ended unexpectedly: " + reason, id, {}, {}});
-  auto rec = st.spec.core->registry->get(id);
-  if (!rec) {
-    auto r = std::make_shared<run_record>();
-    r->id = id;
-    r->status = run_status::failed;
-    r->err = run_error{codes::internal, "the run's actor ended unexpectedly", id, {}, {}};
-    rec = std::move(r);
+  if (auto it = st.slot_of.find(run_id); it != st.slot_of.end()) {
+    auto& s = st.slots[it->second];
+    if (!s.done && s.actor) self->send(s.actor, cancel_atom::value);
+    return;
   }
-  on_child_done(self, run_result{std::move(rec), nullptr});
+  // Further down: ask every active child (a cancel by id is rare; a tree is small next to it).
+  for (auto& s : st.slots)
+    if (!s.done && s.actor) self->send(s.actor, cancel_atom::value, run_id);
 }
 
 void on_drained(run_actor* self, std::uint64_t tok) {

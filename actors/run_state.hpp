@@ -40,7 +40,6 @@ struct run_state {
   // Children of the current attempt (and the fallback).
   std::vector<child_slot> slots;
   std::unordered_map<std::string, std::size_t> slot_of;
-  std::unordered_map<caf::actor_addr, std::string> id_of;
   std::size_t active = 0;
   std::size_t next = 0;
 
@@ -52,6 +51,14 @@ struct run_state {
   value_ptr items;
 
   static inline const char* name = "coworker.run";
+
+  run_state() = default;
+  run_state(const run_state&) = delete;
+  run_state& operator=(const run_state&) = delete;
+  /// The actor is gone: when it did not end through finish() (it was killed, or died past its
+  /// exception handler), its children go with it and its parent hears of a failed run. This
+  /// replaces a monitor per child (docs/engine.md).
+  ~run_state();
 };
 
 using run_actor = caf::stateful_actor<run_state>;
@@ -78,7 +85,7 @@ void start_next_chain_child(run_actor* self);
 void start_next_element(run_actor* self);
 void complete_members(run_actor* self);
 void on_child_done(run_actor* self, run_result res);
-void on_child_down(run_actor* self, const caf::down_msg& dm);
+void cancel_below(run_actor* self, const std::string& run_id);
 void on_drained(run_actor* self, std::uint64_t tok);
 
 // run_operation.cpp

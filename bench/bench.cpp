@@ -2,6 +2,7 @@
 //   W1  10 sequential no-op steps passing a ~1 KB object on, at concurrency 1 and 64
 //   W2  one chain with a forEach of N no-op steps (N = 1,000 and 10,000)
 //   MEM peak RSS with 10,000 chains in flight, each in a `wait` step
+//   LIST W1 c=64 with 10,000 finished chains held, alone and with a reader calling snapshot and list
 //   DAEMON  W1 c=64 through ZeroMQ requests, with W3: a subscriber counting events and seq gaps;
 //           W2 N=10,000 through ZeroMQ (submit to reply, the reply carrying the record tree)
 // --durable runs every engine on a SQLite file. Prints a table; --json FILE writes the numbers;
@@ -308,6 +309,41 @@ result bench_w2_daemon(const std::string& policy, std::size_t threads, int n) {
           json{{"n", n}, {"best_ms", *std::min_element(times.begin(), times.end())}, {"median_ms", percentile(times, 0.5)}}};
 }
 
+/// W1 c=64 on an engine holding `retained` finished chains, once alone and once with a reader
+/// that calls snapshot(100) and list(100 chains) back to back, as a web view refreshing would.
+result bench_list(const std::string& policy, std::size_t threads, int retained, int total) {
+  auto cfg = bench_config(policy, threads);
+  cfg.retain_chains = static_cast<std::size_t>(retained);
+  engine eng(cfg);
+  register_noop(eng);
+  auto chain = w1_chain();
+  double secs = 0;
+  drive(eng, chain, retained, 64, secs);  // fills the history
+  double alone = 0, loaded = 0;
+  drive(eng, chain, total, 64, alone);
+  std::atomic<bool> stop{false};
+  std::atomic<long> reads{0};
+  std::thread reader([&] {
+    list_query q;
+    q.roots_only = true;
+    while (!stop.load()) {
+      auto snap = eng.snapshot(100);
+      auto page = eng.list(q);
+      reads += static_cast<long>(!snap["runs"].empty() && !page.empty());
+    }
+  });
+  drive(eng, chain, total, 64, loaded);
+  stop = true;
+  reader.join();
+  json n{{"retained_chains", retained},
+         {"steps_per_s_alone", total * 10 / alone},
+         {"steps_per_s_with_reader", total * 10 / loaded},
+         {"reads", reads.load()},
+         {"reads_per_s", static_cast<double>(reads.load()) / loaded},
+         {"throughput_kept", alone / loaded}};
+  return {"LIST under W1 c=64", n};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -318,7 +354,7 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_file, "write the results as JSON to this file");
   app.add_option("--scheduler", policy, "sharing or stealing");
   app.add_option("--threads", threads, "scheduler threads (0: cores)");
-  app.add_option("--only", only, "run only workloads whose name starts with this (W1, W2, MEM)");
+  app.add_option("--only", only, "run only workloads whose name starts with this (W1, W2, MEM, LIST, DAEMON)");
   app.add_flag("--quick", quick, "a tiny smoke run (for the test suite)");
   app.add_flag("--durable", durable, "run every engine on a SQLite file (commit before publish)");
   CLI11_PARSE(app, argc, argv);
@@ -338,6 +374,7 @@ int main(int argc, char** argv) {
     if (!quick) results.push_back(bench_w2(policy, threads, 10000));
   }
   if (want("MEM")) results.push_back(bench_memory(policy, threads, quick ? 200 : 10000));
+  if (want("LIST")) results.push_back(bench_list(policy, threads, quick ? 200 : 10000, quick ? 100 : 5000));
   if (want("DAEMON")) {
     results.push_back(bench_w1_daemon(policy, threads, quick ? 100 : 5000, 64));
     results.push_back(bench_w2_daemon(policy, threads, quick ? 100 : 10000));

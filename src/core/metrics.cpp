@@ -129,15 +129,19 @@ std::string run_metrics::render(const metrics_gauges& g) const {
   sample(out, "coworker_chains_in_flight", "", std::to_string(g.active_chains));
   family(out, "coworker_events_published_total", "counter", "Run events published since the HTTP endpoint started.");
   sample(out, "coworker_events_published_total", "", std::to_string(events));
-  family(out, "coworker_event_seq", "gauge", "The seq of the engine's last event.");
+  family(out, "coworker_event_seq", "gauge", "The seq of the engine's last published (stored) event.");
   sample(out, "coworker_event_seq", "epoch=\"" + prometheus_label(g.epoch) + "\"", std::to_string(g.seq));
-  family(out, "coworker_event_subscribers", "gauge", "In-process event subscriptions (the PUB socket, the HTTP endpoint, metrics).");
+  family(out, "coworker_event_subscribers", "gauge", "In-process event subscriptions (engine::subscribe: the HTTP endpoint's metrics, an embedding program's).");
   sample(out, "coworker_event_subscribers", "", std::to_string(g.engine.subscribers));
   family(out, "coworker_http_event_streams", "gauge", "Browsers following /api/events.");
   sample(out, "coworker_http_event_streams", "", std::to_string(g.event_streams));
   family(out, "coworker_store_commit_duration_seconds", "histogram",
          "Durable store transactions (one per batch of events) and their duration.");
   histogram(out, "coworker_store_commit_duration_seconds", "", g.engine.store_commits);
+  family(out, "coworker_events_held", "gauge", "Events numbered but not stored yet (not published until they are).");
+  sample(out, "coworker_events_held", "", std::to_string(g.engine.seq - g.engine.durable_seq));
+  family(out, "coworker_store_writable", "gauge", "1 while the store writes; 0 while it cannot (new chains get unavailable).");
+  sample(out, "coworker_store_writable", "", g.engine.store_writable ? "1" : "0");
   if (g.workers) {
     family(out, "coworker_workers", "gauge", "Remote workers connected.");
     sample(out, "coworker_workers", "", std::to_string(g.workers->workers));

@@ -131,6 +131,7 @@ record_ptr run_registry::wait_final(const std::string& id, std::chrono::millisec
   record_ptr r;
   ended = false;
   ++waiters_;
+  auto mark = waited_.insert(id);
   waiters_cv_.wait_for(lock, timeout, [&] {
     auto it = entries_.find(id);
     if (it == entries_.end()) return true;
@@ -139,6 +140,7 @@ record_ptr run_registry::wait_final(const std::string& id, std::chrono::millisec
     return ended || stop_;
   });
   --waiters_;
+  waited_.erase(mark);
   return r;
 }
 
@@ -146,6 +148,7 @@ bool run_registry::wait_durable(const std::string& id) const {
   std::unique_lock lock(mu_);
   bool ok = false;
   ++waiters_;
+  auto mark = waited_.insert(id);
   waiters_cv_.wait(lock, [&] {
     auto it = entries_.find(id);
     if (it == entries_.end() || stop_) return true;
@@ -153,6 +156,7 @@ bool run_registry::wait_durable(const std::string& id) const {
     return ok;
   });
   --waiters_;
+  waited_.erase(mark);
   return ok;
 }
 

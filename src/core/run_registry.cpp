@@ -145,8 +145,8 @@ void run_registry::publish_locked(event_kind k, record_ptr r, entry& e) {
       committer_sleeping_ = false;
       commit_cv_.notify_one();
     }
-  } else {
-    wake_waiters_locked();
+  } else if (waiters_ > 0 && waited_.count(e.rec->id)) {
+    waiters_cv_.notify_all();  // only a run someone waits for
   }
 }
 

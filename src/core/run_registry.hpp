@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/event_dispatcher.hpp"
@@ -154,6 +155,7 @@ class run_registry {
   mutable std::condition_variable commit_cv_;
   mutable std::condition_variable waiters_cv_;
   mutable int waiters_ = 0;
+  mutable std::unordered_multiset<std::string> waited_;  ///< the runs wait_final/wait_durable wait for
   bool committer_sleeping_ = false;
   bool stop_ = false;
   std::thread committer_;

@@ -1,5 +1,6 @@
 // Cancel right after submit (docs/engine.md): a run is in the directory before its id is known,
 // so a cancel sent the moment submit returns always reaches it — in memory and durable alike.
+#include <condition_variable>
 #include <filesystem>
 
 #include "engine_fixture.hpp"
@@ -51,6 +52,37 @@ BOOST_AUTO_TEST_CASE(cancel_right_after_a_durable_submit_cancels_every_chain) {
     cancel_each_right_after_submit(durable, 200);
   }
   std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_of_a_step_deep_in_a_chain_fails_only_its_enclosing_chain) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string hold_id;
+  auto sub = eng.subscribe([&](const event& e) {
+    if (e.kind != event_kind::before_run || e.run->step_id != "hold") return;
+    std::lock_guard lock(mu);
+    hold_id = e.run->id;
+    cv.notify_all();
+  });
+  auto id = eng.submit(json::parse(R"({"operation":"run","children":[
+      {"id":"outer","operation":"run","children":[
+        {"id":"mid","operation":"run","children":[{"id":"hold","operation":"wait","input":{"ms":60000}}]}],
+       "onError":{"operation":"echo","input":"caught {{error.code}}"}},
+      {"id":"next","operation":"echo","input":"went on"}]})"));
+  BOOST_REQUIRE(id);
+  {
+    std::unique_lock lock(mu);
+    BOOST_REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return !hold_id.empty(); }));
+  }
+  BOOST_REQUIRE(eng.cancel(hold_id));
+  auto done = eng.wait(*id, std::chrono::seconds(10));
+  BOOST_REQUIRE(done);
+  BOOST_TEST(to_string(done->status) == std::string("completed"));
+  auto tree = *eng.tree(*id);
+  BOOST_TEST(step(tree, "hold")["status"] == "cancelled");
+  BOOST_TEST(step(tree, "outer")["recovered"] == true);
+  BOOST_TEST(step(tree, "outer")["output"] == "caught cancelled");
+  BOOST_TEST(step(tree, "next")["output"] == "went on");
 }
 
 BOOST_AUTO_TEST_CASE(cancel_of_an_unknown_run_is_not_found) {
