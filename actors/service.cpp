@@ -264,6 +264,7 @@ expected<void> service::start() {
     if (auto r = s.broker->bind(s.cfg.workers); !r) return r;
   }
   s.cursor = s.eng.open_cursor([&s] { s.ring(); });
+  s.last_seq = s.cursor.position();  // heartbeats carry the last published seq from the start
   s.started = true;
   s.thread = std::thread([&s] { s.loop(); });
   if (curve.enabled()) {

@@ -8,6 +8,19 @@ using namespace coworker::test;
 
 BOOST_FIXTURE_TEST_SUITE(flow, engine_fixture)
 
+BOOST_AUTO_TEST_CASE(a_fan_out_larger_than_one_spawn_batch_keeps_every_element_in_order) {
+  // A forEach starts its elements 256 at a time (docs/engine.md): 1,000 take four batches.
+  json items = json::array();
+  for (int i = 0; i < 1000; ++i) items.push_back(i);
+  auto tree = run(json{{"operation", "run"},
+                       {"input", {{"items", items}}},
+                       {"children", json::array({json{{"id", "each"}, {"forEach", "{{input.items}}"}, {"as", "x"},
+                                                      {"do", {{"operation", "echo"}, {"input", "{{x}}"}}}}})}});
+  BOOST_TEST(tree["status"] == "completed");
+  BOOST_TEST(step(tree, "each")["output"] == items);
+  BOOST_TEST(step(tree, "each")["children"].size() == 1000u);
+}
+
 BOOST_AUTO_TEST_CASE(sequence_pipes_each_output_into_the_next_step) {
   auto tree = run(json::parse(R"({"operation":"run","input":{"n":1},"children":[
       {"id":"a","operation":"add"},{"id":"b","operation":"add"},{"id":"c","operation":"add"}]})"));
