@@ -12,7 +12,6 @@ every run whose event was published.
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,18 +21,10 @@ import time
 
 import zmq
 
+from ports import free_ports
+
 CHAINS = 120
 PAYLOAD = "x" * 24_000  # every record of a chain carries it: the WAL must grow while the disk is full
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def chain(i, ms=300):
