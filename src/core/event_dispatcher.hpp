@@ -3,6 +3,7 @@
 // stalls runs, the committer, or the gateways, which read the log with cursors of their own.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -46,7 +47,7 @@ class event_dispatcher {
     bool active = true;   ///< under call_mu
   };
   void loop();
-  bool on_thread() const { return std::this_thread::get_id() == thread_id_; }
+  bool on_thread() const { return std::this_thread::get_id() == thread_id_.load(); }
 
   event_log& log_;
   mutable std::mutex mu_;
@@ -62,7 +63,7 @@ class event_dispatcher {
   bool sleeping_ = false;
   int flushers_ = 0;
   std::thread thread_;
-  std::thread::id thread_id_;
+  std::atomic<std::thread::id> thread_id_{};
 };
 
 }  // namespace coworker
