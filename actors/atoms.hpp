@@ -13,7 +13,6 @@ using timeout_atom = caf::atom_constant<caf::atom("timeout")>;  // self: an atte
 using retry_atom = caf::atom_constant<caf::atom("retry")>;      // self: start the next attempt
 using opdone_atom = caf::atom_constant<caf::atom("opdone")>;    // handler → run: an answer
 using drained_atom = caf::atom_constant<caf::atom("drained")>;  // self: stop waiting for children
-using spawn_atom = caf::atom_constant<caf::atom("spawn")>;      // self: start the next forEach batch
 
 /// What a run sends its parent when it ends.
 struct run_result {

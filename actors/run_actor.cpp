@@ -129,7 +129,6 @@ void begin_attempt(run_actor* self) {
   st.slot_of.clear();
   st.active = 0;
   st.next = 0;
-  st.batch_pending = false;
   ++st.token;
   if (!st.counted) ++st.rec.attempts;
   st.counted = false;
@@ -344,14 +343,6 @@ caf::behavior run_behavior(run_actor* self, run_spec spec) {
         if (tok == self->state.token && self->state.ph == phase::waiting_retry) begin_attempt(self);
       },
       [self](drained_atom, std::uint64_t tok) { on_drained(self, tok); },
-      [self](spawn_atom, std::uint64_t tok) {
-        auto& s = self->state;
-        if (tok != s.token) return;  // an earlier attempt's
-        s.batch_pending = false;
-        if (s.ph != phase::running) return;
-        start_next_element(self);
-        if (s.ph == phase::running && s.active == 0) complete_members(self);
-      },
       [self](cancel_atom) { cancel(self); },
       [self](cancel_atom, std::string& run_id) {
         if (run_id == self->state.rec.id) {

@@ -83,23 +83,13 @@ void start_next_chain_child(run_actor* self) {
   spawn_child(self, children[i], static_cast<int>(i), std::move(parent_id), st.local, st.prev, st.pipe);
 }
 
-/// Elements a forEach starts in one turn; then it lets the answers of the first ones in before
-/// starting more, so a 10,000-way fan-out does not pile 10,000 answers in its mailbox at once.
-constexpr std::size_t spawn_batch = 256;
-
 void start_next_element(run_actor* self) {
   auto& st = self->state;
-  if (st.batch_pending) return;  // the next batch is on its way
   const auto& items = deref(st.items);
   auto limit = st.step->options.concurrency == 0 ? items.size() : st.step->options.concurrency;
   if (!st.spec.elements) st.spec.elements = std::make_shared<std::atomic<std::size_t>>(0);
   const auto cap = st.spec.core->lim.max_chain_elements;
-  for (std::size_t started = 0; st.next < items.size() && st.active < limit; ++started) {
-    if (started == spawn_batch) {
-      st.batch_pending = true;
-      self->send(self, spawn_atom::value, st.token);
-      return;
-    }
+  while (st.next < items.size() && st.active < limit) {
     // Nested forEach multiply: bound what one chain has in flight, whatever its document says.
     if (cap && st.spec.elements->fetch_add(1) >= cap) {
       st.spec.elements->fetch_sub(1);
@@ -198,8 +188,7 @@ void on_child_done(run_actor* self, run_result res) {
         return;
       }
       if (st.step->kind == step_kind::for_each) start_next_element(self);
-      // (the limit may have ended it; a batch on its way has more to start)
-      if (st.ph == phase::running && st.active == 0 && !st.batch_pending) complete_members(self);
+      if (st.ph == phase::running && st.active == 0) complete_members(self);  // (the limit may end it)
       return;
     case step_kind::operation:
       return;

@@ -42,7 +42,6 @@ struct run_state {
   std::unordered_map<std::string, std::size_t> slot_of;
   std::size_t active = 0;
   std::size_t next = 0;
-  bool batch_pending = false;  ///< forEach: a spawn_atom for the next batch is on its way
 
   // Chains: the names their steps see, and the flow.
   std::shared_ptr<frame> local;

@@ -27,7 +27,7 @@ CHAINS = 120
 PAYLOAD = "x" * 24_000  # every record of a chain carries it: the WAL must grow while the disk is full
 
 
-def chain(i, ms=300):
+def chain(i, ms=600):
     return {"operation": "run", "input": {"i": i, "pad": PAYLOAD},
             "children": [{"id": f"w{k}", "operation": "wait", "input": {"ms": ms}} for k in (1, 2, 3)]}
 
@@ -152,13 +152,17 @@ def run(binary, tmp, mnt):
     if first.get("status") != "completed":
         fail(f"the first chain: {first}")
 
-    # Chains in flight, each reply awaited on its own socket.
+    # Chains in flight: each accepted (so stored) before the disk fills, then its end awaited on a
+    # socket of its own: `run` with the same key and `wait` returns the existing run at its end.
+    for i in range(CHAINS):
+        r = d.call({"type": "run", "chain": chain(i), "key": f"c{i}"})
+        if not r.get("ok"):
+            fail(f"chain {i} not accepted: {r}")
     socks = []
     for i in range(CHAINS):
         s = d.dealer()
-        s.send_multipart([b"", json.dumps({"type": "run", "chain": chain(i), "wait": True}).encode()])
+        s.send_multipart([b"", json.dumps({"type": "run", "chain": chain(i), "key": f"c{i}", "wait": True}).encode()])
         socks.append(s)
-    time.sleep(0.2)
     fill(os.path.join(mnt, "fill"))
 
     # While the disk is full: new chains are refused with `unavailable` once a write has failed.

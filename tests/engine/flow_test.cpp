@@ -8,8 +8,7 @@ using namespace coworker::test;
 
 BOOST_FIXTURE_TEST_SUITE(flow, engine_fixture)
 
-BOOST_AUTO_TEST_CASE(a_fan_out_larger_than_one_spawn_batch_keeps_every_element_in_order) {
-  // A forEach starts its elements 256 at a time (docs/engine.md): 1,000 take four batches.
+BOOST_AUTO_TEST_CASE(a_fan_out_of_a_thousand_keeps_every_element_in_order) {
   json items = json::array();
   for (int i = 0; i < 1000; ++i) items.push_back(i);
   auto tree = run(json{{"operation", "run"},
