@@ -301,7 +301,10 @@ run_state::~run_state() {
   if (ph == phase::done || !spec.core || rec.id.empty()) return;  // ended well, or never started
   for (auto& s : slots)
     if (!s.done && s.actor) caf::anon_send_exit(s.actor, caf::exit_reason::kill);
-  if (!spec.parent) return;  // a top chain: whoever killed it records its end (engine shutdown)
+  if (!spec.parent) {  // a top chain: whoever killed it records its end (engine shutdown)
+    spec.core->leave(rec.id);
+    return;
+  }
   spec.core->registry->force_finish(
       rec.id, run_status::failed, run_error{codes::internal, "the run's actor ended unexpectedly", rec.id, rec.operation, {}});
   auto r = spec.core->registry->get(rec.id);
