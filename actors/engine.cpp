@@ -260,6 +260,9 @@ struct engine::impl {
     pending->step_id = root->id;
     pending->chain_id = spec.id;
     pending->created = now_ms();
+    // Accepted is running (the reply says so): a `list` of running chains sent right after the
+    // reply finds it, even before its actor has started.
+    pending->status = run_status::running;
     chain_submission saved;
     if (runs) {
       saved.root_id = spec.id;
