@@ -79,7 +79,7 @@ struct engine::impl {
         runs = std::move(*opened);
         first_seq = runs->last_seq();  // seq continues across restarts
       } else {
-        startup_error = opened.error_value();
+        startup_error = opened.error();
       }
     }
     registry = std::make_shared<run_registry>(new_epoch(), cfg.retain_chains, first_seq, cfg.replay_events);
@@ -92,7 +92,7 @@ struct engine::impl {
             commit_latency.observe(std::chrono::steady_clock::now() - t0);
             if (!r) return r;
             if (++persist_batches % store_retention_batches == 0)
-              if (auto k = runs->retain(cfg.retain_stored_chains); !k) cfg.log_sink("error", k.error_value().message);
+              if (auto k = runs->retain(cfg.retain_stored_chains); !k) cfg.log_sink("error", k.error().message);
             return {};
           },
           cfg.log_sink);
@@ -115,13 +115,13 @@ struct engine::impl {
     store::schema_registry schemas;
     for (const auto& dir : {std::string(COWORKER_SOURCE_DIR) + "/config/doctypes", cfg.doctypes_dir}) {
       if (auto r = schemas.load_dir(dir); !r) {
-        startup_error = r.error_value();
+        startup_error = r.error();
         return;
       }
     }
     auto opened = store::document_store::open(cfg.db_path, std::move(schemas));
     if (!opened) {
-      startup_error = opened.error_value();
+      startup_error = opened.error();
       return;
     }
     docs = std::move(*opened);
@@ -163,7 +163,6 @@ struct engine::impl {
       }
       spec.id = spec.chain_id = c.root_id;
       spec.resume = std::make_shared<const resume_plan>(records);
-      spec.elements = std::make_shared<std::atomic<std::size_t>>(0);
     spawn_run(*sys, std::move(spec));
       ++n;
     }
@@ -272,7 +271,6 @@ struct engine::impl {
     }
     registry->add_pending(std::move(pending), opts.key, std::move(saved));
     auto id = spec.id;
-    spec.elements = std::make_shared<std::atomic<std::size_t>>(0);
     spawn_run(*sys, std::move(spec));  // in the directory before its id is known: cancel finds it
     created = true;
     return id;
@@ -322,15 +320,15 @@ bool engine::durable(const std::string& run_id) const { return impl_->registry->
 
 expected<std::string> engine::submit_text(std::string_view text, const submit_options& opts) {
   auto parsed = chain::parse_json(text, impl_->cfg.lim);
-  if (!parsed) return std::move(parsed).error_value();
+  if (!parsed) return std::move(parsed).error();
   return submit(*parsed, opts);
 }
 
 expected<json> engine::run(const json& chain, const submit_options& opts) {
   auto id = submit(chain, opts);
-  if (!id) return std::move(id).error_value();
+  if (!id) return std::move(id).error();
   auto done = wait(*id);
-  if (!done) return std::move(done).error_value();
+  if (!done) return std::move(done).error();
   return tree(*id);
 }
 

@@ -79,10 +79,8 @@ struct run_spec {
   value_ptr pipe;                      ///< the default input
   caf::actor parent;                   ///< gets the run_result; empty for a top chain
   std::shared_ptr<const resume_plan> resume;  ///< set when the chain resumes after a restart
-  /// forEach elements of this chain in flight, shared by every run of the chain (limits.chainElements).
-  std::shared_ptr<std::atomic<std::size_t>> elements;
-  /// Held by a forEach element's run: gives its place back when the run actor is gone.
-  std::shared_ptr<void> element_ticket;
+  /// How many copies of this run the chain may have in flight at once (core/element_budget.hpp).
+  std::size_t width = 1;
 };
 
 /// Spawns the run actor of a top chain.

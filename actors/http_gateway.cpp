@@ -46,6 +46,29 @@ std::uint64_t parse_seq(const std::string& text, bool& ok) {
   return v;
 }
 
+/// cpp-httplib compresses with brotli whenever a client accepts it (every browser does), at its
+/// slowest quality: 2.5 s for a 1.1 MB snapshot against 25 ms with gzip. The server offers gzip
+/// only, so no response is slower compressed than plain: every Accept-Encoding token naming br
+/// is taken out before httplib picks an encoding. (The request is the server's own object, which
+/// httplib hands on as const.)
+void offer_gzip_only(const httplib::Request& req) {
+  auto& headers = const_cast<httplib::Request&>(req).headers;
+  auto [from, to] = headers.equal_range("Accept-Encoding");
+  for (auto it = from; it != to; ++it) {
+    std::string kept;
+    std::size_t start = 0;
+    while (start <= it->second.size()) {
+      auto comma = it->second.find(',', start);
+      if (comma == std::string::npos) comma = it->second.size();
+      auto token = it->second.substr(start, comma - start);
+      if (token.find("br") == std::string::npos && token.find_first_not_of(' ') != std::string::npos)
+        kept += (kept.empty() ? "" : ",") + token;
+      start = comma + 1;
+    }
+    it->second = kept;
+  }
+}
+
 }  // namespace
 
 struct http_gateway::impl {
@@ -178,7 +201,10 @@ struct http_gateway::impl {
   }
 
   void routes() {
-    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) { return guard(req, res); });
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      offer_gzip_only(req);
+      return guard(req, res);
+    });
     server.Get("/api/events", [this](const httplib::Request& req, httplib::Response& res) { serve_events(req, res); });
     server.Get("/api/.*", [this](const httplib::Request& req, httplib::Response& res) { serve_api(req, res); });
     server.Post("/api/.*", [this](const httplib::Request& req, httplib::Response& res) { serve_api(req, res); });
@@ -206,7 +232,7 @@ expected<void> http_gateway::start() {
   auto& s = *impl_;
   if (s.started) return {};
   auto where = protocol::parse_listen(s.cfg.listen);
-  if (!where) return where.error_value();
+  if (!where) return where.error();
   if (!protocol::is_loopback_host(where->host) && s.cfg.token.empty())
     return make_error(codes::invalid_input, "refusing to serve HTTP on " + s.cfg.listen +
                                                 " without a token: set one (--http-token or COWORKER_HTTP_TOKEN) "
@@ -227,7 +253,7 @@ expected<void> http_gateway::start() {
   } else if (!s.server.bind_to_port(s.where.host, port)) {
     port = 0;
   }
-  if (port <= 0) return make_error("bind_failed", "cannot listen for HTTP on " + s.cfg.listen);
+  if (port <= 0) return make_error(codes::bind_failed, "cannot listen for HTTP on " + s.cfg.listen);
   s.where.port = port;
 
   s.sub = s.eng.subscribe([&s](const event& e) { s.metrics.on_event(e); });

@@ -4,6 +4,7 @@
 #include <zmq.hpp>
 
 #include "coworker/security.hpp"
+#include "protocol/fields.hpp"
 
 namespace coworker {
 
@@ -17,7 +18,7 @@ expected<std::size_t> remote_worker::run() {
   sock.set(zmq::sockopt::linger, 0);
   if (!cfg_.curve_server_key.empty() || !cfg_.curve_secret_key.empty()) {
     auto pub = curve_public_key(cfg_.curve_secret_key);
-    if (!pub) return make_error(codes::invalid_input, "worker CURVE secret key: " + pub.error_value().message);
+    if (!pub) return make_error(codes::invalid_input, "worker CURVE secret key: " + pub.error().message);
     if (!is_curve_key(cfg_.curve_server_key))
       return make_error(codes::invalid_input, "worker CURVE server key: not a CURVE key");
     sock.set(zmq::sockopt::curve_serverkey, cfg_.curve_server_key);
@@ -39,15 +40,26 @@ expected<std::size_t> remote_worker::run() {
       (void)sock.recv(m);
       auto msg = json::parse(m.to_string_view(), nullptr, false);
       if (msg.is_discarded() || !msg.is_object()) continue;
-      auto type = msg.value("type", std::string());
-      if (type == "error") return make_error(msg["error"].value("code", std::string("error")),
-                                             msg["error"].value("message", std::string()));
-      if (type != "task") continue;
-      auto it = ops_.find(msg.value("operation", std::string()));
+      // Frames from the broker are read with the typed readers too: a wrong type is skipped.
+      auto type = protocol::string_field(msg, "type", true);
+      if (!type) continue;
+      if (*type == "error") {
+        auto err = protocol::object_field(msg, "error");
+        const json& e = err && *err ? **err : json::object();
+        auto code = protocol::string_field(e, "code", false);
+        auto message = protocol::string_field(e, "message", false);
+        return make_error(code && !code->empty() ? *code : std::string("error"), message ? *message : std::string());
+      }
+      auto task_id = protocol::string_field(msg, "taskId", true);
+      auto operation = protocol::string_field(msg, "operation", true);
+      auto run_id = protocol::string_field(msg, "runId", false);
+      auto attempt = protocol::int_field(msg, "attempt", 1, 1, INT32_MAX);
+      if (*type != "task" || !task_id || !operation || !run_id || !attempt) continue;
+      auto it = ops_.find(*operation);
       op_request req;
-      req.operation = msg.value("operation", std::string());
-      req.run_id = msg.value("runId", std::string());
-      req.attempt = msg.value("attempt", 1);
+      req.operation = *operation;
+      req.run_id = *run_id;
+      req.attempt = static_cast<int>(*attempt);
       req.input = share(msg.contains("input") ? msg["input"] : json());
       expected<json> out = it == ops_.end()
                                 ? expected<json>(make_error(codes::unknown_operation, "not served here"))
@@ -59,10 +71,10 @@ expected<std::size_t> remote_worker::run() {
         }
       }();
       if (out) {
-        send(json{{"type", "result"}, {"taskId", msg["taskId"]}, {"output", std::move(*out)}});
+        send(json{{"type", "result"}, {"taskId", *task_id}, {"output", std::move(*out)}});
       } else {
-        send(json{{"type", "error"}, {"taskId", msg["taskId"]},
-                  {"error", {{"code", out.error_value().code}, {"message", out.error_value().message}}}});
+        send(json{{"type", "error"}, {"taskId", *task_id},
+                  {"error", {{"code", out.error().code}, {"message", out.error().message}}}});
       }
       ++served;
     }

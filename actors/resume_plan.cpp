@@ -32,7 +32,7 @@ std::shared_ptr<const export_list> resume_plan::exports_below(const std::string&
     auto [cur, depth] = todo.back();
     todo.pop_back();
     auto it = children_of.find(cur);
-    if (it == children_of.end() || depth > 256) continue;
+    if (it == children_of.end() || depth > max_run_tree_depth) continue;
     for (const auto& c : it->second) {
       if (is_final(c->status) && !c->step_id.empty()) out->emplace_back(c->step_id, c);
       todo.emplace_back(c->id, depth + 1);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <exception>
 
+#include "core/element_budget.hpp"
 #include "core/retry.hpp"
 #include "run_state.hpp"
 
@@ -156,15 +157,16 @@ void begin_attempt(run_actor* self) {
         return;
       }
       int i = 0;
+      const auto width = saturating_product(st.spec.width, st.step->children.size());
       for (const auto& m : st.step->children)
-        spawn_child(self, m, i++, st.rec.parent_run_id, st.spec.scope, st.spec.prev, st.input);
+        spawn_child(self, m, i++, st.rec.parent_run_id, st.spec.scope, st.spec.prev, st.input, width);
       return;
     }
     case step_kind::for_each: {
       frame_scope scope(st.spec.scope.get(), st.spec.prev.get());
       auto items = st.step->for_each.resolve(scope);
       if (!items) {
-        const auto& e = items.error_value();
+        const auto& e = items.error();
         attempt_failed(self, make_run_error(st, e.code, e.message, e.path));
         return;
       }
@@ -180,6 +182,14 @@ void begin_attempt(run_actor* self) {
         finish(self, run_status::completed);
         return;
       }
+      // limits.chainElements is decided here, before any element runs.
+      auto width = for_each_width(st.spec.width, deref(st.items).size(), st.step->options.concurrency,
+                                  st.spec.core->lim.max_chain_elements);
+      if (!width) {
+        attempt_failed(self, make_run_error(st, width.error().code, width.error().message, st.step->pointer + "/forEach"));
+        return;
+      }
+      st.element_width = *width;
       start_next_element(self);
       return;
     }
@@ -251,7 +261,7 @@ void start(run_actor* self) {
       return;
     }
     if (!ok) {
-      const auto& e = ok.error_value();
+      const auto& e = ok.error();
       st.failure = make_run_error(st, e.code, e.message, e.path);
       fail_final(self);
       return;
@@ -260,7 +270,7 @@ void start(run_actor* self) {
   if (step.has_input) {
     auto in = step.input.constant() ? expected<json>(step.input.source()) : step.input.resolve(scope);
     if (!in) {
-      const auto& e = in.error_value();
+      const auto& e = in.error();
       st.failure = make_run_error(st, e.code, e.message, e.path);
       fail_final(self);
       return;

@@ -9,7 +9,7 @@ namespace coworker::run_detail {
 
 std::size_t spawn_child(run_actor* self, const chain::step_ptr& step, int index, std::string parent_run_id,
                         std::shared_ptr<const frame> scope, record_ptr prev, value_ptr pipe,
-                        std::shared_ptr<void> element_ticket) {
+                        std::size_t width) {
   auto& st = self->state;
   run_spec cs;
   cs.core = st.spec.core;
@@ -31,8 +31,7 @@ std::size_t spawn_child(run_actor* self, const chain::step_ptr& step, int index,
     }
   }
   cs.chain_id = st.rec.chain_id;
-  cs.elements = st.spec.elements;
-  cs.element_ticket = std::move(element_ticket);
+  cs.width = width != 0 ? width : st.spec.width;
   cs.parent_run_id = std::move(parent_run_id);
   cs.owner_run_id = st.rec.id;
   cs.step_index = index;
@@ -87,29 +86,15 @@ void start_next_element(run_actor* self) {
   auto& st = self->state;
   const auto& items = deref(st.items);
   auto limit = st.step->options.concurrency == 0 ? items.size() : st.step->options.concurrency;
-  if (!st.spec.elements) st.spec.elements = std::make_shared<std::atomic<std::size_t>>(0);
-  const auto cap = st.spec.core->lim.max_chain_elements;
   while (st.next < items.size() && st.active < limit) {
-    // Nested forEach multiply: bound what one chain has in flight, whatever its document says.
-    if (cap && st.spec.elements->fetch_add(1) >= cap) {
-      st.spec.elements->fetch_sub(1);
-      attempt_failed(self, make_run_error(st, codes::too_large,
-                                          "the chain has " + std::to_string(cap) +
-                                              " forEach elements in flight already (limits.chainElements); "
-                                              "set options.concurrency on the forEach"));
-      return;
-    }
     auto i = st.next++;
     auto f = std::make_shared<frame>();
     f->parent = st.spec.scope;
     f->name = st.step->as;
     f->value = share(items[i]);
     auto element = f->value;
-    // The element's place is given back when its run actor is gone, however it ended.
-    std::shared_ptr<void> ticket(static_cast<void*>(nullptr),
-                                 [c = st.spec.elements](void*) { c->fetch_sub(1); });
     spawn_child(self, st.step->body, static_cast<int>(i), st.rec.parent_run_id, std::move(f), st.spec.prev,
-                std::move(element), std::move(ticket));
+                std::move(element), st.element_width);
   }
 }
 

@@ -30,10 +30,10 @@ void on_op_result(run_actor* self, std::uint64_t tok, expected<json> result) {
   auto& st = self->state;
   if (tok != st.token || st.ph != phase::running) return;  // a late answer of an earlier attempt
   if (!result) {
-    const auto& e = result.error_value();
+    const auto& e = result.error();
     // A remote worker died holding this attempt: while someone still serves the operation, run a
     // new attempt (counted in attempts) on another worker, outside the step's retry policy.
-    if (e.code == codes::worker_lost && st.worker_losses++ < 10 && st.spec.core->ops->find(st.step->operation)) {
+    if (e.code == codes::worker_lost && st.worker_losses++ < max_worker_losses && st.spec.core->ops->find(st.step->operation)) {
       begin_attempt(self);
       return;
     }

@@ -49,6 +49,7 @@ struct run_state {
   value_ptr pipe;
   // forEach: the items.
   value_ptr items;
+  std::size_t element_width = 1;  ///< the width of this forEach's elements (core/element_budget.hpp)
 
   static inline const char* name = "coworker.run";
 
@@ -79,7 +80,7 @@ void fail_final(run_actor* self);
 // run_children.cpp
 std::size_t spawn_child(run_actor* self, const chain::step_ptr& step, int index, std::string parent_run_id,
                         std::shared_ptr<const frame> scope, record_ptr prev, value_ptr pipe,
-                        std::shared_ptr<void> element_ticket = {});
+                        std::size_t width = 0);
 bool ended_well(const run_record& r);
 void start_next_chain_child(run_actor* self);
 void start_next_element(run_actor* self);

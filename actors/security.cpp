@@ -13,10 +13,10 @@ namespace coworker {
 bool curve_available() { return zmq_has("curve") == 1; }
 
 expected<curve_keypair> make_curve_keypair() {
-  if (!curve_available()) return make_error("no_curve", "this libzmq was built without CURVE");
+  if (!curve_available()) return make_error(codes::no_curve, "this libzmq was built without CURVE");
   char pub[41] = {}, sec[41] = {};
   if (zmq_curve_keypair(pub, sec) != 0)
-    return make_error("no_curve", std::string("zmq_curve_keypair failed: ") + zmq_strerror(zmq_errno()));
+    return make_error(codes::no_curve, std::string("zmq_curve_keypair failed: ") + zmq_strerror(zmq_errno()));
   return curve_keypair{pub, sec};
 }
 
@@ -27,7 +27,7 @@ bool is_curve_key(const std::string& text) {
 }
 
 expected<std::string> curve_public_key(const std::string& secret_key) {
-  if (!curve_available()) return make_error("no_curve", "this libzmq was built without CURVE");
+  if (!curve_available()) return make_error(codes::no_curve, "this libzmq was built without CURVE");
   if (!is_curve_key(secret_key))
     return make_error(codes::invalid_input, "not a CURVE key (40 characters of Z85 expected)");
   char pub[41] = {};
@@ -72,9 +72,9 @@ expected<std::string> slurp(const std::string& path) {
 
 expected<std::string> read_curve_key_file(const std::string& path) {
   auto text = slurp(path);
-  if (!text) return text.error_value();
+  if (!text) return text.error();
   auto keys = parse_curve_keys(*text);
-  if (!keys) return make_error(codes::invalid_input, path + ": " + keys.error_value().message);
+  if (!keys) return make_error(codes::invalid_input, path + ": " + keys.error().message);
   if (keys->size() != 1)
     return make_error(codes::invalid_input,
                       path + ": " + std::to_string(keys->size()) + " keys where one was expected");
@@ -89,9 +89,9 @@ expected<std::string> read_curve_key(const std::string& key_or_file) {
 
 expected<std::vector<std::string>> read_curve_key_list(const std::string& path) {
   auto text = slurp(path);
-  if (!text) return text.error_value();
+  if (!text) return text.error();
   auto keys = parse_curve_keys(*text);
-  if (!keys) return make_error(codes::invalid_input, path + ": " + keys.error_value().message);
+  if (!keys) return make_error(codes::invalid_input, path + ": " + keys.error().message);
   if (keys->empty()) return make_error(codes::invalid_input, path + " holds no client keys");
   return keys;
 }

@@ -23,6 +23,15 @@
 
 namespace coworker {
 
+namespace {
+/// The gateway thread takes turns between its sockets: at most this many requests, then at most
+/// `event_rounds_per_turn` batches of `event_batch` events, then the other sockets again, so
+/// neither a flood of requests nor one of events starves the other (docs/engine.md).
+constexpr std::size_t requests_per_turn = 64;
+constexpr std::size_t event_batch = 1024;
+constexpr std::size_t event_rounds_per_turn = 16;
+}  // namespace
+
 struct service::impl {
   engine& eng;
   service_config cfg;
@@ -82,8 +91,21 @@ struct service::impl {
     }
   }
 
+  /// One request; the last-resort guard: whatever a frame does, the service logs, answers
+  /// `internal` and keeps serving.
   void on_request() {
     std::vector<zmq::message_t> parts;
+    try {
+      serve_request(parts);
+    } catch (const std::exception& e) {
+      if (eng.config().log_sink) eng.config().log_sink("error", std::string("request failed: ") + e.what());
+      if (!parts.empty())
+        send_reply(parts[0], parts.size() > 2 && parts[1].size() == 0,
+                   protocol::error_reply(make_error(codes::internal, "the request failed inside the service")));
+    }
+  }
+
+  void serve_request(std::vector<zmq::message_t>& parts) {
     while (true) {
       zmq::message_t m;
       if (!router.recv(m, zmq::recv_flags::dontwait)) break;
@@ -148,8 +170,8 @@ struct service::impl {
     std::uint64_t n;
     [[maybe_unused]] auto r = ::read(wake_fd, &n, sizeof n);
     // Bounded, so requests are served between batches of a flood of events.
-    for (int round = 0; round < 16; ++round) {
-      const auto& batch = cursor.next(1024);
+    for (std::size_t round = 0; round < event_rounds_per_turn; ++round) {
+      const auto& batch = cursor.next(event_batch);
       if (batch.empty()) return;  // the cursor is armed: the log rings when there is more
       for (const auto* e : batch) publish(*e);
     }
@@ -191,7 +213,7 @@ struct service::impl {
       }
       if (items[0].revents & ZMQ_POLLIN) {
         // Serve a bounded number of requests, then look at events again.
-        for (int i = 0; i < 64; ++i) {
+        for (std::size_t i = 0; i < requests_per_turn; ++i) {
           on_request();
           if (!(router.get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
         }
@@ -199,7 +221,7 @@ struct service::impl {
     }
     // A shutdown's last events (cancellations) still go out: everything stored by now.
     for (;;) {
-      const auto& batch = cursor.next(1024);
+      const auto& batch = cursor.next(event_batch);
       if (batch.empty()) break;
       for (const auto* e : batch) publish(*e);
     }
@@ -217,9 +239,9 @@ expected<void> service::start() {
   if (s.started) return {};
   const auto& curve = s.cfg.curve;
   if (curve.enabled()) {
-    if (!curve_available()) return make_error("no_curve", "CURVE was asked for but this libzmq has no CURVE");
+    if (!curve_available()) return make_error(codes::no_curve, "CURVE was asked for but this libzmq has no CURVE");
     auto pub = coworker::curve_public_key(curve.server_secret_key);
-    if (!pub) return make_error(codes::invalid_input, "the server's CURVE secret key: " + pub.error_value().message);
+    if (!pub) return make_error(codes::invalid_input, "the server's CURVE secret key: " + pub.error().message);
     s.curve_public = *pub;
     if (curve.allowed_client_keys.empty())
       return make_error(codes::invalid_input, "CURVE needs at least one allowed client key");
@@ -243,7 +265,7 @@ expected<void> service::start() {
     s.router.bind(s.cfg.requests);
     s.requests_ep = s.router.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
-    return make_error("bind_failed", "cannot listen for requests on " + s.cfg.requests + ": " + e.what());
+    return make_error(codes::bind_failed, "cannot listen for requests on " + s.cfg.requests + ": " + e.what());
   }
   try {
     secure(s.pub, zap_domain_events);
@@ -252,7 +274,7 @@ expected<void> service::start() {
     s.pub.bind(s.cfg.events);
     s.events_ep = s.pub.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
-    return make_error("bind_failed", "cannot publish events on " + s.cfg.events + ": " + e.what());
+    return make_error(codes::bind_failed, "cannot publish events on " + s.cfg.events + ": " + e.what());
   }
   s.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (s.wake_fd < 0) return make_error(codes::internal, "eventfd failed");

@@ -5,10 +5,6 @@
 
 namespace coworker {
 
-namespace {
-constexpr std::size_t max_answer_bytes = 4 * 1024 * 1024;
-constexpr std::size_t max_queued = 100000;
-}  // namespace
 
 worker_broker::worker_broker(engine& eng, zmq::context_t& ctx, std::function<void()> ring,
                              std::chrono::milliseconds heartbeat, std::set<std::string> routed)
@@ -21,11 +17,11 @@ expected<void> worker_broker::bind(const std::string& endpoint) {
   try {
     sock_.set(zmq::sockopt::linger, 0);
     sock_.set(zmq::sockopt::router_mandatory, 1);
-    sock_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_answer_bytes * 2));
+    sock_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::max_worker_frame_bytes + 1024));
     sock_.bind(endpoint);
     endpoint_ = sock_.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
-    return make_error("bind_failed", "cannot listen for workers on " + endpoint + ": " + e.what());
+    return make_error(codes::bind_failed, "cannot listen for workers on " + endpoint + ": " + e.what());
   }
   return {};
 }
@@ -41,18 +37,17 @@ void worker_broker::send(const std::string& identity, const json& msg) {
 
 void worker_broker::register_op(const std::string& name, const json& schema) {
   if (served_[name]++ > 0) return;
-  auto existing = eng_.operations();
-  auto builtin = std::find_if(existing.begin(), existing.end(), [&](const auto& op) {
-    return op->name == name && op->description.rfind("served by remote workers", 0) != 0;
-  });
-  if (builtin != existing.end()) {
+  auto builtin = eng_.operations();
+  auto local = std::find_if(builtin.begin(), builtin.end(), [&](const auto& op) { return op->name == name && !op->remote; });
+  if (local != builtin.end()) {
     if (!routed_.count(name)) return;  // built-in operations are not replaced unless routed
-    replaced_.emplace(name, **builtin);
+    replaced_.emplace(name, **local);
   }
   registered_.insert(name);
   operation op;
   op.name = name;
   op.mode = handler_mode::async;
+  op.remote = true;
   op.description = "served by remote workers";
   op.input_schema = schema;
   std::weak_ptr<shared> weak = shared_;
@@ -69,7 +64,7 @@ void worker_broker::register_op(const std::string& name, const json& schema) {
         r.fail(make_error(codes::worker_lost, "the worker endpoint is closed"));
         return;
       }
-      if (s->incoming.size() >= max_queued) {
+      if (s->incoming.size() >= max_queued_tasks) {
         r.fail(make_error(codes::busy, "too many tasks are waiting for workers"));
         return;
       }
@@ -80,20 +75,26 @@ void worker_broker::register_op(const std::string& name, const json& schema) {
   (void)eng_.register_operation(std::move(op));
 }
 
-void worker_broker::hello(const std::string& identity, const json& msg) {
+void worker_broker::release_op(const std::string& name) {
+  auto it = served_.find(name);
+  if (it == served_.end() || --it->second > 0) return;
+  // Nobody serves it any more: new chains naming it are refused, queued tasks fail in dispatch().
+  served_.erase(it);
+  if (registered_.erase(name)) restore(name);
+}
+
+void worker_broker::hello(const std::string& identity, const protocol::worker_hello& msg) {
   auto& w = workers_[identity];
-  for (const auto& op : w.ops) --served_[op];  // a second hello replaces the first
-  w.ops.clear();
-  w.capacity = std::clamp(msg.value("capacity", 1), 1, 1000);
+  // A second hello replaces the first: what it no longer names is released, what is new is added.
+  std::set<std::string> now;
+  for (const auto& op : msg.operations) now.insert(op.name);
+  for (const auto& op : w.ops)
+    if (!now.count(op)) release_op(op);
+  for (const auto& op : msg.operations)
+    if (!w.ops.count(op.name)) register_op(op.name, op.input_schema);
+  w.ops = std::move(now);
+  w.capacity = msg.capacity;
   w.last_seen = std::chrono::steady_clock::now();
-  if (msg.contains("operations") && msg["operations"].is_array()) {
-    for (const auto& o : msg["operations"]) {
-      std::string name = o.is_string() ? o.get<std::string>() : o.is_object() ? o.value("name", std::string()) : "";
-      if (name.empty() || name == "run") continue;
-      w.ops.insert(name);
-      register_op(name, o.is_object() ? o.value("inputSchema", json()) : json());
-    }
-  }
   send(identity, json{{"type", "welcome"}, {"heartbeatMs", heartbeat_.count()}, {"operations", w.ops}});
 }
 
@@ -101,29 +102,28 @@ void worker_broker::fail(task& t, const std::string& code, const std::string& me
   t.reply.fail(make_error(code, message));
 }
 
-void worker_broker::answer(const std::string& identity, const json& msg) {
-  auto id = msg.value("taskId", std::string());
-  auto it = tasks_.find(id);
+void worker_broker::answer(const std::string& identity, const std::string& task_id, expected<json> outcome) {
+  auto it = tasks_.find(task_id);
   if (it == tasks_.end() || it->second.worker != identity) {
     // Unknown, or answered by a worker that lost it already: ignored, never applied twice.
-    if (eng_.config().log_sink) eng_.config().log_sink("warn", "answer for unknown task '" + id + "' ignored");
+    if (eng_.config().log_sink) eng_.config().log_sink("warn", "answer for unknown task '" + task_id.substr(0, 80) + "' ignored");
     return;
   }
   auto t = std::move(it->second);
   tasks_.erase(it);
-  workers_[identity].tasks.erase(id);
-  if (msg["type"] == "result") {
-    t.reply.ok(msg.contains("output") ? msg["output"] : json());
-  } else {
-    const auto& e = msg.contains("error") && msg["error"].is_object() ? msg["error"] : json::object();
-    t.reply.fail(make_error(e.value("code", std::string(codes::handler_error)),
-                            "worker: " + e.value("message", std::string("failed"))));
-  }
+  workers_[identity].tasks.erase(task_id);
+  t.reply.complete(std::move(outcome));
+}
+
+void worker_broker::send_error(const std::string& identity, const error& e) {
+  json err{{"code", e.code}, {"message", e.message}};
+  if (!e.path.empty()) err["path"] = e.path;
+  send(identity, json{{"type", "error"}, {"error", std::move(err)}});
 }
 
 void worker_broker::on_message() {
   while (true) {
-    zmq::message_t idm, body;
+    zmq::message_t idm;
     if (!sock_.recv(idm, zmq::recv_flags::dontwait)) return;
     std::string identity = idm.to_string();
     std::vector<zmq::message_t> rest;
@@ -134,37 +134,35 @@ void worker_broker::on_message() {
       more = m.more();
       rest.push_back(std::move(m));
     }
-    auto known = workers_.find(identity);
-    if (known != workers_.end()) known->second.last_seen = std::chrono::steady_clock::now();
-    // [identity] [optional empty delimiter] [JSON]
-    if (!rest.empty() && rest.front().size() == 0) rest.erase(rest.begin());
-    auto reject = [&](const char* why) {
-      if (eng_.config().log_sink) eng_.config().log_sink("warn", "worker message rejected: " + std::string(why));
-    };
-    if (rest.size() != 1 || rest[0].size() > max_answer_bytes) {
-      reject("not one frame of at most 4 MiB");
-      send(identity, json{{"type", "error"}, {"error", {{"code", codes::bad_json}, {"message", "one JSON frame of at most 4 MiB"}}}});
-      continue;
-    }
-    auto msg = json::parse(rest[0].to_string_view(), nullptr, false);
-    if (msg.is_discarded() || !msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) {
-      reject("not a JSON message with a type");
-      send(identity, json{{"type", "error"}, {"error", {{"code", codes::bad_json}, {"message", "not a JSON message with a type"}}}});
-      continue;
-    }
-    const auto type = msg["type"].get<std::string>();
-    if (type == "hello") {
-      hello(identity, msg);
-    } else if (known == workers_.end()) {
-      send(identity, json{{"type", "error"}, {"error", {{"code", "not_registered"}, {"message", "send hello first"}}}});
-    } else if (type == "result" || type == "error") {
-      answer(identity, msg);
-    } else if (type == "bye") {
-      drop_worker(identity, "said bye");
-    } else if (type != "heartbeat") {
-      send(identity, json{{"type", "error"}, {"error", {{"code", codes::unknown_type}, {"message", "unknown type '" + type + "'"}}}});
+    // The last-resort guard: whatever a frame does, the broker logs, answers and keeps serving.
+    try {
+      handle(identity, rest);
+    } catch (const std::exception& e) {
+      if (eng_.config().log_sink) eng_.config().log_sink("error", std::string("worker message failed: ") + e.what());
+      send_error(identity, make_error(codes::internal, "the broker could not handle this message"));
     }
   }
+}
+
+void worker_broker::handle(const std::string& identity, std::vector<zmq::message_t>& rest) {
+  auto known = workers_.find(identity);
+  if (known != workers_.end()) known->second.last_seen = std::chrono::steady_clock::now();
+  // [identity] [optional empty delimiter] [JSON]
+  if (!rest.empty() && rest.front().size() == 0) rest.erase(rest.begin());
+  auto reject = [&](const error& e) {
+    if (eng_.config().log_sink) eng_.config().log_sink("warn", "worker message rejected: " + e.code + ": " + e.message);
+    send_error(identity, e);
+  };
+  if (rest.size() != 1) return reject(make_error(codes::bad_json, "a worker message is one JSON frame"));
+  auto msg = protocol::parse_worker_frame(rest[0].to_string_view(), eng_.config().lim);
+  if (!msg) return reject(msg.error());
+  if (auto* h = std::get_if<protocol::worker_hello>(&*msg)) return hello(identity, *h);
+  if (known == workers_.end()) return reject(make_error(codes::not_registered, "send hello first"));
+  if (auto* r = std::get_if<protocol::worker_result>(&*msg)) return answer(identity, r->task_id, std::move(r->output));
+  if (auto* f = std::get_if<protocol::worker_failure>(&*msg))
+    return answer(identity, f->task_id, make_error(f->code, "worker: " + f->message));
+  if (std::holds_alternative<protocol::worker_bye>(*msg)) drop_worker(identity, "said bye");
+  // heartbeat: seen above
 }
 
 void worker_broker::drop_worker(const std::string& identity, const std::string& why) {
@@ -172,16 +170,10 @@ void worker_broker::drop_worker(const std::string& identity, const std::string& 
   if (it == workers_.end()) return;
   auto w = std::move(it->second);
   workers_.erase(it);
-  std::vector<std::string> gone_ops;
-  for (const auto& op : w.ops)
-    if (--served_[op] == 0) gone_ops.push_back(op);
   // The operations nobody serves any more go first, so that the runs whose tasks fail below see
   // whether another worker can take a new attempt (worker_lost: the run restarts the attempt,
   // counted in its attempts, or fails when nobody serves the operation).
-  for (const auto& op : gone_ops) {
-    served_.erase(op);
-    if (registered_.erase(op)) restore(op);
-  }
+  for (const auto& op : w.ops) release_op(op);
   for (const auto& id : w.tasks) {
     auto t = tasks_.find(id);
     if (t == tasks_.end()) continue;

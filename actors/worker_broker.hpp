@@ -17,8 +17,12 @@
 #include <zmq.hpp>
 
 #include "coworker/engine.hpp"
+#include "protocol/worker_frame.hpp"
 
 namespace coworker {
+
+/// Tasks waiting for a worker, over all operations; past it a step fails with `busy`.
+inline constexpr std::size_t max_queued_tasks = 100000;
 
 class worker_broker {
  public:
@@ -64,8 +68,12 @@ class worker_broker {
     std::chrono::steady_clock::time_point last_seen;
   };
   void send(const std::string& identity, const json& msg);
-  void hello(const std::string& identity, const json& msg);
-  void answer(const std::string& identity, const json& msg);
+  void handle(const std::string& identity, std::vector<zmq::message_t>& frames);
+  void hello(const std::string& identity, const protocol::worker_hello& msg);
+  void answer(const std::string& identity, const std::string& task_id, expected<json> outcome);
+  void send_error(const std::string& identity, const error& e);
+  /// One worker fewer serves `name`; the last one gone removes it (or brings the built-in back).
+  void release_op(const std::string& name);
   void drop_worker(const std::string& identity, const std::string& why);
   void register_op(const std::string& name, const json& schema);
   void dispatch();

@@ -49,7 +49,7 @@ expected<void> zap_handler::bind() {
     sock_.set(zmq::sockopt::linger, 0);
     sock_.bind("inproc://zeromq.zap.01");
   } catch (const zmq::error_t& e) {
-    return make_error("bind_failed", std::string("cannot bind the ZAP handler: ") + e.what());
+    return make_error(codes::bind_failed, std::string("cannot bind the ZAP handler: ") + e.what());
   }
   return {};
 }
@@ -141,7 +141,7 @@ expected<void> check_refused(const std::vector<probe_target>& targets, const std
                              zap_handler* zap, const std::function<void()>& provoke, std::chrono::milliseconds window,
                              std::chrono::milliseconds seen_bound) {
   auto unknown = make_curve_keypair();
-  if (!unknown) return unknown.error_value();
+  if (!unknown) return unknown.error();
   if (zap) zap->quiet(unknown->public_key);
   zmq::context_t ctx;
   struct probe {
@@ -167,7 +167,7 @@ expected<void> check_refused(const std::vector<probe_target>& targets, const std
       }
     }
   } catch (const zmq::error_t& e) {
-    return make_error("insecure", std::string("the security self-check could not connect: ") + e.what());
+    return make_error(codes::insecure, std::string("the security self-check could not connect: ") + e.what());
   }
   auto all_seen = [&] {
     if (!zap) return true;
@@ -184,7 +184,7 @@ expected<void> check_refused(const std::vector<probe_target>& targets, const std
     zmq::poll(items.data(), items.size(), std::chrono::milliseconds(10));
     for (std::size_t i = 0; i < items.size(); ++i)
       if (items[i].revents & ZMQ_POLLIN)
-        return make_error("insecure", "security is not in force on the " + probes[i].target->name + " endpoint " +
+        return make_error(codes::insecure, "security is not in force on the " + probes[i].target->name + " endpoint " +
                                           probes[i].target->endpoint + ": a client with " +
                                           (probes[i].curve ? "a key that is not allowed" : "no key (plain)") +
                                           (probes[i].target->publisher ? " received events" : " got an answer"));
@@ -198,7 +198,7 @@ expected<void> check_refused(const std::vector<probe_target>& targets, const std
         for (const auto& t : targets)
           if (!t.zap_domain.empty() && !zap->refused(t.zap_domain, unknown->public_key))
             which += (which.empty() ? "" : ", ") + t.name;
-        return make_error("insecure", "security is not in force: the ZAP handler was not asked about a client "
+        return make_error(codes::insecure, "security is not in force: the ZAP handler was not asked about a client "
                                       "with a key that is not allowed on " + which);
       }
     } else if (now >= *quiet_until) {

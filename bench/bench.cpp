@@ -105,7 +105,7 @@ std::vector<double> drive(engine& eng, const json& chain, int total, int concurr
     auto t0 = clock_type::now();
     auto id = eng.submit(chain);
     if (!id) {
-      std::fprintf(stderr, "submit failed: %s\n", id.error_value().message.c_str());
+      std::fprintf(stderr, "submit failed: %s\n", id.error().message.c_str());
       std::abort();
     }
     started[*id] = t0;  // under mu
@@ -166,7 +166,7 @@ result bench_w2(const std::string& policy, std::size_t threads, int n) {
     auto t0 = clock_type::now();
     auto id = eng.submit(chain);
     if (!id) {
-      std::fprintf(stderr, "W2 submit failed: %s\n", id.error_value().message.c_str());
+      std::fprintf(stderr, "W2 submit failed: %s\n", id.error().message.c_str());
       std::abort();
     }
     auto r = eng.wait(*id);

@@ -33,11 +33,11 @@ expected<void> load_keys(client_args& a) {
     return make_error(codes::invalid_input, "CURVE needs both --curve-server-key (the daemon's public key) and "
                                             "--curve-key (this client's secret key file)");
   auto server = read_curve_key(a.curve_server_key);
-  if (!server) return make_error(codes::invalid_input, "--curve-server-key: " + server.error_value().message);
+  if (!server) return make_error(codes::invalid_input, "--curve-server-key: " + server.error().message);
   auto secret = read_curve_key_file(a.curve_key_file);
-  if (!secret) return make_error(codes::invalid_input, "--curve-key: " + secret.error_value().message);
+  if (!secret) return make_error(codes::invalid_input, "--curve-key: " + secret.error().message);
   auto pub = curve_public_key(*secret);
-  if (!pub) return make_error(codes::invalid_input, "--curve-key: " + pub.error_value().message);
+  if (!pub) return make_error(codes::invalid_input, "--curve-key: " + pub.error().message);
   a.curve = curve_keypair{*pub, *secret};
   a.curve_server_key = *server;
   return {};
@@ -83,7 +83,7 @@ expected<json> request(const client_args& a, const json& req, int timeout_ms) {
 
 int report(const expected<json>& r) {
   if (!r) {
-    std::fprintf(stderr, "coworker: %s: %s\n", r.error_value().code.c_str(), r.error_value().message.c_str());
+    std::fprintf(stderr, "coworker: %s: %s\n", r.error().code.c_str(), r.error().message.c_str());
     return 1;
   }
   if (!(*r).value("ok", false)) {
@@ -214,7 +214,7 @@ int watch(const client_args& a) {
 
 /// Runs a command once its CURVE keys are read.
 int with_keys(client_args& a, int (*command)(const client_args&)) {
-  if (auto r = load_keys(a); !r) return std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str()), 2;
+  if (auto r = load_keys(a); !r) return std::fprintf(stderr, "coworker: %s\n", r.error().message.c_str()), 2;
   return command(a);
 }
 

@@ -33,7 +33,7 @@ std::string write_file(const std::string& path, const std::string& text, mode_t 
 
 int keygen(const keygen_args& a) {
   auto pair = make_curve_keypair();
-  if (!pair) return std::fprintf(stderr, "coworker: %s\n", pair.error_value().message.c_str()), 2;
+  if (!pair) return std::fprintf(stderr, "coworker: %s\n", pair.error().message.c_str()), 2;
   if (a.out.empty()) {
     std::printf("public %s\nsecret %s\n", pair->public_key.c_str(), pair->secret_key.c_str());
     return 0;

@@ -26,7 +26,7 @@ int run_chain(const run_args& a) {
   auto text = read_input(a.file);
   auto cfg = make_engine_config(a.engine);
   if (!cfg) {
-    std::fprintf(stderr, "coworker: %s\n", cfg.error_value().message.c_str());
+    std::fprintf(stderr, "coworker: %s\n", cfg.error().message.c_str());
     return 2;
   }
   coworker::engine eng(std::move(*cfg));
@@ -58,12 +58,12 @@ int run_chain(const run_args& a) {
 
   auto id = eng.submit_text(text, opts);
   if (!id) {
-    std::fprintf(stderr, "coworker: %s: %s\n", id.error_value().code.c_str(), id.error_value().message.c_str());
+    std::fprintf(stderr, "coworker: %s: %s\n", id.error().code.c_str(), id.error().message.c_str());
     return 2;
   }
   auto done = eng.wait(*id);
   if (!done) {
-    std::fprintf(stderr, "coworker: %s\n", done.error_value().message.c_str());
+    std::fprintf(stderr, "coworker: %s\n", done.error().message.c_str());
     return 1;
   }
   sub.reset();  // every event is printed before the summary

@@ -11,6 +11,7 @@
 #include "coworker/http.hpp"
 #include "coworker/service.hpp"
 #include "engine_options.hpp"
+#include "protocol/config_file.hpp"
 
 namespace coworker::cli {
 
@@ -31,63 +32,56 @@ struct serve_args {
 
 /// Applies a JSON config file (config/coworker.json lists every key) under the command line flags.
 expected<void> apply_config(const std::string& file, serve_args& a, engine_config& cfg, service_config& svc) {
-  std::ifstream in(file);
+  std::ifstream in(file, std::ios::binary);
   if (!in) return make_error(codes::invalid_input, "cannot read config file '" + file + "'");
-  auto j = json::parse(in, nullptr, false, true);
-  if (j.is_discarded() || !j.is_object()) return make_error(codes::bad_json, file + " is not a JSON object");
-  auto str = [&](const char* k, std::string& out) {
-    if (j.contains(k) && j[k].is_string() && out.empty()) out = j[k].get<std::string>();
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto parsed = protocol::parse_config(text);
+  if (!parsed) {
+    auto e = parsed.error();
+    e.message = file + (e.path.empty() ? "" : " at " + e.path) + ": " + e.message;
+    return e;
+  }
+  const auto& c = *parsed;
+  auto set = [](std::string& flag, const std::string& from_file) {
+    if (flag.empty()) flag = from_file;
   };
-  str("requests", a.requests);
-  str("events", a.events);
-  str("workers", a.workers);
-  if (j.contains("curve") && j["curve"].is_object()) {
-    // Key files named in the config file are found beside it.
-    auto beside = [&](const char* k, std::string& out) {
-      const auto& c = j["curve"];
-      if (!out.empty() || !c.contains(k) || !c[k].is_string() || c[k].get<std::string>().empty()) return;
-      std::filesystem::path p = c[k].get<std::string>();
-      out = p.is_absolute() ? p.string() : (std::filesystem::path(file).parent_path() / p).string();
-    };
-    beside("secretKeyFile", a.curve_secret);
-    beside("allowFile", a.curve_allow);
-  }
-  if (j.contains("http") && j["http"].is_object()) {
-    const auto& h = j["http"];
-    if (h.contains("listen") && h["listen"].is_string() && a.http.empty()) a.http = h["listen"];
-    if (h.contains("token") && h["token"].is_string() && a.http_token.empty()) a.http_token = h["token"];
-  }
-  if (j.contains("db") && j["db"].is_string() && !j["db"].get<std::string>().empty() && a.engine.db.empty() &&
-      !a.engine.ephemeral)
-    cfg.db_path = j["db"];
-  if (j.value("ephemeral", false)) cfg.db_path.clear();
-  if (j.contains("scheduler") && j["scheduler"].is_object()) {
-    cfg.scheduler_policy = j["scheduler"].value("policy", cfg.scheduler_policy);
-    cfg.threads = j["scheduler"].value("threads", cfg.threads);
-  }
-  if (j.contains("limits") && j["limits"].is_object()) {
-    const auto& l = j["limits"];
-    cfg.lim.max_request_bytes = l.value("requestBytes", cfg.lim.max_request_bytes);
-    cfg.lim.max_json_depth = l.value("jsonDepth", cfg.lim.max_json_depth);
-    cfg.lim.max_steps = l.value("steps", cfg.lim.max_steps);
-    cfg.lim.max_chain_depth = l.value("chainDepth", cfg.lim.max_chain_depth);
-    cfg.lim.max_value_bytes = l.value("valueBytes", cfg.lim.max_value_bytes);
-    cfg.lim.max_concurrent_runs = l.value("concurrentRuns", cfg.lim.max_concurrent_runs);
-    cfg.lim.event_cut_bytes = l.value("eventCutBytes", cfg.lim.event_cut_bytes);
-    cfg.lim.step_timeout_ms = l.value("stepTimeoutMs", cfg.lim.step_timeout_ms);
-    cfg.lim.max_chain_elements = l.value("chainElements", cfg.lim.max_chain_elements);
-  }
-  if (j.contains("operations") && j["operations"].is_object()) cfg.ops_config = j["operations"];
-  if (j.contains("retainChains") && j["retainChains"].is_number_unsigned()) cfg.retain_chains = j["retainChains"];
-  if (j.contains("retainStoredChains") && j["retainStoredChains"].is_number_unsigned())
-    cfg.retain_stored_chains = j["retainStoredChains"];
-  if (j.contains("doctypes") && j["doctypes"].is_string() && cfg.doctypes_dir.empty()) cfg.doctypes_dir = j["doctypes"];
-  if (j.contains("heartbeatMs") && j["heartbeatMs"].is_number_unsigned())
-    svc.heartbeat = std::chrono::milliseconds(j["heartbeatMs"].get<int>());
-  if (j.contains("eventsHwm") && j["eventsHwm"].is_number_integer()) svc.events_hwm = j["eventsHwm"];
-  if (j.contains("routeToWorkers") && j["routeToWorkers"].is_array())
-    for (const auto& op : j["routeToWorkers"])
-      if (op.is_string()) svc.routed_to_workers.push_back(op);
+  set(a.requests, c.requests);
+  set(a.events, c.events);
+  set(a.workers, c.workers);
+  // Key files named in the config file are found beside it.
+  auto beside = [&](std::string& out, const std::string& name) {
+    if (!out.empty() || name.empty()) return;
+    std::filesystem::path p = name;
+    out = p.is_absolute() ? p.string() : (std::filesystem::path(file).parent_path() / p).string();
+  };
+  beside(a.curve_secret, c.curve_secret_key_file);
+  beside(a.curve_allow, c.curve_allow_file);
+  set(a.http, c.http_listen);
+  set(a.http_token, c.http_token);
+  if (!c.db.empty() && a.engine.db.empty() && !a.engine.ephemeral) cfg.db_path = c.db;
+  if (c.ephemeral) cfg.db_path.clear();
+  if (!c.scheduler_policy.empty()) cfg.scheduler_policy = c.scheduler_policy;
+  if (c.threads) cfg.threads = static_cast<std::size_t>(*c.threads);
+  const auto& l = c.limits;
+  auto apply = [](auto& field, const std::optional<std::int64_t>& v) {
+    if (v) field = static_cast<std::remove_reference_t<decltype(field)>>(*v);
+  };
+  apply(cfg.lim.max_request_bytes, l.request_bytes);
+  apply(cfg.lim.max_json_depth, l.json_depth);
+  apply(cfg.lim.max_steps, l.steps);
+  apply(cfg.lim.max_chain_depth, l.chain_depth);
+  apply(cfg.lim.max_value_bytes, l.value_bytes);
+  apply(cfg.lim.max_concurrent_runs, l.concurrent_runs);
+  apply(cfg.lim.event_cut_bytes, l.event_cut_bytes);
+  apply(cfg.lim.step_timeout_ms, l.step_timeout_ms);
+  apply(cfg.lim.max_chain_elements, l.chain_elements);
+  if (c.operations) cfg.ops_config = *c.operations;
+  apply(cfg.retain_chains, c.retain_chains);
+  apply(cfg.retain_stored_chains, c.retain_stored_chains);
+  if (cfg.doctypes_dir.empty()) cfg.doctypes_dir = c.doctypes;
+  if (c.heartbeat_ms) svc.heartbeat = std::chrono::milliseconds(*c.heartbeat_ms);
+  apply(svc.events_hwm, c.events_hwm);
+  for (const auto& op : c.route_to_workers) svc.routed_to_workers.push_back(op);
   return {};
 }
 
@@ -100,15 +94,15 @@ expected<void> load_curve(const serve_args& a, service_config& svc) {
                           ? "--curve-allow needs --curve-secret (the server's secret key file; see coworker keygen)"
                           : "--curve-secret needs --curve-allow (a file of allowed client public keys): without "
                             "an allow-list CURVE lets every key in");
-  if (!curve_available()) return make_error("no_curve", "CURVE was asked for but this libzmq has no CURVE");
+  if (!curve_available()) return make_error(codes::no_curve, "CURVE was asked for but this libzmq has no CURVE");
   auto secret = read_curve_key_file(a.curve_secret);
-  if (!secret) return make_error(codes::invalid_input, "--curve-secret: " + secret.error_value().message);
+  if (!secret) return make_error(codes::invalid_input, "--curve-secret: " + secret.error().message);
   struct stat st;
   if (::stat(a.curve_secret.c_str(), &st) == 0 && (st.st_mode & 077))
     std::fprintf(stderr, "coworker serve: warning: the secret key %s is readable by others (chmod 600 it)\n",
                  a.curve_secret.c_str());
   auto allowed = read_curve_key_list(a.curve_allow);
-  if (!allowed) return make_error(codes::invalid_input, "--curve-allow: " + allowed.error_value().message);
+  if (!allowed) return make_error(codes::invalid_input, "--curve-allow: " + allowed.error().message);
   svc.curve.server_secret_key = *secret;
   svc.curve.allowed_client_keys = *allowed;
   return {};
@@ -130,7 +124,7 @@ int serve(serve_args a) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   auto cfg = make_engine_config(a.engine);
-  if (!cfg) return std::fprintf(stderr, "coworker: %s\n", cfg.error_value().message.c_str()), 2;
+  if (!cfg) return std::fprintf(stderr, "coworker: %s\n", cfg.error().message.c_str()), 2;
   cfg->log_sink = [](std::string_view level, std::string_view text) {
     std::fprintf(stderr, "[%.*s] %.*s\n", static_cast<int>(level.size()), level.data(), static_cast<int>(text.size()),
                  text.data());
@@ -139,14 +133,14 @@ int serve(serve_args a) {
   if (const char* t = std::getenv("COWORKER_HTTP_TOKEN"); t && *t && a.http_token.empty()) a.http_token = t;
   if (!a.config_file.empty())
     if (auto r = apply_config(a.config_file, a, *cfg, svc); !r)
-      return std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str()), 2;
+      return std::fprintf(stderr, "coworker: %s\n", r.error().message.c_str()), 2;
   if (!a.requests.empty()) svc.requests = a.requests;
   if (!a.events.empty()) svc.events = a.events;
   svc.workers = a.workers.empty() ? "tcp://127.0.0.1:5572" : a.workers;
   if (svc.workers == "none") svc.workers.clear();
   svc.routed_to_workers.insert(svc.routed_to_workers.end(), a.routed.begin(), a.routed.end());
   if (auto r = load_curve(a, svc); !r)
-    return std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str()), 2;
+    return std::fprintf(stderr, "coworker: %s\n", r.error().message.c_str()), 2;
 
   engine eng(*cfg);
   if (eng.startup_error()) {
@@ -155,8 +149,8 @@ int serve(serve_args a) {
   }
   service s(eng, svc);
   if (auto r = s.start(); !r) {
-    std::fprintf(stderr, "coworker: %s%s\n", r.error_value().message.c_str(),
-                 r.error_value().code == "insecure" ? ": not serving" : "");
+    std::fprintf(stderr, "coworker: %s%s\n", r.error().message.c_str(),
+                 r.error().code == codes::insecure ? ": not serving" : "");
     return 2;
   }
   if (svc.curve.enabled()) {
@@ -180,7 +174,7 @@ int serve(serve_args a) {
     hc.token = a.http_token;
     web = std::make_unique<http_gateway>(eng, hc, &s);
     if (auto r = web->start(); !r) {
-      std::fprintf(stderr, "coworker: %s\n", r.error_value().message.c_str());
+      std::fprintf(stderr, "coworker: %s\n", r.error().message.c_str());
       return 2;
     }
     std::fprintf(stderr, "coworker serve: web view on http://%s/%s\n", web->address().c_str(),

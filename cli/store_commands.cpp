@@ -22,7 +22,7 @@ struct store_args {
 expected<std::shared_ptr<store::document_store>> open_store(const store_args& a) {
   store::schema_registry schemas;
   for (const auto& dir : {std::string(COWORKER_SOURCE_DIR) + "/config/doctypes", a.config_dir})
-    if (auto r = schemas.load_dir(dir); !r) return r.error_value();
+    if (auto r = schemas.load_dir(dir); !r) return r.error();
   return store::document_store::open(resolve_db_path(a.db), std::move(schemas));
 }
 
@@ -38,25 +38,25 @@ int import_docs(const store_args& a) {
   if (docs.is_object() && docs.contains("data")) docs = docs["data"];
   if (!docs.is_array()) return fail(make_error(codes::invalid_input, a.file + " must hold an array of documents or {data: [...]}"));
   auto s = open_store(a);
-  if (!s) return fail(s.error_value());
+  if (!s) return fail(s.error());
   auto created = (*s)->create(a.doctype, docs);  // one operation: all or nothing
-  if (!created) return fail(created.error_value());
+  if (!created) return fail(created.error());
   std::printf("imported %zu %s documents into %s\n", (*created)["data"].size(), a.doctype.c_str(), (*s)->path().c_str());
   return 0;
 }
 
 int export_docs(const store_args& a) {
   auto s = open_store(a);
-  if (!s) return fail(s.error_value());
+  if (!s) return fail(s.error());
   auto all = (*s)->select(a.doctype, json::object());
-  if (!all) return fail(all.error_value());
+  if (!all) return fail(all.error());
   std::cout << dump((*all)["data"], 2) << "\n";
   return 0;
 }
 
 int list_docs(const store_args& a) {
   auto s = open_store(a);
-  if (!s) return fail(s.error_value());
+  if (!s) return fail(s.error());
   json q{{"limit", a.limit}};
   if (!a.where.empty()) {
     auto w = json::parse(a.where, nullptr, false);
@@ -64,7 +64,7 @@ int list_docs(const store_args& a) {
     q["where"] = w;
   }
   auto found = (*s)->select(a.doctype, q);
-  if (!found) return fail(found.error_value());
+  if (!found) return fail(found.error());
   const auto& docs = (*found)["data"];
   for (const auto& d : docs) {
     std::string line = d.value("name", std::string("?"));

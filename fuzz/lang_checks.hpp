@@ -184,7 +184,7 @@ inline problems check_template(std::string_view data) {
   if (resolved) {
     if (c.constant() && *resolved != value) out.push_back("a constant value changed when resolved");
   } else {
-    const auto& e = resolved.error_value();
+    const auto& e = resolved.error();
     if (e.code != codes::template_error || e.message.empty())
       out.push_back("unexpected resolve error: " + detail::show(e));
     if (c.constant()) out.push_back("a constant value failed to resolve");
@@ -198,7 +198,7 @@ inline problems check_condition(std::string_view data) {
   const std::string pointer = "/children/0/if";
   auto c = expr::condition::compile(data, pointer);
   if (!c) {
-    const auto& e = c.error_value();
+    const auto& e = c.error();
     if (!detail::one_of(e.code, {codes::condition_syntax, codes::template_syntax}) || e.message.empty() ||
         e.path != pointer)
       out.push_back("unexpected compile error: " + detail::show(e));
@@ -210,7 +210,7 @@ inline problems check_condition(std::string_view data) {
   fixed_scope s;
   auto v = c->evaluate(s);
   if (!v) {
-    const auto& e = v.error_value();
+    const auto& e = v.error();
     if (!detail::one_of(e.code, {codes::condition_error, codes::template_error}) || e.message.empty())
       out.push_back("unexpected evaluation error: " + detail::show(e));
   }

@@ -17,7 +17,7 @@ int main() {
                    {"id": "say", "operation": "log", "input": "{{hi.output.text}}"}]})"));
   sub.reset();  // all events printed
   if (!tree) {
-    std::cerr << tree.error_value().code << ": " << tree.error_value().message << "\n";
+    std::cerr << tree.error().code << ": " << tree.error().message << "\n";
     return 1;
   }
   std::cout << "status: " << (*tree)["status"] << ", said: " << (*tree)["output"]["last"] << "\n";

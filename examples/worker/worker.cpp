@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     auto server = coworker::read_curve_key(server_key);
     auto secret = coworker::read_curve_key_file(key_file);
     if (!server || !secret) {
-      std::cerr << (server ? secret.error_value().message : server.error_value().message) << "\n";
+      std::cerr << (server ? secret.error().message : server.error().message) << "\n";
       return 2;
     }
     cfg.curve_server_key = *server;
@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, [](int) { current->stop(); });
   auto served = w.run();
   if (!served) {
-    std::cerr << served.error_value().code << ": " << served.error_value().message << "\n";
+    std::cerr << served.error().code << ": " << served.error().message << "\n";
     return 1;
   }
   std::cout << "served " << *served << " tasks\n";

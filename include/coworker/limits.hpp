@@ -5,6 +5,14 @@
 
 namespace coworker {
 
+/// How deep a run tree is ever walked (get, tree, list, snapshot, resume): a guard against a cycle
+/// in corrupt stored data. Above any tree a chain can make: limits.chainDepth is at most 64 (the
+/// config file's range) and each nested step adds at most a fallback and a forEach element's level.
+inline constexpr int max_run_tree_depth = 256;
+/// How many times one run starts its attempt again because the worker that held its task was lost
+/// (docs/protocol.md, "Workers"); one loss more and the run fails `worker_lost`.
+inline constexpr int max_worker_losses = 10;
+
 struct limits {
   std::size_t max_request_bytes = 1024 * 1024;   ///< a chain document or request frame: too_large
   int max_json_depth = 64;                       ///< JSON nesting, checked while parsing: too_deep

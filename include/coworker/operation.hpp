@@ -62,6 +62,7 @@ struct operation {
   async_handler async;
   json input_schema;           ///< optional JSON description of the input, shown by `operations`
   std::string description;
+  bool remote = false;         ///< served by remote workers through `coworker serve`'s broker
 };
 
 }  // namespace coworker

@@ -227,7 +227,7 @@ void builder::take_if(step& s, const json& v, const std::string& p) {
     if (c)
       s.when = std::move(*c);
     else
-      errors_.push_back(std::move(c).error_value());
+      errors_.push_back(std::move(c).error());
   } else {
     bad_type(p, "'if' must be a condition string or a boolean", v);
   }
@@ -368,7 +368,7 @@ compile_result compile_chain_text(std::string_view text, const compile_options& 
   auto parsed = parse_json(text, opts.lim);
   if (!parsed) {
     compile_result out;
-    out.errors.push_back(std::move(parsed).error_value());
+    out.errors.push_back(std::move(parsed).error());
     return out;
   }
   return compile_chain(*parsed, opts);

@@ -80,11 +80,11 @@ bool run_registry::commit_once(std::vector<chain_submission>& chains, std::uniqu
     return true;
   }
   if (!failing_.load(std::memory_order_relaxed)) {
-    failure_ = written.error_value();
+    failure_ = written.error();
     failing_since_ = now_ms();
     failing_.store(true, std::memory_order_release);
     if (log_fn_)
-      log_fn_("error", "the store cannot write: " + written.error_value().message +
+      log_fn_("error", "the store cannot write: " + written.error().message +
                            ". Nothing after seq " + std::to_string(from) +
                            " is published or acknowledged, and new chains get `unavailable`, until it can; "
                            "runs in flight keep their state. Retrying.");

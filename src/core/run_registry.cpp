@@ -4,13 +4,9 @@
 
 #include <algorithm>
 
-namespace coworker {
+#include "coworker/limits.hpp"
 
-namespace {
-/// A guard against cycles in corrupt data: deeper than any chain can nest (limits.maxChainDepth
-/// counts steps; a tree adds a level for each onError and forEach element).
-constexpr int max_tree_depth = 256;
-}  // namespace
+namespace coworker {
 
 void run_registry::add_pending(record_ptr root, const std::string& key, chain_submission submission) {
   std::lock_guard lock(mu_);
@@ -118,7 +114,7 @@ void run_registry::force_finish(const std::string& id, run_status status, const 
       auto it = entries_.find(cur);
       if (it == entries_.end() || !it->second.rec || is_final(it->second.rec->status)) continue;
       order.push_back(cur);
-      if (depth < max_tree_depth)
+      if (depth < max_run_tree_depth)
         for (const auto& c : it->second.live_children) todo.emplace_back(c, depth + 1);
     }
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
@@ -169,7 +165,7 @@ void run_registry::erase_tree_locked(const std::string& id, int depth) {
   if (it == entries_.end()) return;
   auto rec = it->second.rec;
   entries_.erase(it);
-  if (rec && depth < max_tree_depth)
+  if (rec && depth < max_run_tree_depth)
     for (const auto& c : rec->child_run_ids) erase_tree_locked(c, depth + 1);
 }
 
@@ -192,7 +188,7 @@ void run_registry::tree_locked(const std::string& id, std::size_t cut, int depth
   auto rec = merged_locked(it->second);
   out = to_json(*rec, cut);
   json children = json::array();
-  if (depth < max_tree_depth) {
+  if (depth < max_run_tree_depth) {
     for (const auto& c : rec->child_run_ids) {
       json child;
       tree_locked(c, cut, depth + 1, child);
@@ -215,7 +211,7 @@ void run_registry::collect_locked(const std::string& id, int depth, std::vector<
   if (it == entries_.end() || !it->second.rec) return;
   auto rec = merged_locked(it->second);
   out.push_back(rec);
-  if (depth < max_tree_depth)
+  if (depth < max_run_tree_depth)
     for (const auto& c : rec->child_run_ids) collect_locked(c, depth + 1, out);
 }
 

@@ -129,7 +129,7 @@ struct parser {
       if (close == std::string_view::npos) return fail("unclosed '{{'");
       auto p = tmpl::parse_path(s.substr(i, close - i), pointer);
       if (!p) {
-        if (!err) err = p.error_value();
+        if (!err) err = p.error();
         return nullptr;
       }
       i = close + 2;
@@ -268,7 +268,7 @@ expected<bool> condition::evaluate(const tmpl::scope& s) const {
   if (!root_) return false;
   auto v = eval(*root_, s);
   if (!v) {
-    auto e = std::move(v).error_value();
+    auto e = std::move(v).error();
     if (e.code == codes::condition_error) e.message = "condition \"" + text_ + "\": " + e.message;
     return e;
   }

@@ -80,17 +80,17 @@ std::vector<operation> llm_operations(const llm_config& cfg) {
                                           json{{"role", "user"},
                                                {"content", r.in().is_string() ? r.in().get<std::string>() : dump(r.in())}}})}};
       auto res = client.Post(ep.path, headers, dump(body), "application/json");
-      if (!res) return make_error("llm_error", name + ": cannot reach " + cfg.url + ": " + httplib::to_string(res.error()));
+      if (!res) return make_error(codes::llm_error, name + ": cannot reach " + cfg.url + ": " + httplib::to_string(res.error()));
       if (res->status != 200)
-        return make_error("llm_error", name + ": " + cfg.url + " answered HTTP " + std::to_string(res->status));
+        return make_error(codes::llm_error, name + ": " + cfg.url + " answered HTTP " + std::to_string(res->status));
       auto reply = json::parse(res->body, nullptr, false);
       if (reply.is_discarded() || !reply.contains("choices") || !reply["choices"].is_array() || reply["choices"].empty())
-        return make_error("llm_error", name + ": the endpoint's answer is not a chat completion");
+        return make_error(codes::llm_error, name + ": the endpoint's answer is not a chat completion");
       auto content = reply["choices"][0]["message"].value("content", std::string());
       auto parsed = json::parse(content, nullptr, false);
       if (parsed.is_discarded() || !parsed.is_object()) {
         if (name == "summarize") return json{{"summary", content}};
-        return make_error("llm_error", name + ": the model did not answer with a JSON object");
+        return make_error(codes::llm_error, name + ": the model did not answer with a JSON object");
       }
       return parsed;
     };

@@ -56,7 +56,7 @@ std::vector<operation> store_operations(std::shared_ptr<store::document_store> d
   ops.push_back(blocking("select", "reads documents of the step's doctype: {where?, fields?, orderBy?, limit?, offset?}",
                          json{{"type", "object"}}, [docs](const op_request& r) -> expected<json> {
                            auto dt = doctype_of(r);
-                           if (!dt) return dt.error_value();
+                           if (!dt) return dt.error();
                            json q = r.in().is_object() ? r.in() : json::object();
                            q.erase("doctype");
                            return docs->select(*dt, q);
@@ -64,7 +64,7 @@ std::vector<operation> store_operations(std::shared_ptr<store::document_store> d
   ops.push_back(blocking("create", "creates documents: {data: doc | [docs]} or a bare object", json{{"type", "object"}},
                          [docs](const op_request& r) -> expected<json> {
                            auto dt = doctype_of(r);
-                           if (!dt) return dt.error_value();
+                           if (!dt) return dt.error();
                            const auto& in = r.in();
                            if (in.is_object() && in.contains("data")) return docs->create(*dt, in["data"]);
                            if (in.is_object() && !in.empty()) return docs->create(*dt, in);
@@ -73,24 +73,24 @@ std::vector<operation> store_operations(std::shared_ptr<store::document_store> d
   ops.push_back(blocking("update", "merges data into matching documents: {where | name, data}", json{{"type", "object"}},
                          [docs](const op_request& r) -> expected<json> {
                            auto dt = doctype_of(r);
-                           if (!dt) return dt.error_value();
+                           if (!dt) return dt.error();
                            auto where = target_of(r);
-                           if (!where) return where.error_value();
+                           if (!where) return where.error();
                            if (!r.in().contains("data")) return invalid("update", "needs \"data\" with the fields to set");
                            return docs->update(*dt, *where, r.in()["data"]);
                          }));
   ops.push_back(blocking("delete", "deletes matching documents: {where | name}", json{{"type", "object"}},
                          [docs](const op_request& r) -> expected<json> {
                            auto dt = doctype_of(r);
-                           if (!dt) return dt.error_value();
+                           if (!dt) return dt.error();
                            auto where = target_of(r);
-                           if (!where) return where.error_value();
+                           if (!where) return where.error();
                            return docs->remove(*dt, *where);
                          }));
   ops.push_back(blocking("schema", "the doctype's field definitions: {doctype} or the step's doctype",
                          json{{"type", "object"}}, [docs](const op_request& r) -> expected<json> {
                            auto dt = doctype_of(r);
-                           if (!dt) return dt.error_value();
+                           if (!dt) return dt.error();
                            return docs->schemas().describe(*dt);
                          }));
   auto dest = cfg.send_destination;
@@ -107,7 +107,7 @@ std::vector<operation> store_operations(std::shared_ptr<store::document_store> d
           json doc = message;
           doc["runId"] = r.run_id;
           auto created = docs->create("Outbox", doc);
-          if (!created) return created.error_value();
+          if (!created) return created.error();
           return json{{"delivered", true}, {"destination", "outbox"}, {"name", (*created)["data"][0]["name"]}};
         }
         if (dest.rfind("file:", 0) == 0) {

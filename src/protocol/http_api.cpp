@@ -1,9 +1,9 @@
 // http_api: routes /api/... to request_handler requests.
 #include "protocol/http_api.hpp"
 
-#include <charconv>
-
 #include "chain/json_parse.hpp"
+#include "protocol/fields.hpp"
+#include "protocol/request.hpp"
 #include "protocol/request_handler.hpp"
 
 namespace coworker::protocol {
@@ -12,17 +12,21 @@ namespace {
 
 api_response error_response(const error& e) { return {http_status_of(e.code), error_reply(e)}; }
 
-bool truthy(const std::map<std::string, std::string>& params, const char* key) {
+/// A flag in the query string: absent is false; `?tree`, `?tree=1` and `?tree=true` are true,
+/// `0` and `false` false; anything else is invalid_input (never quietly false).
+expected<bool> flag(const std::map<std::string, std::string>& params, const char* key) {
   auto it = params.find(key);
-  return it != params.end() && (it->second == "1" || it->second == "true" || it->second.empty());
+  if (it == params.end()) return false;
+  if (it->second.empty()) return true;
+  auto v = parse_bool_text(it->second, std::string("query parameter '") + key + "'");
+  if (!v) return make_error(v.error().code, v.error().message, std::string("/") + key);  // as in the request
+  return v;
 }
 
-/// A query parameter that must be an integer becomes one; anything else stays a string, so the
-/// request handler reports it with its usual message.
-json number_or_text(const std::string& v) {
-  long long n = 0;
-  auto r = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (r.ec == std::errc() && r.ptr == v.data() + v.size()) return n;
+/// An integer query parameter in [min, max], or invalid_input naming it.
+expected<std::int64_t> number(const std::string& text, const char* key, std::int64_t min, std::int64_t max) {
+  auto v = parse_int_text(text, min, max, std::string("query parameter '") + key + "'");
+  if (!v) return make_error(v.error().code, v.error().message, std::string("/") + key);  // as in the request
   return v;
 }
 
@@ -61,14 +65,18 @@ api_response http_api::handle(const api_request& r, const std::atomic<bool>& sto
   const bool get = r.method == "GET";
   const bool post = r.method == "POST";
   auto wrong_method = [&] {
-    return api_response{405, error_reply(make_error("method_not_allowed", r.method + " is not allowed on " + r.path))};
+    return api_response{405, error_reply(make_error(codes::method_not_allowed, r.method + " is not allowed on " + r.path))};
   };
   if (r.path == "/api/ping") return get ? call(json{{"type", "ping"}}) : wrong_method();
   if (r.path == "/api/operations") return get ? call(json{{"type", "operations"}}) : wrong_method();
   if (r.path == "/api/snapshot") {
     if (!get) return wrong_method();
     json req{{"type", "snapshot"}};
-    if (auto it = r.params.find("recent"); it != r.params.end()) req["recent"] = number_or_text(it->second);
+    if (auto it = r.params.find("recent"); it != r.params.end()) {
+      auto n = number(it->second, "recent", 0, max_snapshot_recent);
+      if (!n) return error_response(n.error());
+      req["recent"] = *n;
+    }
     return call(req);
   }
   if (r.path == "/api/validate") return post ? validate(r) : wrong_method();
@@ -78,13 +86,26 @@ api_response http_api::handle(const api_request& r, const std::atomic<bool>& sto
     json req{{"type", "list"}};
     for (const char* k : {"status", "chainId"})
       if (auto it = r.params.find(k); it != r.params.end() && !it->second.empty()) req[k] = it->second;
-    if (auto it = r.params.find("limit"); it != r.params.end()) req["limit"] = number_or_text(it->second);
-    if (auto it = r.params.find("roots"); it != r.params.end()) req["roots"] = truthy(r.params, "roots");
+    if (auto it = r.params.find("limit"); it != r.params.end()) {
+      auto n = number(it->second, "limit", 1, max_list_limit);
+      if (!n) return error_response(n.error());
+      req["limit"] = *n;
+    }
+    if (r.params.count("roots")) {
+      auto roots = flag(r.params, "roots");
+      if (!roots) return error_response(roots.error());
+      req["roots"] = *roots;
+    }
     return call(req);
   }
   std::string id, action;
   if (split_run_path(r.path, id, action)) {
-    if (action.empty()) return get ? call(json{{"type", "get"}, {"runId", id}, {"tree", truthy(r.params, "tree")}}) : wrong_method();
+    if (action.empty()) {
+      if (!get) return wrong_method();
+      auto tree = flag(r.params, "tree");
+      if (!tree) return error_response(tree.error());
+      return call(json{{"type", "get"}, {"runId", id}, {"tree", *tree}});
+    }
     if (action == "cancel") return post ? call(json{{"type", "cancel"}, {"runId", id}}) : wrong_method();
     if (action == "chain") return get ? chain_of(id) : wrong_method();
   }
@@ -92,14 +113,16 @@ api_response http_api::handle(const api_request& r, const std::atomic<bool>& sto
 }
 
 api_response http_api::submit(const api_request& r, const std::atomic<bool>& stopping) {
+  auto wait = flag(r.params, "wait");
+  if (!wait) return error_response(wait.error());
   auto parsed = chain::parse_json(r.body, eng_.config().lim);
-  if (!parsed) return error_response(parsed.error_value());
+  if (!parsed) return error_response(parsed.error());
   if (!parsed->is_object()) return error_response(make_error(codes::bad_json, "the body is a chain or {\"chain\": ...}"));
   // The body is either a run request ({"chain": ..., "wait", "key", "input"}) or the chain itself.
   const bool bare = !parsed->contains("chain");
   json req = bare ? json{{"chain", std::move(*parsed)}} : std::move(*parsed);
   req["type"] = "run";
-  if (truthy(r.params, "wait")) req["wait"] = true;
+  if (*wait) req["wait"] = true;
   if (auto it = r.params.find("key"); it != r.params.end() && !it->second.empty()) req["key"] = it->second;
   auto out = handle_request(eng_, req);
   if (!out.reply.is_null() && !out.reply.value("ok", false)) {
@@ -115,7 +138,7 @@ api_response http_api::submit(const api_request& r, const std::atomic<bool>& sto
   if (out.wait_run_id.empty()) return {202, out.reply};
   while (!stopping.load()) {
     auto rec = eng_.wait(out.wait_run_id, std::chrono::milliseconds(200));
-    if (rec || rec.error_value().code != codes::timeout) return {200, run_reply(eng_, out.wait_run_id, nullptr)};
+    if (rec || rec.error().code != codes::timeout) return {200, run_reply(eng_, out.wait_run_id, nullptr)};
   }
   return error_response(make_error(codes::busy, "the server is stopping; the run goes on: GET /api/runs/" + run_id));
 }

@@ -81,8 +81,8 @@ expected<std::unique_ptr<run_store>> run_store::open(const std::string& path) {
   std::unique_ptr<run_store> s(new run_store(db, path, fd));
   sqlite3_busy_timeout(db, 5000);
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"})
-    if (auto r = s->exec(sql); !r) return r.error_value();
-  if (auto r = s->exec(schema_sql); !r) return r.error_value();
+    if (auto r = s->exec(sql); !r) return r.error();
+  if (auto r = s->exec(schema_sql); !r) return r.error();
   return s;
 }
 

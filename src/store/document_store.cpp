@@ -124,12 +124,12 @@ expected<std::shared_ptr<document_store>> document_store::open(const std::string
     sqlite3_close_v2(r);
     return e;
   };
-  if (auto o = open_one(&w); !o) return fail(o.error_value());
+  if (auto o = open_one(&w); !o) return fail(o.error());
   for (const char* setup : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", schema_sql})
-    if (auto e = sql::exec(w, path, setup); !e) return fail(e.error_value());
+    if (auto e = sql::exec(w, path, setup); !e) return fail(e.error());
   if (sqlite3_db_readonly(w, "main") == 1)
     return fail(make_error(codes::store_error, "store '" + path + "' is read-only"));
-  if (auto o = open_one(&r); !o) return fail(o.error_value());
+  if (auto o = open_one(&r); !o) return fail(o.error());
   return std::shared_ptr<document_store>(new document_store(w, r, path, std::move(schemas)));
 }
 
@@ -169,7 +169,7 @@ void document_store::writer_loop() {
     auto begun = sql::exec(writer_, path_, "BEGIN IMMEDIATE");
     for (auto& j : batch) {
       if (!begun) {
-        results.emplace_back(begun.error_value());
+        results.emplace_back(begun.error());
         continue;
       }
       (void)sql::exec(writer_, path_, "SAVEPOINT op");
@@ -180,7 +180,7 @@ void document_store::writer_loop() {
     if (begun) {
       if (auto c = sql::exec(writer_, path_, "COMMIT"); !c) {
         (void)sql::exec(writer_, path_, "ROLLBACK");
-        for (auto& r : results) r = c.error_value();
+        for (auto& r : results) r = c.error();
       }
     }
     lock.lock();
@@ -194,10 +194,10 @@ void document_store::writer_loop() {
 
 expected<json> document_store::select(const std::string& doctype, const json& query) {
   auto q = build_select(query);
-  if (!q) return q.error_value();
+  if (!q) return q.error();
   std::lock_guard lock(read_mu_);
   auto docs = fetch(reader_, path_, doctype, *q, true);
-  if (!docs) return docs.error_value();
+  if (!docs) return docs.error();
   json data = json::array();
   for (auto& d : *docs) data.push_back(project(d, q->fields));
   return json{{"data", std::move(data)}};
@@ -207,7 +207,7 @@ expected<json> document_store::create(const std::string& doctype, const json& do
   std::vector<json> checked;
   for (const auto& d : docs.is_array() ? docs : json::array({docs})) {
     auto c = schemas_.check_new(doctype, d);
-    if (!c) return c.error_value();
+    if (!c) return c.error();
     checked.push_back(std::move(*c));
   }
   return write([this, doctype, checked = std::move(checked)](sqlite3* db) -> expected<json> {
@@ -241,11 +241,11 @@ expected<json> document_store::create(const std::string& doctype, const json& do
 
 expected<json> document_store::update(const std::string& doctype, const json& where, const json& data) {
   auto q = build_where(where);
-  if (!q) return q.error_value();
+  if (!q) return q.error();
   if (!data.is_object()) return make_error(codes::invalid_input, "data: update needs an object of fields to set");
   return write([this, doctype, q = std::move(*q), data](sqlite3* db) -> expected<json> {
     auto docs = fetch(db, path_, doctype, q, false);
-    if (!docs) return docs.error_value();
+    if (!docs) return docs.error();
     sql::statement up(db, "UPDATE documents SET data = ?, modified = ? WHERE doctype = ? AND name = ?");
     if (up.rc != SQLITE_OK) return sql_error(db, path_, "cannot update " + doctype);
     json out = json::array();
@@ -253,7 +253,7 @@ expected<json> document_store::update(const std::string& doctype, const json& wh
       auto name = doc["name"].get<std::string>();
       auto body = body_of(doc);
       body.merge_patch(body_of(data));
-      if (auto c = schemas_.check(doctype, body); !c) return c.error_value();
+      if (auto c = schemas_.check(doctype, body); !c) return c.error();
       auto now = now_ms();
       up.bind(1, dump(body));
       up.bind(2, now);
@@ -273,10 +273,10 @@ expected<json> document_store::update(const std::string& doctype, const json& wh
 
 expected<json> document_store::remove(const std::string& doctype, const json& where) {
   auto q = build_where(where);
-  if (!q) return q.error_value();
+  if (!q) return q.error();
   return write([this, doctype, q = std::move(*q)](sqlite3* db) -> expected<json> {
     auto docs = fetch(db, path_, doctype, q, false);
-    if (!docs) return docs.error_value();
+    if (!docs) return docs.error();
     sql::statement del(db, "DELETE FROM documents WHERE doctype = ? AND name = ?");
     json names = json::array();
     for (auto& doc : *docs) {

@@ -116,7 +116,7 @@ expected<sql_query> build_where(const json& where, const std::string& at) {
     if (!valid_field(it.key())) return bad(at, "bad field name '" + it.key() + "'");
     if (!sql.empty()) sql += " AND ";
     sql += "(";
-    if (auto r = condition(it.key(), it.value(), at, sql, q.binds); !r) return r.error_value();
+    if (auto r = condition(it.key(), it.value(), at, sql, q.binds); !r) return r.error();
     sql += ")";
   }
   q.where = sql.empty() ? "1" : sql;

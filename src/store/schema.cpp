@@ -109,7 +109,7 @@ expected<json> schema_registry::check_new(const std::string& doctype, json doc) 
   if (const auto* s = find(doctype))
     for (const auto& f : s->fields)
       if (!f.default_value.is_null() && (!doc.contains(f.name) || doc[f.name].is_null())) doc[f.name] = f.default_value;
-  if (auto r = check(doctype, doc); !r) return r.error_value();
+  if (auto r = check(doctype, doc); !r) return r.error();
   return doc;
 }
 

@@ -174,7 +174,7 @@ compiled_value compiled_value::compile(const json& v, const std::string& pointer
         literal += s.substr(pos, open - pos);
         auto p = parse_path(std::string_view(s).substr(open + 2, close - open - 2), ptr);
         if (!p) {
-          errors.push_back(p.error_value());
+          errors.push_back(p.error());
           return n;
         }
         if (!literal.empty()) parts.emplace_back(std::move(literal));

@@ -58,7 +58,7 @@ struct secured_daemon {
     return sc;
   }
   secured_daemon() : eng(quiet(log)), svc(eng, secured()), started(svc.start()) {
-    BOOST_REQUIRE_MESSAGE(started.has_value(), (started ? "" : started.error_value().message));
+    BOOST_REQUIRE_MESSAGE(started.has_value(), (started ? "" : started.error().message));
   }
 };
 
@@ -167,8 +167,8 @@ BOOST_AUTO_TEST_CASE(key_lists_take_comments_blank_lines_and_labels) {
 BOOST_AUTO_TEST_CASE(a_line_that_is_no_key_names_its_number) {
   auto keys = parse_curve_keys("# ok\n" + new_keys().public_key + "\nnot-a-key\n");
   BOOST_REQUIRE(!keys.has_value());
-  BOOST_TEST(keys.error_value().code == "invalid_input");
-  BOOST_TEST(keys.error_value().message.find("line 3") != std::string::npos);
+  BOOST_TEST(keys.error().code == "invalid_input");
+  BOOST_TEST(keys.error().message.find("line 3") != std::string::npos);
   // 40 characters, but outside Z85 or beyond 32 bits per group.
   BOOST_TEST(!is_curve_key(std::string(40, '~')));
   BOOST_TEST(!is_curve_key(std::string(40, '#')));
@@ -263,7 +263,7 @@ BOOST_AUTO_TEST_CASE(bad_keys_stop_the_start) {
     sc.curve = std::move(c);
     service s(eng, sc);
     auto r = s.start();
-    return r ? std::string("started") : r.error_value().message;
+    return r ? std::string("started") : r.error().message;
   };
   BOOST_TEST(start_with({"not a key", {alice.public_key}}).find("secret key") != std::string::npos);
   BOOST_TEST(start_with({server.secret_key, {}}).find("at least one allowed client key") != std::string::npos);
@@ -279,8 +279,8 @@ BOOST_AUTO_TEST_CASE(a_plain_server_fails_the_check) {
   open_server s(zmq::socket_type::router);
   auto r = check_refused({{"requests", s.endpoint, false, ""}}, new_keys().public_key, nullptr, {});
   BOOST_REQUIRE(!r.has_value());
-  BOOST_TEST(r.error_value().code == "insecure");
-  BOOST_TEST(r.error_value().message.find("a client with no key (plain) got an answer") != std::string::npos);
+  BOOST_TEST(r.error().code == "insecure");
+  BOOST_TEST(r.error().message.find("a client with no key (plain) got an answer") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(curve_without_a_zap_handler_fails_the_check) {
@@ -288,15 +288,15 @@ BOOST_AUTO_TEST_CASE(curve_without_a_zap_handler_fails_the_check) {
   open_server s(zmq::socket_type::router, server.secret_key);
   auto r = check_refused({{"requests", s.endpoint, false, ""}}, server.public_key, nullptr, {});
   BOOST_REQUIRE(!r.has_value());
-  BOOST_TEST(r.error_value().message.find("a key that is not allowed got an answer") != std::string::npos);
+  BOOST_TEST(r.error().message.find("a key that is not allowed got an answer") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_plain_publisher_fails_the_check) {
   open_server s(zmq::socket_type::pub);
   auto r = check_refused({{"events", s.endpoint, true, ""}}, new_keys().public_key, nullptr, {});
   BOOST_REQUIRE(!r.has_value());
-  BOOST_TEST(r.error_value().message.find("on the events endpoint") != std::string::npos);
-  BOOST_TEST(r.error_value().message.find("received events") != std::string::npos);
+  BOOST_TEST(r.error().message.find("on the events endpoint") != std::string::npos);
+  BOOST_TEST(r.error().message.find("received events") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_zap_handler_that_is_never_asked_fails_the_check) {
@@ -312,8 +312,8 @@ BOOST_AUTO_TEST_CASE(a_zap_handler_that_is_never_asked_fails_the_check) {
                          new_keys().public_key, &zap, {}, std::chrono::milliseconds(100),
                          std::chrono::milliseconds(300));
   BOOST_REQUIRE(!r.has_value());
-  BOOST_TEST(r.error_value().message.find("the ZAP handler was not asked") != std::string::npos);
-  BOOST_TEST(r.error_value().message.find("requests") != std::string::npos);
+  BOOST_TEST(r.error().message.find("the ZAP handler was not asked") != std::string::npos);
+  BOOST_TEST(r.error().message.find("requests") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(cancel_of_a_step_deep_in_a_chain_fails_only_its_enclosing_c
 BOOST_AUTO_TEST_CASE(cancel_of_an_unknown_run_is_not_found) {
   auto r = eng.cancel("run-nope");
   BOOST_REQUIRE(!r);
-  BOOST_TEST(r.error_value().code == codes::not_found);
+  BOOST_TEST(r.error().code == codes::not_found);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

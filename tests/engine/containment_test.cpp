@@ -81,7 +81,7 @@ struct contained {
 
 json run_chain(engine& eng, const char* text) {
   auto t = eng.run(json::parse(text));
-  BOOST_REQUIRE_MESSAGE(t.has_value(), (t ? "" : t.error_value().code + ": " + t.error_value().message));
+  BOOST_REQUIRE_MESSAGE(t.has_value(), (t ? "" : t.error().code + ": " + t.error().message));
   return *t;
 }
 
@@ -202,7 +202,37 @@ BOOST_AUTO_TEST_CASE(nested_for_each_cannot_explode_one_chain) {
                                      json{{"id", "b"}, {"forEach", items}, {"as", "x"}, {"options", {{"concurrency", 5}}},
                                           {"do", json{{"id", "c"}, {"forEach", items}, {"as", "y"}, {"do", json{{"operation", "echo"}}}}}}})}};
   auto ok = eng.run(seq);
-  BOOST_REQUIRE_MESSAGE(ok, (ok ? "" : ok.error_value().code + ": " + ok.error_value().message + " at " + ok.error_value().path));
+  BOOST_REQUIRE_MESSAGE(ok, (ok ? "" : ok.error().code + ": " + ok.error().message + " at " + ok.error().path));
   BOOST_TEST((*ok)["status"] == "completed");
   BOOST_TEST(step(*ok, "b")["output"].size() == 100u);
+}
+
+BOOST_AUTO_TEST_CASE(a_forEach_past_chainElements_fails_before_any_element_runs_every_time) {
+  auto cfg = small_config();
+  cfg.lim.max_chain_elements = 1000;
+  contained c(cfg);
+  auto chain_of = [](int n, json options) {
+    json items = json::array();
+    for (int i = 0; i < n; ++i) items.push_back(i);
+    json each{{"id", "each"}, {"forEach", items}, {"as", "x"}, {"do", json{{"operation", "echo"}, {"input", "{{x}}"}}}};
+    if (!options.is_null()) each["options"] = options;
+    return json{{"operation", "run"}, {"children", json::array({each})}};
+  };
+  for (int round = 0; round < 3; ++round) {  // the same answer whatever the timing
+    auto t = c.eng.run(chain_of(1001, nullptr));
+    BOOST_REQUIRE(t);
+    BOOST_TEST((*t)["status"] == "failed");
+    const auto& each = step(*t, "each");
+    BOOST_TEST(each["error"]["code"] == "too_large");
+    BOOST_TEST(each["error"]["path"] == "/children/0/forEach");
+    BOOST_TEST(each["children"].size() == 0u, "elements ran before the limit was decided");
+  }
+  auto at_limit = c.eng.run(chain_of(1000, nullptr));
+  BOOST_REQUIRE(at_limit);
+  BOOST_TEST((*at_limit)["status"] == "completed");
+  // Past the limit with a concurrency inside it: every element runs, a few at a time.
+  auto bounded = c.eng.run(chain_of(3000, json{{"concurrency", 100}}));
+  BOOST_REQUIRE(bounded);
+  BOOST_TEST((*bounded)["status"] == "completed");
+  BOOST_TEST(step(*bounded, "each")["output"].size() == 3000u);
 }

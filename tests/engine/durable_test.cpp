@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(an_unusable_store_file_is_a_clear_startup_error) {
   BOOST_TEST(eng.startup_error()->message.find("/nonexistent-dir/x") != std::string::npos);
   auto r = eng.submit(json::parse(R"({"operation":"run","children":[{"operation":"log"}]})"));
   BOOST_REQUIRE(!r.has_value());
-  BOOST_TEST(r.error_value().code == "store_error");
+  BOOST_TEST(r.error().code == "store_error");
 }
 
 BOOST_AUTO_TEST_CASE(a_second_engine_on_the_same_file_is_refused) {

@@ -73,7 +73,7 @@ struct engine_fixture {
 
   json run(const json& chain, submit_options opts = {}) {
     auto t = eng.run(chain, opts);
-    BOOST_REQUIRE_MESSAGE(t.has_value(), (t ? "" : t.error_value().code + ": " + t.error_value().message));
+    BOOST_REQUIRE_MESSAGE(t.has_value(), (t ? "" : t.error().code + ": " + t.error().message));
     return *t;
   }
 };

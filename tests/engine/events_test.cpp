@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(retention_keeps_the_newest_finished_chains) {
     ids.push_back((*t)["id"]);
   }
   BOOST_TEST(eng.list({std::nullopt, "", true, 100}).size() == 5u);
-  BOOST_TEST(eng.get(ids.front()).error_value().code == "not_found");
+  BOOST_TEST(eng.get(ids.front()).error().code == "not_found");
   auto kept = eng.tree(ids.back());
   BOOST_REQUIRE(kept.has_value());
   BOOST_TEST((*kept)["children"].size() == 1u);  // the whole tree of a kept chain
@@ -183,7 +183,7 @@ BOOST_AUTO_TEST_CASE(busy_past_the_concurrent_run_limit) {
   for (int i = 0; i < 3; ++i) BOOST_REQUIRE(eng.submit(chain).has_value());
   auto r = eng.submit(chain);
   BOOST_REQUIRE(!r.has_value());
-  BOOST_TEST(r.error_value().code == "busy");
+  BOOST_TEST(r.error().code == "busy");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

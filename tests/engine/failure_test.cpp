@@ -223,14 +223,14 @@ BOOST_AUTO_TEST_CASE(on_error_retry_and_timeout_work_on_every_step_form) {
 BOOST_AUTO_TEST_CASE(cancel_of_unknown_run_is_not_found) {
   auto r = eng.cancel("run-nope");
   BOOST_REQUIRE(!r.has_value());
-  BOOST_TEST(r.error_value().code == "not_found");
+  BOOST_TEST(r.error().code == "not_found");
 }
 
 BOOST_AUTO_TEST_CASE(invalid_chain_starts_nothing) {
   auto r = eng.submit(json::parse(R"({"operation":"run","children":[{"id":"a","operation":"nope"}]})"));
   BOOST_REQUIRE(!r.has_value());
-  BOOST_TEST(r.error_value().code == "unknown_operation");
-  BOOST_TEST(r.error_value().path == "/children/0/operation");
+  BOOST_TEST(r.error().code == "unknown_operation");
+  BOOST_TEST(r.error().path == "/children/0/operation");
   BOOST_TEST(eng.list({}).empty());
 }
 

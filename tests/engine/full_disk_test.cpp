@@ -111,7 +111,7 @@ BOOST_AUTO_TEST_CASE(a_full_disk_holds_events_and_refuses_new_chains_until_space
     std::optional<error> refused;
     for (int i = 0; i < 3000 && !refused; ++i) {
       auto r = eng.submit(waits_chain(1000 + i, 1), probe);
-      if (!r) refused = r.error_value();
+      if (!r) refused = r.error();
       else std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     BOOST_REQUIRE(refused);
@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(a_full_disk_holds_events_and_refuses_new_chains_until_space
       for (const auto& l : logged) BOOST_TEST_MESSAGE(l);
     }
     BOOST_REQUIRE(!early);
-    BOOST_TEST(early.error_value().code == codes::timeout);
+    BOOST_TEST(early.error().code == codes::timeout);
 
     fs::remove(disk.dir / "fill");
     for (const auto& id : ids) {

@@ -31,7 +31,7 @@ struct store_engine {
   }
   json run(const json& chain) {
     auto t = eng->run(chain);
-    BOOST_REQUIRE_MESSAGE(t.has_value(), (t ? "" : t.error_value().message));
+    BOOST_REQUIRE_MESSAGE(t.has_value(), (t ? "" : t.error().message));
     return *t;
   }
   json select(const std::string& doctype, const json& where = json::object()) {

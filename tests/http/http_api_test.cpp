@@ -185,7 +185,7 @@ BOOST_AUTO_TEST_CASE(non_loopback_without_token_is_refused) {
   http_gateway open(eng, h);
   auto r = open.start();
   BOOST_REQUIRE(!r);
-  BOOST_TEST(r.error_value().code == "invalid_input");
+  BOOST_TEST(r.error().code == "invalid_input");
   h.listen = "127.0.0.1";
   http_gateway no_port(eng, h);
   BOOST_TEST(!no_port.start());

@@ -22,7 +22,7 @@ struct http_daemon {
   explicit http_daemon(std::string token = {}, engine_config c = quiet_engine())
       : eng(std::move(c)), web(eng, config(std::move(token))) {
     auto r = web.start();
-    BOOST_REQUIRE_MESSAGE(r, (r ? std::string() : r.error_value().message));
+    BOOST_REQUIRE_MESSAGE(r, (r ? std::string() : r.error().message));
   }
   static http_config config(std::string token) {
     http_config h;

@@ -35,7 +35,7 @@ BOOST_AUTO_TEST_CASE(listen_addresses_parse_or_explain) {
   BOOST_TEST(parse_listen(":9000")->host == "127.0.0.1");
   for (const char* bad : {"127.0.0.1", "127.0.0.1:x", "127.0.0.1:70000", "::1:80", "[::1]80", "host:-1"})
     BOOST_TEST(!parse_listen(bad), bad);
-  BOOST_TEST(parse_listen("nohost").error_value().code == "invalid_input");
+  BOOST_TEST(parse_listen("nohost").error().code == "invalid_input");
 }
 
 BOOST_AUTO_TEST_CASE(loopback_is_recognized_exactly) {

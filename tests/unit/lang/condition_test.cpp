@@ -27,10 +27,10 @@ value_scope scope_with(json input) {
 
 bool eval(const std::string& text, const json& input = json::object()) {
   auto c = condition::compile(text, "/children/0/if");
-  BOOST_REQUIRE_MESSAGE(c.has_value(), text << ": " << (c ? "" : c.error_value().message));
+  BOOST_REQUIRE_MESSAGE(c.has_value(), text << ": " << (c ? "" : c.error().message));
   auto s = scope_with(input);
   auto r = c->evaluate(s);
-  BOOST_REQUIRE_MESSAGE(r.has_value(), text << ": " << (r ? "" : r.error_value().message));
+  BOOST_REQUIRE_MESSAGE(r.has_value(), text << ": " << (r ? "" : r.error().message));
   return *r;
 }
 
@@ -40,13 +40,13 @@ error eval_error(const std::string& text, const json& input = json::object()) {
   auto s = scope_with(input);
   auto r = c->evaluate(s);
   BOOST_REQUIRE(!r.has_value());
-  return r.error_value();
+  return r.error();
 }
 
 error syntax_error(const std::string& text) {
   auto c = condition::compile(text, "/children/2/if");
   BOOST_REQUIRE_MESSAGE(!c.has_value(), "accepted: " << text);
-  return c.error_value();
+  return c.error();
 }
 
 }  // namespace

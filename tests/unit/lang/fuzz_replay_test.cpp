@@ -95,7 +95,7 @@ BOOST_AUTO_TEST_CASE(condition_inputs_evaluate_or_fail_cleanly) {
         ++compiled;
       } else {
         ++refused;
-        BOOST_TEST(!c.error_value().code.empty());
+        BOOST_TEST(!c.error().code.empty());
       }
     }
   }

@@ -21,7 +21,7 @@ limits small(int depth = 64, std::size_t bytes = 1024 * 1024) {
 error parse_error_of(std::string_view text, const limits& l = {}) {
   auto r = parse_json(text, l);
   BOOST_REQUIRE(!r.has_value());
-  return r.error_value();
+  return r.error();
 }
 
 bool all_printable(const std::string& s) {
@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(random_bytes_never_throw) {
     auto len = rng() % 60;
     for (std::size_t k = 0; k < len; ++k) s += alphabet[rng() % alphabet.size()];
     auto r = parse_json(s, small(8));
-    if (!r) BOOST_TEST(!r.error_value().code.empty());
+    if (!r) BOOST_TEST(!r.error().code.empty());
   }
 }
 

@@ -43,7 +43,7 @@ json resolve(const json& v, const scope& s) {
   auto c = compiled_value::compile(v, "/children/1/input", errors);
   BOOST_REQUIRE(errors.empty());
   auto r = c.resolve(s);
-  BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error_value().message));
+  BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().message));
   return *r;
 }
 
@@ -53,7 +53,7 @@ error resolve_error(const json& v, const scope& s) {
   BOOST_REQUIRE(errors.empty());
   auto r = c.resolve(s);
   BOOST_REQUIRE(!r.has_value());
-  return r.error_value();
+  return r.error();
 }
 
 std::vector<error> compile_errors(const json& v, const std::string& pointer = "/children/0/input") {
@@ -81,8 +81,8 @@ BOOST_AUTO_TEST_CASE(bad_paths_report_template_syntax_at_the_pointer) {
   for (const char* bad : {"", "  ", "1abc", "a..b", "a.", "a[x]", "a[1", "a b", "a[]", "a.b$"}) {
     auto p = parse_path(bad, "/children/3/input/text");
     BOOST_REQUIRE_MESSAGE(!p.has_value(), "accepted '" << bad << "'");
-    BOOST_TEST(p.error_value().code == "template_syntax");
-    BOOST_TEST(p.error_value().path == "/children/3/input/text");
+    BOOST_TEST(p.error().code == "template_syntax");
+    BOOST_TEST(p.error().path == "/children/3/input/text");
   }
 }
 

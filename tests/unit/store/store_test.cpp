@@ -24,7 +24,7 @@ struct store_fixture {
     schema_registry schemas;
     BOOST_REQUIRE(schemas.load_dir(std::string(COWORKER_SOURCE_DIR) + "/config/doctypes"));
     auto s = document_store::open((dir / "store.db").string(), std::move(schemas));
-    BOOST_REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error_value().message));
+    BOOST_REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error().message));
     db = *s;
     auto people = json::parse(R"([
       {"name":"p1","first":"Ann","age":31,"city":"Oslo","tags":["a"],"address":{"zip":"0150"},"vip":true},
@@ -41,7 +41,7 @@ struct store_fixture {
     json q = extra;
     q["where"] = where;
     auto r = db->select("Person", q);
-    BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error_value().message));
+    BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().message));
     std::vector<std::string> out;
     for (const auto& d : (*r)["data"]) out.push_back(d["name"]);
     return out;
@@ -87,12 +87,12 @@ BOOST_AUTO_TEST_CASE(order_limit_offset_and_fields) {
 BOOST_AUTO_TEST_CASE(bad_queries_are_clear_errors) {
   auto e = db->select("Person", json{{"where", {{"age", {{"$gtt", 1}}}}}});
   BOOST_REQUIRE(!e.has_value());
-  BOOST_TEST(e.error_value().code == "invalid_input");
-  BOOST_TEST(e.error_value().message.find("where.age") != std::string::npos);
-  BOOST_TEST(e.error_value().message.find("$gtt") != std::string::npos);
-  BOOST_TEST(db->select("Person", json{{"limit", -1}}).error_value().message.find("limit") != std::string::npos);
-  BOOST_TEST(db->select("Person", json{{"wher", json::object()}}).error_value().code == "invalid_input");
-  BOOST_TEST(db->select("Person", json{{"where", {{"a\"b", 1}}}}).error_value().code == "invalid_input");
+  BOOST_TEST(e.error().code == "invalid_input");
+  BOOST_TEST(e.error().message.find("where.age") != std::string::npos);
+  BOOST_TEST(e.error().message.find("$gtt") != std::string::npos);
+  BOOST_TEST(db->select("Person", json{{"limit", -1}}).error().message.find("limit") != std::string::npos);
+  BOOST_TEST(db->select("Person", json{{"wher", json::object()}}).error().code == "invalid_input");
+  BOOST_TEST(db->select("Person", json{{"where", {{"a\"b", 1}}}}).error().code == "invalid_input");
   // Values are bound, never spliced into SQL.
   BOOST_TEST(names(json{{"city", "x' OR '1'='1"}}).empty());
 }
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(created_documents_get_name_created_modified) {
   BOOST_TEST(doc["modified"] == doc["created"]);
   auto dup = db->create("Person", json{{"name", "p1"}});
   BOOST_REQUIRE(!dup.has_value());
-  BOOST_TEST(dup.error_value().code == "invalid_document");
+  BOOST_TEST(dup.error().code == "invalid_document");
 }
 
 BOOST_AUTO_TEST_CASE(update_merges_and_delete_returns_names) {
@@ -124,17 +124,17 @@ BOOST_AUTO_TEST_CASE(update_merges_and_delete_returns_names) {
 BOOST_AUTO_TEST_CASE(schemas_check_required_types_and_fill_defaults) {
   auto missing = db->create("Task", json{{"status", "open"}});
   BOOST_REQUIRE(!missing.has_value());
-  BOOST_TEST(missing.error_value().code == "invalid_document");
-  BOOST_TEST(missing.error_value().message.find("Task.title") != std::string::npos);
+  BOOST_TEST(missing.error().code == "invalid_document");
+  BOOST_TEST(missing.error().message.find("Task.title") != std::string::npos);
   auto wrong = db->create("Email", json{{"from", "a"}, {"subject", "s"}, {"unread", "yes"}});
   BOOST_REQUIRE(!wrong.has_value());
-  BOOST_TEST(wrong.error_value().message.find("Email.unread: expected boolean, got string") != std::string::npos);
+  BOOST_TEST(wrong.error().message.find("Email.unread: expected boolean, got string") != std::string::npos);
   auto ok = db->create("Task", json{{"title", "Review"}});
   BOOST_REQUIRE(ok.has_value());
   BOOST_TEST((*ok)["data"][0]["status"] == "open");  // default
   auto bad_update = db->update("Task", json::object(), json{{"title", 5}});
   BOOST_REQUIRE(!bad_update.has_value());
-  BOOST_TEST(bad_update.error_value().message.find("Task.title") != std::string::npos);
+  BOOST_TEST(bad_update.error().message.find("Task.title") != std::string::npos);
   BOOST_TEST((*db->select("Task", json::object()))["data"][0]["title"] == "Review");  // unchanged
 }
 
@@ -169,8 +169,8 @@ BOOST_AUTO_TEST_SUITE(store_files)
 BOOST_AUTO_TEST_CASE(missing_directory_is_a_clear_error) {
   auto s = document_store::open("/nonexistent-coworker/dir/x.db");
   BOOST_REQUIRE(!s.has_value());
-  BOOST_TEST(s.error_value().code == "store_error");
-  BOOST_TEST(s.error_value().message.find("/nonexistent-coworker/dir") != std::string::npos);
+  BOOST_TEST(s.error().code == "store_error");
+  BOOST_TEST(s.error().message.find("/nonexistent-coworker/dir") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(corrupt_file_is_a_clear_error) {
@@ -179,8 +179,8 @@ BOOST_AUTO_TEST_CASE(corrupt_file_is_a_clear_error) {
   std::ofstream(dir / "bad.db") << std::string(4096, 'z');
   auto s = document_store::open((dir / "bad.db").string());
   BOOST_REQUIRE(!s.has_value());
-  BOOST_TEST(s.error_value().code == "store_error");
-  BOOST_TEST(s.error_value().message.find("bad.db") != std::string::npos);
+  BOOST_TEST(s.error().code == "store_error");
+  BOOST_TEST(s.error().message.find("bad.db") != std::string::npos);
   fs::remove_all(dir);
 }
 
@@ -199,7 +199,7 @@ BOOST_AUTO_TEST_CASE(read_only_file_is_a_clear_error) {
   }
   auto s = document_store::open(path);
   BOOST_REQUIRE(!s.has_value());
-  BOOST_TEST(s.error_value().code == "store_error");
+  BOOST_TEST(s.error().code == "store_error");
   chmod(dir.c_str(), 0755);
   fs::remove_all(dir);
 }

@@ -1,0 +1,86 @@
+// parse_request (see request.hpp; the contract is docs/protocol.md, "Requests").
+#include "protocol/request.hpp"
+
+#include "protocol/fields.hpp"
+
+namespace coworker::protocol {
+
+namespace {
+
+expected<request> parse_run(const json& f) {
+  run_request r;
+  auto chain = f.find("chain");
+  if (chain == f.end() || !chain->is_object())
+    return make_error(codes::invalid_chain, "\"chain\" must be a chain object", "/chain");
+  r.chain = &*chain;
+  if (auto input = f.find("input"); input != f.end()) r.input = &*input;
+  auto key = string_field(f, "key", false);
+  if (!key) return key.error();
+  r.key = std::move(*key);
+  auto wait = bool_field(f, "wait", false);
+  if (!wait) return wait.error();
+  r.wait = *wait;
+  return request(std::move(r));
+}
+
+expected<request> parse_get(const json& f) {
+  auto run_id = string_field(f, "runId", true);
+  if (!run_id) return run_id.error();
+  auto tree = bool_field(f, "tree", false);
+  if (!tree) return tree.error();
+  return request(get_request{std::move(*run_id), *tree});
+}
+
+expected<request> parse_list(const json& f) {
+  list_request r;
+  auto status = string_field(f, "status", false);
+  if (!status) return status.error();
+  if (!status->empty()) {
+    auto s = parse_run_status(*status);
+    if (!s)
+      return make_error(codes::invalid_input,
+                        "unknown status '" + status->substr(0, 40) +
+                            "' (pending, running, completed, failed, skipped, cancelled)",
+                        "/status");
+    r.query.status = *s;
+  }
+  auto chain_id = string_field(f, "chainId", false);
+  if (!chain_id) return chain_id.error();
+  r.query.chain_id = std::move(*chain_id);
+  auto roots = bool_field(f, "roots", r.query.chain_id.empty());
+  if (!roots) return roots.error();
+  r.query.roots_only = *roots;
+  auto limit = int_field(f, "limit", 100, 1, max_list_limit);
+  if (!limit) return limit.error();
+  r.query.limit = static_cast<std::size_t>(*limit);
+  return request(std::move(r));
+}
+
+}  // namespace
+
+expected<request> parse_request(const json& f) {
+  if (!f.is_object()) return make_error(codes::bad_json, "a request is a JSON object with a \"type\"");
+  auto type = string_field(f, "type", true);
+  if (!type) return make_error(codes::bad_json, "a request needs a \"type\" string", "/type");
+  if (*type == "run") return parse_run(f);
+  if (*type == "get") return parse_get(f);
+  if (*type == "list") return parse_list(f);
+  if (*type == "cancel") {
+    auto run_id = string_field(f, "runId", true);
+    if (!run_id) return run_id.error();
+    return request(cancel_request{std::move(*run_id)});
+  }
+  if (*type == "snapshot") {
+    auto recent = int_field(f, "recent", 100, 0, max_snapshot_recent);
+    if (!recent) return recent.error();
+    return request(snapshot_request{static_cast<std::size_t>(*recent)});
+  }
+  if (*type == "operations") return request(operations_request{});
+  if (*type == "ping") return request(ping_request{});
+  return make_error(codes::unknown_type,
+                    "unknown request type '" + type->substr(0, 64) +
+                        "' (run, get, list, cancel, snapshot, operations, ping)",
+                    "/type");
+}
+
+}  // namespace coworker::protocol

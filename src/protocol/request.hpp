@@ -1,0 +1,48 @@
+// The request frames of docs/protocol.md ("Requests"), parsed into typed requests before anything
+// is done with them. No engine, no socket: request_handler.cpp acts on what this returns.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "coworker/engine.hpp"
+
+namespace coworker::protocol {
+
+/// The most finished chains a `snapshot` may ask for (`recent`).
+inline constexpr std::int64_t max_snapshot_recent = 10000;
+/// The most records a `list` may ask for (`limit`).
+inline constexpr std::int64_t max_list_limit = 10000;
+
+struct run_request {
+  const json* chain = nullptr;  ///< into the parsed frame, which outlives the request
+  const json* input = nullptr;  ///< null: the chain's own input
+  std::string key;
+  bool wait = false;
+};
+struct get_request {
+  std::string run_id;
+  bool tree = false;
+};
+struct list_request {
+  list_query query;
+};
+struct cancel_request {
+  std::string run_id;
+};
+struct snapshot_request {
+  std::size_t recent = 100;
+};
+struct operations_request {};
+struct ping_request {};
+
+using request = std::variant<run_request, get_request, list_request, cancel_request, snapshot_request,
+                             operations_request, ping_request>;
+
+/// Parses a request object. Errors: bad_json (no `type` string), unknown_type, invalid_chain (no
+/// chain object in a run), invalid_input (a field of the wrong type or out of range), each with the
+/// field's JSON Pointer. Fields the protocol does not name (`id` among them) are ignored.
+expected<request> parse_request(const json& frame);
+
+}  // namespace coworker::protocol
