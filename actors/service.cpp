@@ -186,6 +186,34 @@ struct service::impl {
     pub.send(zmq::buffer(body), zmq::send_flags::none);
   }
 
+  void turn(std::vector<zmq::pollitem_t>& items, std::size_t at_zap, std::size_t at_broker,
+            std::chrono::steady_clock::time_point& next_beat) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= next_beat || beat_now.exchange(false)) {
+      heartbeat();
+      next_beat = now + cfg.heartbeat;
+    }
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - now);
+    zmq::poll(items, std::min(wait, std::chrono::milliseconds(100)));
+    // Clients wait on their handshake for these answers: before any other work.
+    if (zap && (items[at_zap].revents & ZMQ_POLLIN)) zap->on_request();
+    if (items[1].revents & ZMQ_POLLIN) drain_events();
+    if (broker) {
+      if (items[at_broker].revents & ZMQ_POLLIN) broker->on_message();
+      broker->tick();
+      n_workers.store(broker->worker_count(), std::memory_order_relaxed);
+      n_running.store(broker->tasks_running(), std::memory_order_relaxed);
+      n_queued.store(broker->tasks_queued(), std::memory_order_relaxed);
+    }
+    if (items[0].revents & ZMQ_POLLIN) {
+      // Serve a bounded number of requests, then look at events again.
+      for (std::size_t i = 0; i < requests_per_turn; ++i) {
+        on_request();
+        if (!(router.get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
+      }
+    }
+  }
+
   void loop() {
     std::vector<zmq::pollitem_t> items{{router.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd, ZMQ_POLLIN, 0}};
     const std::size_t at_broker = items.size();
@@ -194,29 +222,13 @@ struct service::impl {
     if (zap) items.push_back({zap->socket().handle(), 0, ZMQ_POLLIN, 0});
     auto next_beat = std::chrono::steady_clock::now();
     while (!stopping.load()) {
-      auto now = std::chrono::steady_clock::now();
-      if (now >= next_beat || beat_now.exchange(false)) {
-        heartbeat();
-        next_beat = now + cfg.heartbeat;
-      }
-      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_beat - now);
-      zmq::poll(items, std::min(wait, std::chrono::milliseconds(100)));
-      // Clients wait on their handshake for these answers: before any other work.
-      if (zap && (items[at_zap].revents & ZMQ_POLLIN)) zap->on_request();
-      if (items[1].revents & ZMQ_POLLIN) drain_events();
-      if (broker) {
-        if (items[at_broker].revents & ZMQ_POLLIN) broker->on_message();
-        broker->tick();
-        n_workers.store(broker->worker_count(), std::memory_order_relaxed);
-        n_running.store(broker->tasks_running(), std::memory_order_relaxed);
-        n_queued.store(broker->tasks_queued(), std::memory_order_relaxed);
-      }
-      if (items[0].revents & ZMQ_POLLIN) {
-        // Serve a bounded number of requests, then look at events again.
-        for (std::size_t i = 0; i < requests_per_turn; ++i) {
-          on_request();
-          if (!(router.get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
-        }
+      // The last-resort guard of the gateway thread: a fault in one turn is logged and the next
+      // turn comes (requests and worker messages have their own guards, which also answer).
+      try {
+        turn(items, at_zap, at_broker, next_beat);
+      } catch (const std::exception& e) {
+        if (eng.config().log_sink) eng.config().log_sink("error", std::string("gateway turn failed: ") + e.what());
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));  // a fault that repeats does not spin
       }
     }
     // A shutdown's last events (cancellations) still go out: everything stored by now.

@@ -2,9 +2,9 @@
 # Builds the libFuzzer targets with clang into build-fuzz, assembles their seed corpora and runs each
 # for FUZZ_SECONDS, two at a time. Fails, naming the input, when a target finds a crash, a sanitizer
 # report, a broken property (fuzz/*_checks.hpp), a timeout, a leak or an out-of-memory.
-#   scripts/fuzz.sh                   all four targets (chain template condition request)
+#   scripts/fuzz.sh                   all seven targets (chain template condition request worker http config)
 #   scripts/fuzz.sh chain request     only these
-#   FUZZ_SECONDS (default 60)         time per target
+#   FUZZ_SECONDS (default 45)         time per target
 #   FUZZ_JOBS (default 2)             targets run at the same time
 #   BUILD_DIR (default build-fuzz)    the clang build; its corpus/<target> keeps what was learned
 # docs/testing.md ("Fuzzing") says how to run longer and how to keep a finding as a regression test.
@@ -12,9 +12,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 start=$(date +%s)
 build_dir=${BUILD_DIR:-$root/build-fuzz}
-seconds=${FUZZ_SECONDS:-60}
+seconds=${FUZZ_SECONDS:-45}
 jobs=${FUZZ_JOBS:-2}
-all=(chain template condition request)
+all=(chain template condition request worker http config)
 targets=("$@")
 ((${#targets[@]})) || targets=("${all[@]}")
 for t in "${targets[@]}"; do

@@ -45,10 +45,16 @@ llm_config llm_config_from(const json& ops_config) {
   llm_config c;
   json j = ops_config.is_object() && ops_config.contains("llm") && ops_config["llm"].is_object() ? ops_config["llm"]
                                                                                                 : json::object();
-  c.url = env_or("COWORKER_LLM_URL", j.value("url", std::string()));
-  c.model = env_or("COWORKER_LLM_MODEL", j.value("model", std::string("gpt-4o-mini")));
-  c.key = env_or("COWORKER_LLM_KEY", env_or(j.value("apiKeyEnv", std::string("OPENAI_API_KEY")).c_str(), ""));
-  c.timeout_ms = j.value("timeoutMs", 30000);
+  // The config file's `operations.llm`: a value of the wrong type keeps the default.
+  auto text = [&](const char* k, std::string fallback) {
+    return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : fallback;
+  };
+  c.url = env_or("COWORKER_LLM_URL", text("url", ""));
+  c.model = env_or("COWORKER_LLM_MODEL", text("model", "gpt-4o-mini"));
+  c.key = env_or("COWORKER_LLM_KEY", env_or(text("apiKeyEnv", "OPENAI_API_KEY").c_str(), ""));
+  if (j.contains("timeoutMs") && j["timeoutMs"].is_number_integer() && j["timeoutMs"].get<std::int64_t>() > 0 &&
+      j["timeoutMs"].get<std::int64_t>() <= 3'600'000)
+    c.timeout_ms = static_cast<int>(j["timeoutMs"].get<std::int64_t>());
   if (j.contains("operations") && j["operations"].is_array()) {
     c.operations.clear();
     for (const auto& o : j["operations"])
@@ -86,7 +92,13 @@ std::vector<operation> llm_operations(const llm_config& cfg) {
       auto reply = json::parse(res->body, nullptr, false);
       if (reply.is_discarded() || !reply.contains("choices") || !reply["choices"].is_array() || reply["choices"].empty())
         return make_error(codes::llm_error, name + ": the endpoint's answer is not a chat completion");
-      auto content = reply["choices"][0]["message"].value("content", std::string());
+      // Read without a throwing accessor: the endpoint is outside coworker.
+      const json& first = reply["choices"][0];
+      const auto message = first.is_object() ? first.find("message") : first.end();
+      if (message == first.end() || !message->is_object() || !message->contains("content") ||
+          !(*message)["content"].is_string())
+        return make_error(codes::llm_error, name + ": the endpoint's answer has no message content");
+      auto content = (*message)["content"].get<std::string>();
       auto parsed = json::parse(content, nullptr, false);
       if (parsed.is_discarded() || !parsed.is_object()) {
         if (name == "summarize") return json{{"summary", content}};

@@ -46,8 +46,9 @@ operation blocking(std::string name, std::string description, json schema, sync_
 
 ops_config ops_config_from_json(const json& j) {
   ops_config c;
-  if (j.is_object() && j.contains("send") && j["send"].is_object())
-    c.send_destination = j["send"].value("destination", std::string());
+  if (j.is_object() && j.contains("send") && j["send"].is_object() && j["send"].contains("destination") &&
+      j["send"]["destination"].is_string())
+    c.send_destination = j["send"]["destination"].get<std::string>();
   return c;
 }
 

@@ -84,7 +84,7 @@ expected<json> summarize(const op_request& r) {
       if (!from.empty() && std::find(senders.begin(), senders.end(), json(from)) == senders.end()) senders.push_back(from);
       auto subject = str_field(d, "subject");
       if (!subject.empty()) subjects.push_back(subject);
-      if (d.is_object() && d.value("unread", false)) ++unread;
+      if (d.is_object() && d.contains("unread") && d["unread"].is_boolean() && d["unread"].get<bool>()) ++unread;
     }
     std::string s = std::to_string(docs->size()) + (docs->size() == 1 ? " item" : " items");
     if (unread) s += " (" + std::to_string(unread) + " unread)";

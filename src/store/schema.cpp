@@ -28,7 +28,8 @@ expected<void> schema_registry::add(const json& s, const std::string& source) {
   if (!s.is_object() || !s.contains("doctype") || !s["doctype"].is_string()) return bad("needs a \"doctype\" name");
   doctype_schema d;
   d.doctype = s["doctype"].get<std::string>();
-  d.strict = s.value("strict", false);
+  if (s.contains("strict") && !s["strict"].is_boolean()) return bad("\"strict\" must be true or false");
+  d.strict = s.contains("strict") && s["strict"].get<bool>();
   if (s.contains("fields")) {
     if (!s["fields"].is_object()) return bad("\"fields\" must be an object");
     for (auto it = s["fields"].begin(); it != s["fields"].end(); ++it) {
@@ -38,8 +39,11 @@ expected<void> schema_registry::add(const json& s, const std::string& source) {
       if (v.is_string()) {
         f.type = v.get<std::string>();
       } else if (v.is_object()) {
-        f.type = v.value("type", std::string("any"));
-        f.required = v.value("required", false);
+        if (v.contains("type") && !v["type"].is_string()) return bad("field '" + f.name + "': \"type\" must be a type name");
+        if (v.contains("required") && !v["required"].is_boolean())
+          return bad("field '" + f.name + "': \"required\" must be true or false");
+        f.type = v.contains("type") ? v["type"].get<std::string>() : std::string("any");
+        f.required = v.contains("required") && v["required"].get<bool>();
         if (v.contains("default")) f.default_value = v["default"];
       } else {
         return bad("field '" + f.name + "' must be a type name or an object");

@@ -349,7 +349,7 @@ http_cases = [
     ("a 100 KB header", lambda: http_raw(b"GET /api/ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"a" * 100000 + b"\r\n\r\n"), {400, 431, None}),
     ("10,000 headers", lambda: http_raw(b"GET /api/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X: y\r\n" * 10000 + b"\r\n"), {200, 400, 431, None}),
     ("a 100 KB path", lambda: http_raw(b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), {400, 404, 414, None}),
-    ("a negative Content-Length", lambda: http_raw(b"POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: -5\r\n\r\n{}"), {400, None}),
+    ("a negative Content-Length", lambda: http_raw(b"POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: -5\r\n\r\n{}"), {400, 413, None}),
     ("a huge Content-Length", lambda: http_raw(b"POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 99999999999999999999\r\n\r\n{}"), {400, 413, None}),
     ("bad chunked encoding", lambda: http_raw(b"POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n"), {400, None}),
     ("a percent-encoded NUL", lambda: http("GET", "/api/runs/run-%00x"), {404}),
