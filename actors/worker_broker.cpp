@@ -5,7 +5,6 @@
 
 namespace coworker {
 
-
 worker_broker::worker_broker(engine& eng, zmq::context_t& ctx, std::function<void()> ring,
                              std::chrono::milliseconds heartbeat, std::set<std::string> routed)
     : eng_(eng), sock_(ctx, zmq::socket_type::router), ring_(std::move(ring)), heartbeat_(heartbeat),

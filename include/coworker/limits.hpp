@@ -21,8 +21,10 @@ struct limits {
   std::size_t max_value_bytes = 256 * 1024;      ///< one step input/output: the step fails too_large
   std::size_t max_concurrent_runs = 10000;       ///< chains in flight: busy
   std::size_t event_cut_bytes = 64 * 1024;       ///< input/output past this are cut in events
-  /// forEach elements one chain may have in flight at once, nested forEach included (a forEach
-  /// over 1,500 inside one over 1,500 would be 2.25 million runs): the forEach fails too_large.
+  /// The widest a forEach may be: its elements in flight at once (all, or options.concurrency)
+  /// times the copies of it in flight (parallel members and enclosing forEach elements above it).
+  /// A forEach past it fails too_large when it starts, before any element runs (a forEach over
+  /// 1,500 inside one over 1,500 would be 2.25 million runs). src/core/element_budget.hpp.
   std::size_t max_chain_elements = 20000;
   /// An operation step without `options.timeoutMs` times out after this (code `timeout`), so a
   /// handler that never answers cannot keep a run running forever; 0: no default timeout.
