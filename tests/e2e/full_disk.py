@@ -169,7 +169,14 @@ def run(binary, tmp, mnt):
     deadline = time.time() + 30
     refused = None
     while time.time() < deadline:
-        r = d.call({"type": "run", "chain": chain(10_000, 1)})
+        try:
+            r = d.call({"type": "run", "chain": chain(10_000, 1)}, timeout=2.0)
+        except TimeoutError:
+            # Accepted just as the disk filled: its acknowledgement waits until it is stored. A
+            # fresh socket for the next probe (this one's late reply must not answer it).
+            d.sock.close()
+            d.sock = d.dealer()
+            continue
         if not r.get("ok"):
             refused = r
             break

@@ -80,6 +80,7 @@ BOOST_AUTO_TEST_CASE(a_full_disk_holds_events_and_refuses_new_chains_until_space
   BOOST_REQUIRE_MESSAGE(disk.ok, "cannot mount a tmpfs");
   const auto db = disk.dir / "c.db";
   std::vector<std::string> ids;
+  std::string witness_id;
   std::set<std::string> published;
   std::mutex mu;
   std::atomic<std::size_t> events_seen{0};
@@ -103,6 +104,11 @@ BOOST_AUTO_TEST_CASE(a_full_disk_holds_events_and_refuses_new_chains_until_space
       BOOST_REQUIRE(id);
       ids.push_back(*id);
     }
+    // A witness that cannot end on its own before the disk is full: cancelled once a write has
+    // failed, it ends while the disk is full whatever the machine's speed.
+    auto witness = eng.submit(waits_chain(-1, 600000));
+    BOOST_REQUIRE(witness);
+    witness_id = *witness;
     fill(disk.dir / "fill");
 
     // A write fails soon: from then on submit answers unavailable (probes do not wait to be stored).
@@ -124,14 +130,14 @@ BOOST_AUTO_TEST_CASE(a_full_disk_holds_events_and_refuses_new_chains_until_space
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     BOOST_TEST(events_seen.load() == seen);
     BOOST_TEST(eng.stats().durable_seq < eng.stats().seq);
-    // wait() reports an end only once it is stored: a chain that ended after the refusal.
+    // wait() reports an end only once it is stored: the witness, cancelled after the refusal,
+    // ends (in memory) while the disk is full.
+    BOOST_REQUIRE(eng.cancel(*witness));
     std::string ended_while_full;
-    for (int i = 0; i < 500 && ended_while_full.empty(); ++i) {
-      for (const auto& id : ids) {
-        auto r = eng.get(id);
-        if (r && is_final(r->status) && r->finished > refused_at) ended_while_full = id;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 1000 && ended_while_full.empty(); ++i) {
+      auto r = eng.get(*witness);
+      if (r && is_final(r->status) && r->finished >= refused_at) ended_while_full = *witness;
+      else std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     BOOST_REQUIRE(!ended_while_full.empty());
     auto early = eng.wait(ended_while_full, std::chrono::milliseconds(100));
@@ -148,6 +154,9 @@ BOOST_AUTO_TEST_CASE(a_full_disk_holds_events_and_refuses_new_chains_until_space
       BOOST_REQUIRE(r);
       BOOST_TEST(to_string(r->status) == std::string("completed"));
     }
+    auto cancelled = eng.wait(*witness, std::chrono::seconds(60));
+    BOOST_REQUIRE(cancelled);
+    BOOST_TEST(to_string(cancelled->status) == std::string("cancelled"));
     BOOST_TEST(eng.stats().store_writable);
     auto after = eng.run(waits_chain(9999, 1));  // no restart needed
     BOOST_REQUIRE(after);
@@ -156,6 +165,7 @@ BOOST_AUTO_TEST_CASE(a_full_disk_holds_events_and_refuses_new_chains_until_space
   }
   auto stored = stored_runs(db);
   for (const auto& id : ids) BOOST_TEST(stored[id] == "completed", id);
+  BOOST_TEST(stored[witness_id] == "cancelled");
   for (const auto& id : published) BOOST_TEST(stored.count(id) == 1u, id);
   int failing = 0, recovered = 0;
   for (const auto& l : logged) {
