@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "chain/pointer.hpp"
+
 namespace coworker {
 
 worker_broker::worker_broker(engine& eng, zmq::context_t& ctx, std::function<void()> ring,
@@ -105,7 +107,7 @@ void worker_broker::answer(const std::string& identity, const std::string& task_
   auto it = tasks_.find(task_id);
   if (it == tasks_.end() || it->second.worker != identity) {
     // Unknown, or answered by a worker that lost it already: ignored, never applied twice.
-    if (eng_.config().log_sink) eng_.config().log_sink("warn", "answer for unknown task '" + task_id.substr(0, 80) + "' ignored");
+    if (eng_.config().log_sink) eng_.config().log_sink("warn", "answer for unknown task '" + chain::printable(task_id, 80) + "' ignored");
     return;
   }
   auto t = std::move(it->second);

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "chain/fields.hpp"
+#include "chain/pointer.hpp"
 #include "protocol/fields.hpp"
 
 namespace coworker::protocol {
@@ -16,13 +17,10 @@ expected<void> known_keys(const json& obj, const std::vector<std::string_view>& 
   for (const auto& [k, v] : obj.items()) {
     (void)v;
     if (std::find(known.begin(), known.end(), k) == known.end())
-      return chain::detail::unknown_field(k, pointer_of(base, k), known, where);
+      return chain::detail::unknown_field(k, chain::child_pointer(base, k), known, where);
   }
   return {};
 }
-
-/// A section that must be an object when present; nullptr when absent.
-expected<const json*> section(const json& j, std::string_view key) { return object_field(j, key); }
 
 #define COWORKER_TRY(var, expr) \
   auto var = (expr);            \
@@ -97,19 +95,19 @@ expected<config_file> parse_config(std::string_view text) {
   COWORKER_TRY(ephemeral, bool_field(j, "ephemeral", false));
   c.ephemeral = *ephemeral;
 
-  COWORKER_TRY(curve, section(j, "curve"));
+  COWORKER_TRY(curve, object_field(j, "curve"));
   if (*curve) {
     if (auto r = known_keys(**curve, {"secretKeyFile", "allowFile"}, "/curve", "curve"); !r) return r.error();
     if (auto r = read_string(**curve, "secretKeyFile", c.curve_secret_key_file, "/curve"); !r) return r.error();
     if (auto r = read_string(**curve, "allowFile", c.curve_allow_file, "/curve"); !r) return r.error();
   }
-  COWORKER_TRY(http, section(j, "http"));
+  COWORKER_TRY(http, object_field(j, "http"));
   if (*http) {
     if (auto r = known_keys(**http, {"listen", "token"}, "/http", "http"); !r) return r.error();
     if (auto r = read_string(**http, "listen", c.http_listen, "/http"); !r) return r.error();
     if (auto r = read_string(**http, "token", c.http_token, "/http"); !r) return r.error();
   }
-  COWORKER_TRY(scheduler, section(j, "scheduler"));
+  COWORKER_TRY(scheduler, object_field(j, "scheduler"));
   if (*scheduler) {
     if (auto r = known_keys(**scheduler, {"policy", "threads"}, "/scheduler", "scheduler"); !r) return r.error();
     if (auto r = read_string(**scheduler, "policy", c.scheduler_policy, "/scheduler"); !r) return r.error();
@@ -117,10 +115,10 @@ expected<config_file> parse_config(std::string_view text) {
       return make_error(codes::invalid_input, "\"policy\" is \"sharing\" or \"stealing\"", "/scheduler/policy");
     if (auto r = read_int(**scheduler, "threads", 0, 1024, c.threads, "/scheduler"); !r) return r.error();
   }
-  COWORKER_TRY(lim, section(j, "limits"));
+  COWORKER_TRY(lim, object_field(j, "limits"));
   if (*lim)
     if (auto r = read_limits(**lim, c.limits); !r) return r.error();
-  COWORKER_TRY(ops, section(j, "operations"));
+  COWORKER_TRY(ops, object_field(j, "operations"));
   if (*ops) c.operations = **ops;
   if (auto r = read_int(j, "retainChains", 0, 1'000'000'000, c.retain_chains); !r) return r.error();
   if (auto r = read_int(j, "retainStoredChains", 0, 1'000'000'000, c.retain_stored_chains); !r) return r.error();

@@ -3,6 +3,9 @@
 
 #include <charconv>
 
+#include "chain/fields.hpp"
+#include "chain/pointer.hpp"
+
 namespace coworker::protocol {
 
 namespace {
@@ -18,30 +21,20 @@ std::string quoted(std::string_view key) { return "\"" + std::string(key) + "\""
 
 }  // namespace
 
-std::string pointer_of(const std::string& base, std::string_view key) {
-  std::string out = base + "/";
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
-
 expected<std::string> string_field(const json& obj, std::string_view key, bool required, const std::string& base) {
   const json* v = find_field(obj, key);
   if (!v) {
-    if (required) return make_error(codes::invalid_input, quoted(key) + " is required", pointer_of(base, key));
+    if (required) return make_error(codes::invalid_input, quoted(key) + " is required", chain::child_pointer(base, key));
     return std::string();
   }
-  if (!v->is_string()) return make_error(codes::invalid_input, quoted(key) + " must be a string", pointer_of(base, key));
+  if (!v->is_string()) return make_error(codes::invalid_input, quoted(key) + " must be a string", chain::child_pointer(base, key));
   return v->get_ref<const std::string&>();
 }
 
 expected<bool> bool_field(const json& obj, std::string_view key, bool fallback, const std::string& base) {
   const json* v = find_field(obj, key);
   if (!v) return fallback;
-  if (!v->is_boolean()) return make_error(codes::invalid_input, quoted(key) + " must be true or false", pointer_of(base, key));
+  if (!v->is_boolean()) return make_error(codes::invalid_input, quoted(key) + " must be true or false", chain::child_pointer(base, key));
   return v->get<bool>();
 }
 
@@ -49,24 +42,18 @@ expected<std::int64_t> int_field(const json& obj, std::string_view key, std::int
                                  std::int64_t max, const std::string& base) {
   const json* v = find_field(obj, key);
   if (!v) return fallback;
-  std::optional<std::int64_t> n;
-  if (v->is_number_integer() && v->is_number_unsigned()) {
-    auto u = v->get<std::uint64_t>();
-    if (u <= static_cast<std::uint64_t>(INT64_MAX)) n = static_cast<std::int64_t>(u);
-  } else if (v->is_number_integer()) {
-    n = v->get<std::int64_t>();
-  }
+  const auto n = chain::detail::int_value(*v);  // no float, no bool, fits int64
   if (!n || *n < min || *n > max)
     return make_error(codes::invalid_input,
                       quoted(key) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max),
-                      pointer_of(base, key));
+                      chain::child_pointer(base, key));
   return *n;
 }
 
 expected<const json*> object_field(const json& obj, std::string_view key, const std::string& base) {
   const json* v = find_field(obj, key);
   if (!v) return static_cast<const json*>(nullptr);
-  if (!v->is_object()) return make_error(codes::invalid_input, quoted(key) + " must be an object", pointer_of(base, key));
+  if (!v->is_object()) return make_error(codes::invalid_input, quoted(key) + " must be an object", chain::child_pointer(base, key));
   return v;
 }
 
@@ -75,7 +62,7 @@ expected<std::int64_t> parse_int_text(std::string_view text, std::int64_t min, s
   auto bad = [&] {
     return make_error(codes::invalid_input,
                       where + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max) +
-                          " (got '" + std::string(text.substr(0, 40)) + "')");
+                          " (got '" + chain::printable(text, 40) + "')");
   };
   if (text.empty() || text.size() > 19) return bad();
   for (char c : text)
@@ -88,7 +75,7 @@ expected<std::int64_t> parse_int_text(std::string_view text, std::int64_t min, s
 expected<bool> parse_bool_text(std::string_view text, const std::string& where) {
   if (text == "true" || text == "1") return true;
   if (text == "false" || text == "0") return false;
-  return make_error(codes::invalid_input, where + " must be true, false, 1 or 0 (got '" + std::string(text.substr(0, 40)) + "')");
+  return make_error(codes::invalid_input, where + " must be true, false, 1 or 0 (got '" + chain::printable(text, 40) + "')");
 }
 
 }  // namespace coworker::protocol

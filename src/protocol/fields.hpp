@@ -23,9 +23,6 @@ expected<std::int64_t> int_field(const json& obj, std::string_view key, std::int
 /// An object field; absent: nullptr (the returned pointer), wrong type: invalid_input.
 expected<const json*> object_field(const json& obj, std::string_view key, const std::string& base = {});
 
-/// The JSON Pointer of `key` under `base`, with `~` and `/` escaped.
-std::string pointer_of(const std::string& base, std::string_view key);
-
 /// An integer from text (a query string, a command line): decimal digits only, in [min, max];
 /// `where` names the place in the error ("query parameter 'recent'").
 expected<std::int64_t> parse_int_text(std::string_view text, std::int64_t min, std::int64_t max, const std::string& where);

@@ -1,6 +1,7 @@
 // parse_request (see request.hpp; the contract is docs/protocol.md, "Requests").
 #include "protocol/request.hpp"
 
+#include "chain/pointer.hpp"
 #include "protocol/fields.hpp"
 
 namespace coworker::protocol {
@@ -39,7 +40,7 @@ expected<request> parse_list(const json& f) {
     auto s = parse_run_status(*status);
     if (!s)
       return make_error(codes::invalid_input,
-                        "unknown status '" + status->substr(0, 40) +
+                        "unknown status '" + chain::printable(*status, 40) +
                             "' (pending, running, completed, failed, skipped, cancelled)",
                         "/status");
     r.query.status = *s;
@@ -78,7 +79,7 @@ expected<request> parse_request(const json& f) {
   if (*type == "operations") return request(operations_request{});
   if (*type == "ping") return request(ping_request{});
   return make_error(codes::unknown_type,
-                    "unknown request type '" + type->substr(0, 64) +
+                    "unknown request type '" + chain::printable(*type, 64) +
                         "' (run, get, list, cancel, snapshot, operations, ping)",
                     "/type");
 }

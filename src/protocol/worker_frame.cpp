@@ -5,6 +5,7 @@
 
 #include "chain/fields.hpp"
 #include "chain/json_parse.hpp"
+#include "chain/pointer.hpp"
 #include "protocol/fields.hpp"
 
 namespace coworker::protocol {
@@ -39,7 +40,7 @@ expected<worker_message> parse_hello(const json& msg) {
     const std::string name_at = o.is_string() ? at : at + "/name";
     if (!chain::detail::valid_name(op.name))
       return make_error(codes::invalid_input,
-                        "an operation name matches [A-Za-z_][A-Za-z0-9_-]* (got '" + op.name.substr(0, 64) + "')", name_at);
+                        "an operation name matches [A-Za-z_][A-Za-z0-9_-]* (got '" + chain::printable(op.name, 64) + "')", name_at);
     if (op.name == "run") return make_error(codes::invalid_input, "'run' is the chain form, not an operation", name_at);
     bool seen = std::any_of(h.operations.begin(), h.operations.end(), [&](const worker_op& w) { return w.name == op.name; });
     if (!seen) h.operations.push_back(std::move(op));
@@ -87,7 +88,7 @@ expected<worker_message> parse_worker_frame(std::string_view frame, const limits
   if (*type == "heartbeat") return worker_message(worker_heartbeat{});
   if (*type == "bye") return worker_message(worker_bye{});
   return make_error(codes::unknown_type,
-                    "unknown worker message type '" + type->substr(0, 64) + "' (hello, result, error, heartbeat, bye)", "/type");
+                    "unknown worker message type '" + chain::printable(*type, 64) + "' (hello, result, error, heartbeat, bye)", "/type");
 }
 
 }  // namespace coworker::protocol
