@@ -2,6 +2,7 @@
 #include "coworker/engine.hpp"
 
 #include <cstdio>
+#include <random>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -102,8 +103,10 @@ struct engine::impl {
     core.registry = registry.get();
     core.ops = &ops;
     core.blocking = blocking.get();
-    core.lim = cfg.lim;
-    core.cancel_grace = cfg.cancel_grace;
+    core.settings.lim = cfg.lim;
+    core.settings.cancel_grace_ms = cfg.cancel_grace.count();
+    core.settings.new_id = new_run_id;
+    core.seeds = std::random_device{}();
     for (auto& op : engine_operations(*timers, cfg.log_sink)) (void)ops.add(std::move(op));
     for (auto& op : ops::text_operations()) (void)ops.add(std::move(op));
     for (auto& op : ops::llm_operations(ops::llm_config_from(cfg.ops_config))) (void)ops.add(std::move(op));
@@ -154,16 +157,18 @@ struct engine::impl {
       }
       run_spec spec;
       spec.core = &core;
-      spec.step = compiled.doc->root;
+      auto& w = spec.where;
+      w.step = compiled.doc->root;
       if (c.has_input) {
-        auto copy = std::make_shared<chain::step>(*spec.step);
+        auto copy = std::make_shared<chain::step>(*w.step);
         copy->has_input = false;
-        spec.step = std::move(copy);
-        spec.pipe = share(c.input);
+        w.step = std::move(copy);
+        w.pipe = share(c.input);
       }
-      spec.id = spec.chain_id = c.root_id;
-      spec.resume = std::make_shared<const resume_plan>(records);
-    spawn_run(*sys, std::move(spec));
+      w.id = w.chain_id = c.root_id;
+      w.resume = std::make_shared<const resume_plan>(records);
+      w.seed = core.seeds++;
+      spawn_run(*sys, std::move(spec));
       ++n;
     }
     return n;
@@ -243,34 +248,36 @@ struct engine::impl {
                                                 "); nothing new is accepted until it can, try again later");
     auto root = compiled.doc->root;
     run_spec spec;
+    auto& w = spec.where;
     if (opts.input) {
       auto copy = std::make_shared<chain::step>(*root);
       copy->has_input = false;
       root = std::move(copy);
-      spec.pipe = share(*opts.input);
+      w.pipe = share(*opts.input);
     }
     spec.core = &core;
-    spec.step = root;
-    spec.id = new_run_id();
-    spec.chain_id = spec.id;
+    w.step = root;
+    w.id = new_run_id();
+    w.chain_id = w.id;
+    w.seed = core.seeds++;
     auto pending = std::make_shared<run_record>();
-    pending->id = spec.id;
+    pending->id = w.id;
     pending->operation = root->operation;
     pending->step_id = root->id;
-    pending->chain_id = spec.id;
+    pending->chain_id = w.id;
     pending->created = now_ms();
     // Accepted is running (the reply says so): a `list` of running chains sent right after the
     // reply finds it, even before its actor has started.
     pending->status = run_status::running;
     chain_submission saved;
     if (runs) {
-      saved.root_id = spec.id;
+      saved.root_id = w.id;
       saved.document = share(*source);
-      if (opts.input) saved.input = spec.pipe;
+      if (opts.input) saved.input = w.pipe;
       saved.key = opts.key;
     }
     registry->add_pending(std::move(pending), opts.key, std::move(saved));
-    auto id = spec.id;
+    auto id = w.id;
     spawn_run(*sys, std::move(spec));  // in the directory before its id is known: cancel finds it
     created = true;
     return id;

@@ -1,5 +1,5 @@
-// What every run actor of one engine shares: registry, operations, pools, limits, the directory
-// of live run actors (for cancel by id).
+// What every run actor of one engine shares: registry, operations, pools, the run settings, the
+// directory of live top chains (for cancel by id).
 #pragma once
 
 #include <atomic>
@@ -18,6 +18,7 @@
 #include "core/thread_pool.hpp"
 #include "core/timer_service.hpp"
 #include "coworker/limits.hpp"
+#include "run/machine.hpp"
 
 namespace coworker {
 
@@ -25,8 +26,8 @@ struct engine_core {
   run_registry* registry = nullptr;
   operation_table* ops = nullptr;
   thread_pool* blocking = nullptr;
-  limits lim;
-  std::chrono::milliseconds cancel_grace{2000};
+  run::settings settings;  ///< limits, cancel grace, run ids (src/run/machine.hpp)
+  std::atomic<std::uint64_t> seeds{0};  ///< the retry jitter's seeds of top chains
 
   // The live top chains by run id (cancel reaches a run below one through its chain). The
   // engine enters a chain when it spawns it, before anyone can know its id, so a cancel right
@@ -52,35 +53,12 @@ struct engine_core {
   }
 };
 
-/// What a durable store remembered of a chain that was running when the engine stopped: its runs
-/// that finished are taken as they are, its runs that were running are run again in place.
-struct resume_plan {
-  std::unordered_map<std::string, record_ptr> by_id;
-  std::unordered_map<std::string, std::vector<record_ptr>> children_of;  ///< by owner, in start order
-
-  explicit resume_plan(const std::vector<run_record>& records);
-  /// The last recorded child of `owner` at `index` (a fallback has index -1), or null.
-  record_ptr child(const std::string& owner, int index) const;
-  /// Finished runs with a step id below `id`, for the templates of later steps.
-  std::shared_ptr<const export_list> exports_below(const std::string& id) const;
-};
-
-/// Everything a run actor needs to start: the step and where it stands in the flow.
+/// Everything a run actor needs to start: the engine, whom to tell when it ends, and where the run
+/// stands in its chain.
 struct run_spec {
   engine_core* core = nullptr;
-  chain::step_ptr step;
-  std::string id;
-  std::string chain_id;
-  std::string parent_run_id;
-  std::string owner_run_id;
-  int step_index = -1;
-  std::shared_ptr<const frame> scope;  ///< names visible to this step's templates
-  record_ptr prev;                     ///< `prev`
-  value_ptr pipe;                      ///< the default input
-  caf::actor parent;                   ///< gets the run_result; empty for a top chain
-  std::shared_ptr<const resume_plan> resume;  ///< set when the chain resumes after a restart
-  /// How many copies of this run the chain may have in flight at once (core/element_budget.hpp).
-  std::size_t width = 1;
+  caf::actor parent;  ///< gets the run's end; empty for a top chain
+  run::placement where;
 };
 
 /// Spawns the run actor of a top chain.

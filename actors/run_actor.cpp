@@ -1,330 +1,165 @@
-// The run actor: one per run. It evaluates `if`, resolves the input, runs its attempts (an
-// operation, a chain of children, a parallel group or a forEach), retries, times out, runs its
-// onError fallback, and reports its final record to its parent. A run actor that ends any other
-// way reports its death from its state's destructor (below), so any
-// death becomes a failed record; nothing is left `running`. The children live in
-// run_children.cpp, handler calls in run_operation.cpp.
-#include <algorithm>
+// The run actor: one per run, a thin shell around run::machine (src/run/machine.hpp), which decides
+// everything. The actor turns messages into the machine's events and carries out its actions:
+// spawning children, calling handlers, starting timers, publishing records, telling its parent.
+// A run actor that ends any other way than through the machine's end (killed, or dead past its
+// exception handler) reports its death from its state's destructor, so any death becomes a
+// failed record and nothing is left `running` (docs/engine.md).
 #include <exception>
 
-#include "core/element_budget.hpp"
-#include "core/retry.hpp"
-#include "run_state.hpp"
+#include "atoms.hpp"
+#include "engine_core.hpp"
 
 namespace coworker {
-namespace run_detail {
+namespace {
 
-run_error make_run_error(const run_state& st, std::string code, std::string message, std::string path) {
-  return run_error{std::move(code), std::move(message), st.rec.id, st.rec.operation, std::move(path)};
-}
+struct run_state {
+  engine_core* core = nullptr;
+  caf::actor parent;
+  std::optional<run::machine> machine;
+  std::vector<caf::actor> children;  ///< by the machine's child index; empty for a child it took as recorded
+  responder resp;                    ///< the current attempt's handler call
+  std::vector<run::action> actions;  ///< reused for each event
+  std::vector<run::event> pending;   ///< events that came up while carrying actions
+  bool busy = false;
 
-run_error error_of(const run_record& r) {
-  if (r.err) return *r.err;
-  return run_error{codes::internal, "run ended " + std::string(to_string(r.status)), r.id, r.operation, {}};
-}
+  static inline const char* name = "coworker.run";
 
-std::string step_label(const run_state& st) {
-  if (!st.step->id.empty()) return "step '" + st.step->id + "'";
-  return "step at " + (st.step->pointer.empty() ? std::string("/") : st.step->pointer);
-}
+  run_state() = default;
+  run_state(const run_state&) = delete;
+  run_state& operator=(const run_state&) = delete;
+  ~run_state();
+};
 
-// --- ending -------------------------------------------------------------------------------------
+using run_actor = caf::stateful_actor<run_state>;
 
-void finish(run_actor* self, run_status status) {
-  auto& st = self->state;
-  if (st.ph == phase::done) return;
-  st.ph = phase::done;
-  st.resp.mark_done();
-  st.rec.status = status;
-  st.rec.finished = now_ms();
-  st.rec.success = status == run_status::completed;
-  if (status == run_status::completed) st.rec.err.reset();
-  auto snap = std::make_shared<const run_record>(st.rec);
+caf::behavior run_behavior(run_actor* self, run_spec spec);
 
-  std::shared_ptr<const export_list> exports;
-  if (st.step->kind != step_kind::operation && status == run_status::completed) {
-    auto list = std::make_shared<export_list>();
-    if (st.step->kind == step_kind::chain && st.local) {
-      list->assign(st.local->steps.begin(), st.local->steps.end());
-    } else {
-      // Group members, or the body runs of a forEach's last element.
-      std::size_t from = st.step->kind == step_kind::for_each && !st.slots.empty() ? st.slots.size() - 1 : 0;
-      for (std::size_t i = from; i < st.slots.size(); ++i) {
-        const auto& s = st.slots[i];
-        if (!s.result) continue;
-        if (!s.result->step_id.empty()) list->emplace_back(s.result->step_id, s.result);
-        if (s.exports) list->insert(list->end(), s.exports->begin(), s.exports->end());
-      }
-    }
-    exports = std::move(list);
+expected<json> call_sync(const operation& op, const op_request& req) {
+  try {
+    return op.sync(req);
+  } catch (const std::exception& e) {
+    return make_error(codes::handler_error, "operation '" + op.name + "' threw: " + e.what());
+  } catch (...) {
+    return make_error(codes::handler_error, "operation '" + op.name + "' threw a non-standard exception");
   }
-  // Let go of the parent's frame before answering, so the parent can extend it without copying.
-  st.local.reset();
-  st.spec.scope.reset();
-  st.spec.prev.reset();
-  st.prev.reset();
-
-  if (!st.spec.parent && st.spec.resume) {
-    // Runs recorded before the restart that this run did not take up again end as cancelled.
-    for (const auto& [id, old] : st.spec.resume->by_id)
-      if (id != st.rec.id)
-        st.spec.core->registry->force_finish(
-            id, run_status::cancelled, run_error{codes::cancelled, "abandoned when the chain resumed after a restart", id, {}, {}});
-  }
-  st.spec.core->registry->finished(snap);
-  if (st.spec.parent) self->send(st.spec.parent, done_atom::value, run_result{snap, std::move(exports)});
-  if (!st.spec.parent) st.spec.core->leave(st.rec.id);  // a top chain, entered by the engine
-  self->quit();
 }
 
-void fail_final(run_actor* self);
-void begin_attempt(run_actor* self);
+void feed(run_actor* self, run::event ev);
 
-/// The current attempt is over with `st.failure` and no child is active: retry or give up.
-void resolve_failure(run_actor* self) {
+/// Calls the operation's handler: inline (its answer is the next event), on the blocking pool, or
+/// asynchronously through a responder (its answer comes back as a message).
+void call(run_actor* self, run::call_operation& c) {
   auto& st = self->state;
-  if (st.cancelling) {
-    st.rec.err = st.failure;
-    finish(self, run_status::cancelled);
+  auto op = st.core->ops->find(c.request.operation);
+  if (!op) {
+    st.pending.emplace_back(run::operation_missing{c.attempt});
     return;
   }
-  if (st.step->options.retry) {
-    if (auto delay = retry_delay(*st.step->options.retry, st.rec.attempts, st.failure->code)) {
-      st.ph = phase::waiting_retry;
-      self->delayed_send(self, *delay, retry_atom::value, st.token);
-      return;
-    }
-  }
-  fail_final(self);
-}
-
-/// Asks every active child to cancel and waits (bounded by cancel_grace) for their records.
-void drain(run_actor* self) {
-  auto& st = self->state;
-  st.ph = phase::draining;
-  for (auto& s : st.slots)
-    if (!s.done && s.actor) self->send(s.actor, cancel_atom::value);
-  self->delayed_send(self, st.spec.core->cancel_grace, drained_atom::value, ++st.drain_token);
-}
-
-void attempt_failed(run_actor* self, run_error err) {
-  auto& st = self->state;
-  if (st.ph == phase::done) return;
-  st.resp.mark_done();
-  if (!st.failure || st.ph == phase::running) st.failure = std::move(err);
-  if (st.active > 0) {
-    if (st.ph != phase::draining) drain(self);
+  if (op->mode == handler_mode::inline_sync) {
+    st.pending.emplace_back(run::operation_answered{c.attempt, call_sync(*op, c.request), true});
     return;
   }
-  resolve_failure(self);
-}
-
-// --- attempts -------------------------------------------------------------------------------------
-
-void begin_attempt(run_actor* self) {
-  auto& st = self->state;
-  if (st.ph == phase::waiting_retry) st.adopting = false;  // a retry runs everything afresh
-  st.ph = phase::running;
-  st.failure.reset();
-  st.slots.clear();
-  st.slot_of.clear();
-  st.active = 0;
-  st.next = 0;
-  ++st.token;
-  if (!st.counted) ++st.rec.attempts;
-  st.counted = false;
-  if (auto t = attempt_timeout_ms(st))
-    self->delayed_send(self, std::chrono::milliseconds(t), timeout_atom::value, st.token);
-
-  switch (st.step->kind) {
-    case step_kind::operation:
-      run_operation(self);
-      return;
-    case step_kind::chain: {
-      auto f = std::make_shared<frame>();
-      f->parent = st.spec.scope;
-      f->name = "input";
-      f->value = st.input;
-      st.local = std::move(f);
-      st.prev = st.spec.prev;
-      st.pipe = st.input;  // the first step receives what the chain received
-      start_next_chain_child(self);
-      return;
-    }
-    case step_kind::parallel: {
-      if (st.step->children.empty()) {
-        complete_members(self);
-        return;
-      }
-      int i = 0;
-      const auto width = saturating_product(st.spec.width, st.step->children.size());
-      for (const auto& m : st.step->children)
-        spawn_child(self, m, i++, st.rec.parent_run_id, st.spec.scope, st.spec.prev, st.input, width);
-      return;
-    }
-    case step_kind::for_each: {
-      frame_scope scope(st.spec.scope.get(), st.spec.prev.get());
-      auto items = st.step->for_each.resolve(scope);
-      if (!items) {
-        const auto& e = items.error();
-        attempt_failed(self, make_run_error(st, e.code, e.message, e.path));
-        return;
-      }
-      if (!items->is_array()) {
-        attempt_failed(self, make_run_error(st, codes::invalid_input,
-                                            "forEach needs an array, got " + std::string(items->type_name()),
-                                            st.step->pointer + "/forEach"));
-        return;
-      }
-      st.items = share(std::move(*items));
-      if (deref(st.items).empty()) {
-        st.rec.output = share(json::array());
-        finish(self, run_status::completed);
-        return;
-      }
-      // limits.chainElements is decided here, before any element runs.
-      auto width = for_each_width(st.spec.width, deref(st.items).size(), st.step->options.concurrency,
-                                  st.spec.core->lim.max_chain_elements);
-      if (!width) {
-        attempt_failed(self, make_run_error(st, width.error().code, width.error().message, st.step->pointer + "/forEach"));
-        return;
-      }
-      st.element_width = *width;
-      start_next_element(self);
-      return;
-    }
-  }
-}
-
-void fail_final(run_actor* self) {
-  auto& st = self->state;
-  st.rec.err = st.failure;
-  if (!st.step->on_error) {
-    finish(self, run_status::failed);
+  st.resp = responder([h = caf::actor_cast<caf::actor>(self), tok = c.attempt](expected<json> r) {
+    caf::anon_send(h, opdone_atom::value, op_outcome{tok, std::make_shared<expected<json>>(std::move(r))});
+  });
+  if (op->mode == handler_mode::blocking_sync) {
+    st.core->blocking->post([op, req = std::move(c.request), r = st.resp] {
+      if (!r.done()) r.complete(call_sync(*op, req));
+    });
     return;
   }
-  // onError runs as a child of the failed run: `prev` is the failed run, `{{error}}` its error.
-  st.ph = phase::fallback;
-  st.slots.clear();
-  st.slot_of.clear();
-  st.active = 0;
-  auto failed = std::make_shared<run_record>(st.rec);
-  failed->status = run_status::failed;
-  auto err = share(to_json(*st.failure));
-  auto f = std::make_shared<frame>();
-  f->parent = st.spec.scope;
-  f->name = "error";
-  f->value = err;
-  if (!st.step->id.empty()) f->steps[st.step->id] = failed;  // `{{send.error}}` inside send's onError
-  spawn_child(self, st.step->on_error, -1, st.rec.id, std::move(f), std::move(failed), err);
+  try {
+    op->async(c.request, st.resp);
+  } catch (const std::exception& e) {
+    st.resp.fail(make_error(codes::handler_error, "operation '" + op->name + "' threw: " + e.what()));
+  } catch (...) {
+    st.resp.fail(make_error(codes::handler_error, "operation '" + op->name + "' threw"));
+  }
 }
 
-void start(run_actor* self) {
+void carry(run_actor* self, run::action& a) {
   auto& st = self->state;
-  const auto& step = *st.step;
-  auto& r = st.rec;
-  r.id = st.spec.id;
-  r.operation = step.operation;
-  r.doctype = step.doctype;
-  r.step_id = step.id;
-  r.step_index = st.spec.step_index;
-  r.created = now_ms();
-  r.parent_run_id = st.spec.parent_run_id;
-  r.owner_run_id = st.spec.owner_run_id;
-  r.chain_id = st.spec.chain_id.empty() ? r.id : st.spec.chain_id;
-  r.role = step.role;
-  r.keep_alive = step.options.keep_alive.value_or(step.operation == "message");
-
-  if (st.spec.resume) {
-    auto old = st.spec.resume->by_id.find(st.spec.id);
-    if (old != st.spec.resume->by_id.end()) {
-      // Resumed after a restart: its `if` and input were settled before; run the attempt again.
-      st.adopting = true;
-      r.created = old->second->created;
-      r.attempts = old->second->attempts;
-      st.input = old->second->input;
-      r.input = st.input;
-      r.status = run_status::running;
-      r.started = old->second->started ? old->second->started : now_ms();
-      ++r.attempts;  // before:run shows the attempt that starts
-      st.counted = true;
-      st.spec.core->registry->started(std::make_shared<const run_record>(r));
-      begin_attempt(self);
-      return;
-    }
-  }
-  frame_scope scope(st.spec.scope.get(), st.spec.prev.get());
-  if (step.when) {
-    auto ok = step.when->evaluate(scope);
-    if (ok && !*ok) {
-      finish(self, run_status::skipped);
-      return;
-    }
-    if (!ok) {
-      const auto& e = ok.error();
-      st.failure = make_run_error(st, e.code, e.message, e.path);
-      fail_final(self);
-      return;
-    }
-  }
-  if (step.has_input) {
-    auto in = step.input.constant() ? expected<json>(step.input.source()) : step.input.resolve(scope);
-    if (!in) {
-      const auto& e = in.error();
-      st.failure = make_run_error(st, e.code, e.message, e.path);
-      fail_final(self);
-      return;
-    }
-    if (approx_size(*in, st.spec.core->lim.max_value_bytes) > st.spec.core->lim.max_value_bytes) {
-      st.failure = make_run_error(st, codes::too_large, "the resolved input is larger than the limit",
-                                  step.pointer + "/input");
-      fail_final(self);
-      return;
-    }
-    st.input = share(std::move(*in));
-  } else {
-    st.input = st.spec.pipe;
-  }
-  r.input = st.input;
-  r.status = run_status::running;
-  r.started = now_ms();
-  ++r.attempts;  // before:run shows the attempt that starts
-  st.counted = true;
-  st.spec.core->registry->started(std::make_shared<const run_record>(r));
-  begin_attempt(self);
+  std::visit(
+      [self, &st](auto& x) {
+        using A = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<A, run::spawn_child>) {
+          if (st.children.size() <= x.index) st.children.resize(x.index + 1);
+          // No monitor: the child's ~run_state reports its death.
+          st.children[x.index] = self->spawn(run_behavior, run_spec{st.core, caf::actor_cast<caf::actor>(self), std::move(x.child)});
+        } else if constexpr (std::is_same_v<A, run::call_operation>) {
+          call(self, x);
+        } else if constexpr (std::is_same_v<A, run::release_operation>) {
+          st.resp.mark_done();
+        } else if constexpr (std::is_same_v<A, run::start_timer>) {
+          const std::chrono::milliseconds d(x.delay_ms);
+          switch (x.which) {
+            case run::timer::attempt_timeout: self->delayed_send(self, d, timeout_atom::value, x.token); break;
+            case run::timer::retry: self->delayed_send(self, d, retry_atom::value, x.token); break;
+            case run::timer::drain: self->delayed_send(self, d, drained_atom::value, x.token); break;
+          }
+        } else if constexpr (std::is_same_v<A, run::cancel_child>) {
+          const auto& c = st.children[x.index];
+          if (!c) return;
+          if (x.below.empty()) {
+            self->send(c, cancel_atom::value);
+          } else {
+            self->send(c, cancel_atom::value, std::move(x.below));
+          }
+        } else if constexpr (std::is_same_v<A, run::publish_start>) {
+          st.core->registry->started(std::move(x.record));
+        } else if constexpr (std::is_same_v<A, run::force_end>) {
+          st.core->registry->force_finish(x.run_id, x.status, x.error);
+        } else if constexpr (std::is_same_v<A, run::end_run>) {
+          auto id = x.record->id;
+          st.core->registry->finished(x.record);
+          if (st.parent) {
+            self->send(st.parent, done_atom::value, run_result{std::move(x.record), std::move(x.exports)});
+          } else {
+            st.core->leave(id);  // a top chain, entered by the engine
+          }
+          self->quit();
+        }
+      },
+      a);
 }
 
-void cancel(run_actor* self) {
+/// Hands one event to the machine and carries out what it asks, then the events that came up.
+void feed(run_actor* self, run::event ev) {
   auto& st = self->state;
-  if (st.ph == phase::done || st.cancelling) return;
-  st.cancelling = true;
-  st.resp.mark_done();
-  st.failure = make_run_error(st, codes::cancelled, "cancelled");
-  if (st.active > 0) {
-    if (st.ph != phase::draining) drain(self);
-    return;
+  st.pending.push_back(std::move(ev));
+  if (st.busy) return;
+  st.busy = true;
+  for (std::size_t i = 0; i < st.pending.size(); ++i) {
+    auto next = std::move(st.pending[i]);
+    st.actions.clear();
+    st.machine->handle(std::move(next), now_ms(), st.actions);
+    for (auto& a : st.actions) carry(self, a);
   }
-  resolve_failure(self);
+  st.pending.clear();
+  st.busy = false;
 }
 
 run_state::~run_state() {
-  if (ph == phase::done || !spec.core || rec.id.empty()) return;  // ended well, or never started
-  for (auto& s : slots)
-    if (!s.done && s.actor) caf::anon_send_exit(s.actor, caf::exit_reason::kill);
-  if (!spec.parent) {  // a top chain: whoever killed it records its end (engine shutdown)
-    spec.core->leave(rec.id);
+  if (!machine || machine->ended() || !core || machine->record().id.empty()) return;  // ended well
+  const auto& kids = machine->children();
+  for (std::size_t i = 0; i < children.size() && i < kids.size(); ++i)
+    if (!kids[i].done && children[i]) caf::anon_send_exit(children[i], caf::exit_reason::kill);
+  const auto& id = machine->record().id;
+  if (!parent) {  // a top chain: whoever killed it records its end (engine shutdown)
+    core->leave(id);
     return;
   }
-  spec.core->registry->force_finish(
-      rec.id, run_status::failed, run_error{codes::internal, "the run's actor ended unexpectedly", rec.id, rec.operation, {}});
-  auto r = spec.core->registry->get(rec.id);
-  if (r) caf::anon_send(spec.parent, done_atom::value, run_result{std::move(r), nullptr});
+  core->registry->force_finish(
+      id, run_status::failed, run_error{codes::internal, "the run's actor ended unexpectedly", id, machine->record().operation, {}});
+  auto r = core->registry->get(id);
+  if (r) caf::anon_send(parent, done_atom::value, run_result{std::move(r), nullptr});
 }
 
 caf::behavior run_behavior(run_actor* self, run_spec spec) {
   auto& st = self->state;
-  st.spec = std::move(spec);
-  st.step = st.spec.step.get();
+  st.core = spec.core;
+  st.parent = std::move(spec.parent);
+  st.machine.emplace(std::move(spec.where), st.core->settings);
   self->set_exception_handler([self](std::exception_ptr& ep) -> caf::error {
     // A bug of ours must still end as a failed record, never a silent death.
     std::string what = "unknown exception";
@@ -335,44 +170,36 @@ caf::behavior run_behavior(run_actor* self, run_spec spec) {
     } catch (...) {
     }
     auto& s = self->state;
-    for (auto& c : s.slots)
-      if (!c.done && c.actor) self->send(c.actor, cancel_atom::value);
-    s.rec.err = make_run_error(s, codes::internal, "internal error: " + what);
-    finish(self, run_status::failed);
+    s.busy = false;
+    s.pending.clear();
+    feed(self, run::crashed{std::move(what)});
     return caf::exit_reason::normal;
   });
-  start(self);
+  feed(self, run::start{});
   return {
-      [self](done_atom, run_result& res) { on_child_done(self, std::move(res)); },
-      [self](opdone_atom, op_outcome& o) { on_op_result(self, o.token, std::move(*o.result)); },
-      [self](timeout_atom, std::uint64_t tok) {
+      [self](done_atom, run_result& res) { feed(self, run::child_ended{std::move(res.record), std::move(res.exports)}); },
+      [self](opdone_atom, op_outcome& o) {
         auto& s = self->state;
-        if (tok != s.token || s.ph != phase::running) return;
-        attempt_failed(self, make_run_error(s, codes::timeout,
-                                            step_label(s) + " timed out after " +
-                                                std::to_string(attempt_timeout_ms(s)) + " ms"));
+        // Whether someone still serves the operation matters only when a worker was lost.
+        bool served = true;
+        if (!*o.result && o.result->error().code == codes::worker_lost)
+          served = s.core->ops->find(s.machine->where().step->operation) != nullptr;
+        feed(self, run::operation_answered{o.token, std::move(*o.result), served});
       },
-      [self](retry_atom, std::uint64_t tok) {
-        if (tok == self->state.token && self->state.ph == phase::waiting_retry) begin_attempt(self);
-      },
-      [self](drained_atom, std::uint64_t tok) { on_drained(self, tok); },
-      [self](cancel_atom) { cancel(self); },
-      [self](cancel_atom, std::string& run_id) {
-        if (run_id == self->state.rec.id) {
-          cancel(self);
-        } else if (self->state.ph != phase::done) {
-          cancel_below(self, run_id);
-        }
-      },
+      [self](timeout_atom, std::uint64_t tok) { feed(self, run::timer_fired{run::timer::attempt_timeout, tok}); },
+      [self](retry_atom, std::uint64_t tok) { feed(self, run::timer_fired{run::timer::retry, tok}); },
+      [self](drained_atom, std::uint64_t tok) { feed(self, run::timer_fired{run::timer::drain, tok}); },
+      [self](cancel_atom) { feed(self, run::cancel_asked{}); },
+      [self](cancel_atom, std::string& run_id) { feed(self, run::cancel_asked{std::move(run_id)}); },
   };
 }
 
-}  // namespace run_detail
+}  // namespace
 
 caf::actor spawn_run(caf::actor_system& sys, run_spec spec) {
   auto* core = spec.core;
-  auto id = spec.id;
-  auto a = sys.spawn(run_detail::run_behavior, std::move(spec));
+  auto id = spec.where.id;
+  auto a = sys.spawn(run_behavior, std::move(spec));
   core->enter(id, a);
   return a;
 }

@@ -24,7 +24,7 @@ struct limits {
   /// The widest a forEach may be: its elements in flight at once (all, or options.concurrency)
   /// times the copies of it in flight (parallel members and enclosing forEach elements above it).
   /// A forEach past it fails too_large when it starts, before any element runs (a forEach over
-  /// 1,500 inside one over 1,500 would be 2.25 million runs). src/core/element_budget.hpp.
+  /// 1,500 inside one over 1,500 would be 2.25 million runs). src/run/element_budget.hpp.
   std::size_t max_chain_elements = 20000;
   /// An operation step without `options.timeoutMs` times out after this (code `timeout`), so a
   /// handler that never answers cannot keep a run running forever; 0: no default timeout.

@@ -1,7 +1,9 @@
 // resume_plan: the recorded run tree of a chain that was in flight when the engine stopped.
+#include "run/resume_plan.hpp"
+
 #include <algorithm>
 
-#include "engine_core.hpp"
+#include "coworker/limits.hpp"
 
 namespace coworker {
 

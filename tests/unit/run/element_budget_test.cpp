@@ -1,10 +1,10 @@
-// limits.chainElements decided when a forEach starts (core/element_budget.hpp): the same answer
+// limits.chainElements decided when a forEach starts (run/element_budget.hpp): the same answer
 // for the same document every time, before any element runs.
 #include <boost/test/unit_test.hpp>
 
 #include <cstdint>
 
-#include "core/element_budget.hpp"
+#include "run/element_budget.hpp"
 
 using namespace coworker;
 

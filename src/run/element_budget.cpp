@@ -1,5 +1,5 @@
 // The forEach width rule (see element_budget.hpp).
-#include "core/element_budget.hpp"
+#include "run/element_budget.hpp"
 
 #include <cstdint>
 #include <string>

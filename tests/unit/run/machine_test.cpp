@@ -1,0 +1,500 @@
+// The rules of a run's life (docs/chain-language.md, docs/engine.md "How a run goes"), checked on
+// run::machine through the deterministic simulator: no threads, no sleeps, a clock that moves only
+// when the test moves it. Each case is named <condition>_<outcome>.
+#include <boost/test/unit_test.hpp>
+
+#include "simulator.hpp"
+
+using namespace coworker;
+using sim::simulator;
+
+namespace {
+
+expected<json> failure(const std::string& code, const std::string& message = "it broke") {
+  return make_error(code, message);
+}
+
+/// An operation step named `op` inside a chain, with `extra` merged into the step.
+std::string chain_of(const std::string& step) { return R"({"operation":"run","children":[)" + step + "]}"; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(run_machine)
+
+// --- one operation ------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(operation_answering_completes_with_its_output) {
+  simulator s;
+  s.answer = [](const op_request& r) -> std::optional<expected<json>> { return json{{"got", r.in()}}; };
+  auto top = s.submit(chain_of(R"({"id":"a","operation":"op","input":{"x":1}})"));
+  const auto& a = s.rec(s.run_of("a"));
+  BOOST_TEST(to_string(a.status) == "completed");
+  BOOST_TEST(a.success);
+  BOOST_TEST(deref(a.output).dump() == R"({"got":{"x":1}})");
+  BOOST_TEST(a.attempts == 1);
+  BOOST_TEST(a.parent_run_id == top);  // the first step's parentRunId is its chain
+  BOOST_TEST(a.owner_run_id == top);
+  const auto& c = s.rec(top);
+  BOOST_TEST(to_string(c.status) == "completed");
+  BOOST_TEST(deref(c.output)["last"].dump() == R"({"got":{"x":1}})");
+  BOOST_TEST(c.child_run_ids == std::vector<std::string>{a.id});
+}
+
+BOOST_AUTO_TEST_CASE(unserved_operation_fails_unknown_operation) {
+  simulator s;
+  s.unknown_ops = {"gone"};
+  s.submit(chain_of(R"({"id":"a","operation":"gone"})"));
+  const auto& a = s.rec(s.run_of("a"));
+  BOOST_TEST(to_string(a.status) == "failed");
+  BOOST_TEST(a.err->code == codes::unknown_operation);
+}
+
+BOOST_AUTO_TEST_CASE(output_over_value_limit_fails_too_large) {
+  limits lim;
+  lim.max_value_bytes = 100;
+  simulator s(lim);
+  s.answer = [](const op_request&) -> std::optional<expected<json>> { return json(std::string(500, 'x')); };
+  s.submit(chain_of(R"({"id":"a","operation":"op"})"));
+  BOOST_TEST(s.rec(s.run_of("a")).err->code == codes::too_large);
+}
+
+BOOST_AUTO_TEST_CASE(step_without_timeout_gets_the_default_step_timeout) {
+  limits lim;
+  lim.step_timeout_ms = 5000;
+  simulator s(lim);
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };  // never answers
+  s.submit(chain_of(R"({"id":"a","operation":"op"})"));
+  auto a = s.run_of("a");
+  BOOST_TEST(s.calls.front().request.deadline == s.now + 5000);  // the handler sees its deadline
+  s.advance(4999);
+  BOOST_TEST(to_string(s.rec(a).status) == "running");
+  s.advance(1);
+  BOOST_TEST(to_string(s.rec(a).status) == "failed");
+  BOOST_TEST(s.rec(a).err->code == codes::timeout);
+  BOOST_TEST(s.rec(a).err->message == "step 'a' timed out after 5000 ms");
+  BOOST_TEST(s.released == 1);  // the handler's answer is no longer wanted
+}
+
+// --- retry --------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(always_failing_with_retry_max_2_runs_three_attempts_with_growing_delays) {
+  simulator s;
+  s.answer = [](const op_request&) -> std::optional<expected<json>> { return failure("flaky"); };
+  s.submit(chain_of(R"({"id":"a","operation":"op","options":{"retry":{"max":2,"delayMs":100,"backoff":3}}})"));
+  auto a = s.run_of("a");
+  BOOST_TEST(to_string(s.rec(a).status) == "running");  // waiting for the first retry
+  s.advance(99);
+  BOOST_TEST(s.rec(a).attempts == 1);
+  s.advance(1);
+  BOOST_TEST(s.rec(a).attempts == 1);  // records are published at start and end only
+  s.run_timers();
+  BOOST_TEST(to_string(s.rec(a).status) == "failed");
+  BOOST_TEST(s.rec(a).attempts == 3);
+  BOOST_TEST(s.rec(a).err->code == "flaky");
+  BOOST_TEST(s.timer_delays(run::timer::retry) == (std::vector<std::int64_t>{100, 300}));
+}
+
+BOOST_AUTO_TEST_CASE(failing_once_then_answering_completes_on_attempt_two) {
+  simulator s;
+  int calls = 0;
+  s.answer = [&](const op_request& r) -> std::optional<expected<json>> {
+    BOOST_TEST(r.attempt == calls + 1);  // the handler sees which attempt it serves
+    if (++calls == 1) return failure("flaky");
+    return json("ok");
+  };
+  s.submit(chain_of(R"({"id":"a","operation":"op","options":{"retry":{"max":3,"delayMs":50}}})"));
+  s.run_timers();
+  const auto& a = s.rec(s.run_of("a"));
+  BOOST_TEST(to_string(a.status) == "completed");
+  BOOST_TEST(a.attempts == 2);
+  BOOST_TEST(!a.err);
+}
+
+BOOST_AUTO_TEST_CASE(retry_on_other_codes_fails_at_once) {
+  simulator s;
+  s.answer = [](const op_request&) -> std::optional<expected<json>> { return failure("bad_input"); };
+  s.submit(chain_of(R"({"id":"a","operation":"op","options":{"retry":{"max":5,"retryOn":["timeout"]}}})"));
+  const auto& a = s.rec(s.run_of("a"));
+  BOOST_TEST(to_string(a.status) == "failed");
+  BOOST_TEST(a.attempts == 1);
+  BOOST_TEST(s.timer_delays(run::timer::retry).empty());
+}
+
+BOOST_AUTO_TEST_CASE(jitter_with_the_same_seed_gives_the_same_delays_within_the_backoff) {
+  auto delays = [](std::uint64_t seed) {
+    simulator s;
+    s.answer = [](const op_request&) -> std::optional<expected<json>> { return failure("flaky"); };
+    s.submit(chain_of(R"({"id":"a","operation":"op",
+                          "options":{"retry":{"max":6,"delayMs":1000,"backoff":2,"maxDelayMs":100000,"jitter":true}}})"),
+             seed);
+    s.run_timers();
+    BOOST_TEST(s.rec(s.run_of("a")).attempts == 7);
+    return s.timer_delays(run::timer::retry);
+  };
+  auto first = delays(7);
+  BOOST_TEST(first == delays(7));  // seeded: the same every time
+  BOOST_TEST(first != delays(8));
+  BOOST_REQUIRE(first.size() == 6u);
+  for (std::size_t n = 0; n < first.size(); ++n) {
+    BOOST_TEST(first[n] >= 0);
+    BOOST_TEST(first[n] < (1000 << n));  // full jitter: uniform below delayMs × backoff^n
+  }
+}
+
+BOOST_AUTO_TEST_CASE(late_answer_of_a_timed_out_attempt_is_ignored) {
+  simulator s;
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };
+  s.submit(chain_of(R"({"id":"a","operation":"op","options":{"timeoutMs":100,"retry":{"max":1,"delayMs":10}}})"));
+  auto a = s.run_of("a");
+  s.advance(100);  // attempt 1 times out
+  s.advance(10);   // attempt 2 starts
+  BOOST_TEST(s.calls.size() == 1u);
+  s.late_reply(a, 1, json("late"));
+  BOOST_TEST(to_string(s.rec(a).status) == "running");
+  s.reply(a, json("fresh"));
+  BOOST_TEST(to_string(s.rec(a).status) == "completed");
+  BOOST_TEST(deref(s.rec(a).output).get<std::string>() == "fresh");
+  BOOST_TEST(s.rec(a).attempts == 2);
+}
+
+BOOST_AUTO_TEST_CASE(lost_worker_while_still_served_runs_a_new_attempt_outside_retry) {
+  simulator s;
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };
+  s.submit(chain_of(R"({"id":"a","operation":"op"})"));
+  auto a = s.run_of("a");
+  for (int i = 0; i < max_worker_losses; ++i) {
+    s.reply(a, failure(codes::worker_lost));
+    BOOST_TEST_REQUIRE(to_string(s.rec(a).status) == "running");
+  }
+  s.reply(a, failure(codes::worker_lost));  // one loss too many
+  BOOST_TEST(to_string(s.rec(a).status) == "failed");
+  BOOST_TEST(s.rec(a).err->code == codes::worker_lost);
+  BOOST_TEST(s.rec(a).attempts == max_worker_losses + 1);
+}
+
+// --- onError ------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(fallback_succeeding_leaves_the_step_failed_recovered_and_the_chain_going_on) {
+  simulator s;
+  s.answer = [](const op_request& r) -> std::optional<expected<json>> {
+    if (r.operation == "bad") return failure("broken", "no luck");
+    return r.in();
+  };
+  auto top = s.submit(chain_of(R"({"id":"a","operation":"bad","onError":{"id":"fb","operation":"echo",
+                                     "input":{"code":"{{error.code}}","failed":"{{prev.status}}","own":"{{a.error.message}}"}}},
+                                   {"id":"b","operation":"echo"})"));
+  const auto& a = s.rec(s.run_of("a"));
+  const auto& fb = s.rec(s.run_of("fb"));
+  BOOST_TEST(to_string(a.status) == "failed");
+  BOOST_TEST(a.recovered);
+  BOOST_TEST(a.err->code == "broken");
+  BOOST_TEST(fb.owner_run_id == a.id);  // the fallback is a child of the failed run
+  BOOST_TEST(fb.parent_run_id == a.id);
+  BOOST_TEST(a.child_run_ids == std::vector<std::string>{fb.id});
+  BOOST_TEST(deref(fb.output).dump() == R"({"code":"broken","failed":"failed","own":"no luck"})");
+  BOOST_TEST(deref(a.output) == deref(fb.output));  // the recovered run carries the fallback's output
+  BOOST_TEST(deref(s.rec(s.run_of("b")).input) == deref(fb.output));  // and pipes it on
+  BOOST_TEST(to_string(s.rec(top).status) == "completed");
+}
+
+BOOST_AUTO_TEST_CASE(fallback_failing_fails_the_chain_with_the_steps_own_error) {
+  simulator s;
+  s.answer = [](const op_request& r) -> std::optional<expected<json>> { return failure(r.operation + "_failed"); };
+  auto top = s.submit(chain_of(R"({"id":"a","operation":"bad","onError":{"id":"fb","operation":"worse"}},
+                                   {"id":"b","operation":"never"})"));
+  BOOST_TEST(!s.rec(s.run_of("a")).recovered);
+  BOOST_TEST(s.rec(s.run_of("fb")).err->code == "worse_failed");
+  BOOST_TEST(s.runs_of("b").empty());  // a chain stops at its first unrecovered failure
+  BOOST_TEST(to_string(s.rec(top).status) == "failed");
+  BOOST_TEST(s.rec(top).err->code == "bad_failed");
+}
+
+BOOST_AUTO_TEST_CASE(broken_condition_runs_the_fallback_without_retrying) {
+  simulator s;
+  s.submit(chain_of(R"({"id":"a","operation":"op","input":{"n":1}},
+                       {"id":"b","operation":"op","if":"{{a.output.n.nope}} > 1",
+                        "options":{"retry":{"max":3}},"onError":{"id":"fb","operation":"op"}})"));
+  const auto& b = s.rec(s.run_of("b"));
+  BOOST_TEST(to_string(b.status) == "failed");
+  BOOST_TEST(b.err->code == codes::template_error);
+  BOOST_TEST(b.recovered);
+  BOOST_TEST(s.timer_delays(run::timer::retry).empty());
+}
+
+// --- if and the pipe ----------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(skipped_step_is_transparent_to_prev_and_the_pipe) {
+  simulator s;
+  s.submit(chain_of(R"({"id":"a","operation":"op","input":"from a"},
+                       {"id":"b","operation":"op","input":"from b","if":false},
+                       {"id":"c","operation":"op"},
+                       {"id":"d","operation":"op","input":{"prev":"{{prev.stepId}}"}})"));
+  const auto& b = s.rec(s.run_of("b"));
+  BOOST_TEST(to_string(b.status) == "skipped");
+  BOOST_TEST(b.attempts == 0);
+  BOOST_TEST(b.started == 0);  // a skipped step never started: only its end is published
+  BOOST_TEST(deref(s.rec(s.run_of("c")).input).get<std::string>() == "from a");
+  BOOST_TEST(deref(s.rec(s.run_of("d")).input).dump() == R"({"prev":"c"})");
+  // parentRunId counts the skipped step: it is the run before this one in the flow.
+  BOOST_TEST(s.rec(s.run_of("c")).parent_run_id == b.id);
+}
+
+// --- parallel groups ----------------------------------------------------------------------------
+
+struct group_case {
+  const char* name;
+  bool fail_fast;
+  const char* others_end;  ///< the status of the members still running when one fails
+};
+
+BOOST_AUTO_TEST_CASE(member_failure_fails_the_group_cancelling_or_awaiting_the_others) {
+  for (const auto& gc : {group_case{"fail-fast", true, "cancelled"}, group_case{"wait-all", false, "completed"}}) {
+    BOOST_TEST_CONTEXT(gc.name) {
+      simulator s;
+      s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };
+      auto top = s.submit(chain_of(std::string(R"({"id":"g","parallel":["x","y","z"],"options":{"failFast":)") +
+                                   (gc.fail_fast ? "true" : "false") + R"(},"operations":[
+                                     {"id":"x","operation":"op"},{"id":"y","operation":"op"},{"id":"z","operation":"op"}]})"));
+      BOOST_TEST(s.calls.size() == 3u);  // the members run at once
+      s.reply(s.run_of("y"), failure("y_broke"));
+      if (!gc.fail_fast) {
+        BOOST_TEST(to_string(s.rec(s.run_of("g")).status) == "running");
+        s.reply(s.run_of("x"), json(1));
+        s.reply(s.run_of("z"), json(3));
+      }
+      BOOST_TEST(to_string(s.rec(s.run_of("x")).status) == gc.others_end);
+      BOOST_TEST(to_string(s.rec(s.run_of("z")).status) == gc.others_end);
+      const auto& g = s.rec(s.run_of("g"));
+      BOOST_TEST(to_string(g.status) == "failed");
+      BOOST_TEST(g.err->code == "y_broke");
+      BOOST_TEST(to_string(s.rec(top).status) == "failed");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(members_completing_give_an_output_keyed_by_member_id) {
+  simulator s;
+  auto top = s.submit(chain_of(R"({"id":"start","operation":"op","input":5},
+                                  {"id":"g","parallel":["x","y"],"operations":[
+                                     {"id":"x","operation":"op"},{"id":"y","operation":"op","input":"{{prev.output}}"}]},
+                                  {"id":"after","operation":"op","input":"{{x.output}}"})"));
+  const auto& g = s.rec(s.run_of("g"));
+  BOOST_TEST(deref(g.output).dump() == R"({"x":5,"y":5})");
+  BOOST_TEST(s.rec(s.run_of("x")).parent_run_id == s.run_of("start"));  // members follow the run before the group
+  BOOST_TEST(deref(s.rec(s.run_of("after")).input).get<int>() == 5);  // members are visible after the group
+  BOOST_TEST(to_string(s.rec(top).status) == "completed");
+}
+
+// --- forEach ------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(concurrency_two_keeps_two_elements_in_flight_and_keeps_item_order) {
+  simulator s;
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };
+  s.submit(chain_of(R"({"id":"each","forEach":[1,2,3,4,5],"as":"n","options":{"concurrency":2},
+                        "do":{"id":"sq","operation":"op","input":"{{n}}"}})"));
+  std::vector<int> started;
+  while (!s.calls.empty()) {
+    BOOST_TEST(s.calls.size() <= 2u);
+    // Answer the newest first, so that elements end out of order.
+    auto c = s.calls.back();
+    started.push_back(c.request.in().get<int>());
+    s.reply(c.run_id, json(c.request.in().get<int>() * 10));
+  }
+  BOOST_TEST(started.size() == 5u);
+  BOOST_TEST(deref(s.rec(s.run_of("each")).output).dump() == "[10,20,30,40,50]");
+}
+
+BOOST_AUTO_TEST_CASE(element_width_over_the_limit_fails_too_large_before_any_element_runs) {
+  limits lim;
+  lim.max_chain_elements = 6;
+  simulator s(lim);
+  s.submit(chain_of(R"({"id":"g","parallel":["p","q"],"operations":[
+                         {"id":"p","forEach":[1,2,3,4],"as":"n","do":{"operation":"op"}},
+                         {"id":"q","operation":"op"}]})"));
+  const auto& p = s.rec(s.run_of("p"));  // 2 members × 4 elements = 8 > 6
+  BOOST_TEST(to_string(p.status) == "failed");
+  BOOST_TEST(p.err->code == codes::too_large);
+  BOOST_TEST(p.err->path == "/children/0/operations/0/forEach");
+  BOOST_TEST(p.child_run_ids.empty());
+}
+
+BOOST_AUTO_TEST_CASE(element_width_within_the_limit_with_concurrency_runs) {
+  limits lim;
+  lim.max_chain_elements = 6;
+  simulator s(lim);
+  s.submit(chain_of(R"({"id":"g","parallel":["p","q"],"operations":[
+                         {"id":"p","forEach":[1,2,3,4],"as":"n","options":{"concurrency":3},"do":{"operation":"op"}},
+                         {"id":"q","operation":"op"}]})"));
+  BOOST_TEST(to_string(s.rec(s.run_of("p")).status) == "completed");  // 2 × 3 = 6
+}
+
+BOOST_AUTO_TEST_CASE(forEach_over_a_non_array_fails_invalid_input_and_over_nothing_completes_empty) {
+  simulator s;
+  s.submit(chain_of(R"({"id":"a","operation":"op","input":{"list":[],"text":"x"}},
+                       {"id":"none","forEach":"{{a.output.list}}","as":"n","do":{"operation":"op"}},
+                       {"id":"bad","forEach":"{{a.output.text}}","as":"n","do":{"operation":"op"}})"));
+  BOOST_TEST(deref(s.rec(s.run_of("none")).output).dump() == "[]");
+  const auto& bad = s.rec(s.run_of("bad"));
+  BOOST_TEST(bad.err->code == codes::invalid_input);
+  BOOST_TEST(bad.err->path == "/children/2/forEach");
+}
+
+BOOST_AUTO_TEST_CASE(failing_element_cancels_the_others_in_flight) {
+  simulator s;
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };
+  s.submit(chain_of(R"({"id":"each","forEach":[1,2,3],"as":"n","do":{"operation":"op"}})"));
+  BOOST_REQUIRE(s.calls.size() == 3u);
+  auto second = s.calls[1].run_id;
+  s.reply(second, failure("element_broke"));
+  BOOST_TEST(to_string(s.rec(s.run_of("each")).status) == "failed");
+  BOOST_TEST(s.rec(s.run_of("each")).err->code == "element_broke");
+  BOOST_TEST(s.calls.empty());  // the others were cancelled, their calls released
+}
+
+// --- timeouts and cancel of trees ---------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(chain_timing_out_cancels_its_running_child_then_fails_timeout) {
+  simulator s;
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };
+  auto top = s.submit(R"({"operation":"run","options":{"timeoutMs":1000},"children":[{"id":"a","operation":"op"}]})");
+  s.advance(1000);
+  BOOST_TEST(to_string(s.rec(s.run_of("a")).status) == "cancelled");
+  BOOST_TEST(to_string(s.rec(top).status) == "failed");
+  BOOST_TEST(s.rec(top).err->code == codes::timeout);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_while_waiting_for_a_retry_ends_cancelled_without_another_attempt) {
+  simulator s;
+  s.answer = [](const op_request&) -> std::optional<expected<json>> { return failure("flaky"); };
+  auto top = s.submit(chain_of(R"({"id":"a","operation":"op","options":{"retry":{"max":5,"delayMs":1000}}})"));
+  auto a = s.run_of("a");
+  s.advance(1000);  // attempt 2 fails too: waiting again
+  BOOST_TEST(s.machine(a).current() == run::phase::waiting_retry);
+  s.cancel(top);
+  s.run_timers();  // the retry timer fires into an ended run
+  BOOST_TEST(to_string(s.rec(a).status) == "cancelled");
+  BOOST_TEST(s.rec(a).attempts == 2);
+  BOOST_TEST(s.rec(a).err->code == codes::cancelled);
+  BOOST_TEST(to_string(s.rec(top).status) == "cancelled");
+}
+
+BOOST_AUTO_TEST_CASE(cancel_of_a_nested_tree_cancels_every_level_bottom_up) {
+  simulator s;
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };
+  auto top = s.submit(chain_of(R"({"id":"inner","operation":"run","children":[
+                                     {"id":"g","parallel":["x","y"],"operations":[{"id":"x","operation":"op"},{"id":"y","operation":"op"}]}]})"));
+  s.cancel(top);
+  for (const char* id : {"x", "y", "g", "inner"}) BOOST_TEST(to_string(s.rec(s.run_of(id)).status) == "cancelled");
+  BOOST_TEST(to_string(s.rec(top).status) == "cancelled");
+  BOOST_TEST(s.calls.empty());
+  // Ends are published children first.
+  std::vector<std::string> ends;
+  for (const auto& line : s.trace)
+    if (line.find(" end ") != std::string::npos) ends.push_back(line.substr(0, line.find(' ')));
+  BOOST_TEST(ends.back() == top);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_of_one_step_fails_its_chain_which_onError_may_catch) {
+  simulator s;
+  s.answer = [](const op_request& r) -> std::optional<expected<json>> {
+    if (r.operation == "slow") return std::nullopt;
+    return r.in();
+  };
+  auto top = s.submit(chain_of(R"({"id":"inner","operation":"run","onError":{"id":"fb","operation":"op","input":"{{error.code}}"},
+                                   "children":[{"id":"a","operation":"slow"}]})"));
+  s.cancel(s.run_of("a"));
+  BOOST_TEST(to_string(s.rec(s.run_of("a")).status) == "cancelled");
+  const auto& inner = s.rec(s.run_of("inner"));
+  BOOST_TEST(to_string(inner.status) == "failed");
+  BOOST_TEST(inner.recovered);
+  BOOST_TEST(deref(inner.output).get<std::string>() == "cancelled");
+  BOOST_TEST(to_string(s.rec(top).status) == "completed");
+}
+
+BOOST_AUTO_TEST_CASE(child_ignoring_its_cancel_is_ended_by_force_after_the_grace) {
+  simulator s;
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };
+  auto top = s.submit(chain_of(R"({"id":"a","operation":"op"})"));
+  auto a = s.run_of("a");
+  s.deaf = {a};
+  s.cancel(top);
+  BOOST_TEST(to_string(s.rec(top).status) == "running");  // waiting for `a`
+  s.advance(1999);
+  BOOST_TEST(to_string(s.rec(top).status) == "running");
+  s.advance(1);
+  BOOST_TEST(to_string(s.rec(a).status) == "cancelled");
+  BOOST_TEST(s.rec(a).err->message == "cancelled (did not stop in time)");
+  BOOST_TEST(to_string(s.rec(top).status) == "cancelled");
+}
+
+BOOST_AUTO_TEST_CASE(crash_in_the_carrier_ends_the_run_failed_internal) {
+  simulator s;
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };
+  s.submit(chain_of(R"({"id":"a","operation":"op"})"));
+  auto a = s.run_of("a");
+  std::vector<run::action> out;
+  const_cast<run::machine&>(s.machine(a)).handle(run::crashed{"boom"}, s.now, out);
+  BOOST_REQUIRE(!out.empty());
+  auto* end = std::get_if<run::end_run>(&out.back());
+  BOOST_REQUIRE(end);
+  BOOST_TEST(to_string(end->record->status) == "failed");
+  BOOST_TEST(end->record->err->code == codes::internal);
+  BOOST_TEST(end->record->err->message == "internal error: boom");
+}
+
+// --- resume -------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(resumed_chain_takes_finished_steps_and_reruns_the_running_one_in_place) {
+  // What a store held when the engine stopped: `a` completed, `b` running (attempt 1), and a
+  // record of an earlier attempt nobody takes up again.
+  auto rec = [](std::string id, std::string owner, int index, std::string step, run_status st) {
+    run_record r;
+    r.id = std::move(id);
+    r.owner_run_id = owner;
+    r.chain_id = "run-000100";
+    r.parent_run_id = owner;
+    r.step_index = index;
+    r.step_id = std::move(step);
+    r.operation = r.step_id.empty() ? "run" : "op";
+    r.status = st;
+    r.attempts = 1;
+    r.created = r.started = 500;
+    return r;
+  };
+  auto a = rec("run-000101", "run-000100", 0, "a", run_status::completed);
+  a.output = share(json("A's output"));
+  auto b = rec("run-000102", "run-000100", 1, "b", run_status::running);
+  b.input = share(json("B's input"));
+  auto stray = rec("run-000103", "run-000199", 0, "x", run_status::running);
+  auto plan = std::make_shared<const resume_plan>(
+      std::vector<run_record>{rec("run-000100", "", -1, "", run_status::running), a, b, stray});
+
+  simulator s;
+  int calls_of_a = 0;
+  s.answer = [&](const op_request& r) -> std::optional<expected<json>> {
+    calls_of_a += r.step_id == "a";
+    if (r.step_id == "c") return json{{"saw", r.in()}};
+    return r.in();
+  };
+  auto top = s.submit(chain_of(R"({"id":"a","operation":"op"},{"id":"b","operation":"op"},
+                                   {"id":"c","operation":"op","input":"{{a.output}}"})"),
+                      42, plan, "run-000100");
+  BOOST_TEST(calls_of_a == 0);  // completed before the restart: never run again
+  BOOST_TEST(s.runs_of("b") == std::vector<std::string>{"run-000102"});  // run again in place
+  BOOST_TEST(s.rec("run-000102").attempts == 2);
+  BOOST_TEST(deref(s.rec("run-000102").output).get<std::string>() == "B's input");
+  BOOST_TEST(deref(s.rec(s.run_of("c")).output).dump() == R"({"saw":"A's output"})");
+  BOOST_TEST(to_string(s.rec(top).status) == "completed");
+  BOOST_TEST(s.rec(top).attempts == 2);
+  BOOST_TEST(s.rec(top).child_run_ids.front() == "run-000101");
+  // The record nobody took up again is ended, cancelled (an end asked for a run already final
+  // changes nothing: the first end wins).
+  auto stray_end = std::find_if(s.forced.begin(), s.forced.end(), [](const auto& f) { return f.run_id == "run-000103"; });
+  BOOST_REQUIRE(stray_end != s.forced.end());
+  BOOST_TEST(to_string(stray_end->status) == "cancelled");
+  BOOST_TEST(stray_end->error.message == "abandoned when the chain resumed after a restart");
+  BOOST_TEST(to_string(s.rec("run-000101").status) == "completed");
+  BOOST_TEST(to_string(s.rec("run-000102").status) == "completed");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
