@@ -1,5 +1,5 @@
-// `coworker validate FILE.json`: checks a chain whole (SPEC §2.2) without running anything, and
-// shows its step tree when it is valid.
+// `coworker validate FILE.json`: checks a chain whole (docs/chain-language.md) without running
+// anything, and shows its step tree when it is valid.
 #include <cstdio>
 #include <iostream>
 #include <set>

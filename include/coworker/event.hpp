@@ -1,4 +1,5 @@
-// Events (SPEC §6): every start and end of a run, in order, with a gap-free sequence number.
+// Events (docs/protocol.md, "Events"): every start and end of a run, in order, with a gap-free
+// sequence number.
 #pragma once
 
 #include <cstdint>

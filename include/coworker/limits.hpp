@@ -1,4 +1,5 @@
-// The limits of SPEC §9, all configurable; exceeding one gives a clear error, never a crash.
+// The limits, all configurable; exceeding one gives a clear error, never a crash. Every limit, its
+// default, range and config key: docs/security.md, "Limits that protect the daemon".
 #pragma once
 
 #include <cstddef>

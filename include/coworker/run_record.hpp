@@ -1,4 +1,5 @@
-// The run record of SPEC §5: one per run, parent or child; the engine's single source of truth.
+// The run record (docs/run-record.md): one per run, parent or child; the engine's single source of
+// truth.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +19,8 @@ std::string_view to_string(run_status s);
 std::optional<run_status> parse_run_status(std::string_view s);
 inline bool is_final(run_status s) { return s >= run_status::completed; }
 
-/// The error carried by a failed run (SPEC §4: `{code, message, runId, operation}`).
+/// The error carried by a failed or cancelled run: `{code, message, runId, operation, path?}`
+/// (docs/run-record.md, "The error object").
 struct run_error {
   std::string code;
   std::string message;
@@ -43,16 +45,16 @@ struct run_record {
   bool success = false;
   bool recovered = false;
   int attempts = 0;
-  std::string parent_run_id;    ///< the run before this one in the flow (SPEC §5)
-  std::string owner_run_id;     ///< the chain, group or forEach run that contains this one
+  std::string parent_run_id;    ///< the run before this one in the flow (docs/run-record.md)
+  std::string owner_run_id;     ///< the run that started this one: its chain, group, forEach or failed run
   std::vector<std::string> child_run_ids;
   std::string chain_id;         ///< the outermost chain run
   std::string role;
   bool keep_alive = false;
 };
 
-/// The record as SPEC §5 JSON. With `cut_bytes` > 0, input/output larger than that are replaced
-/// by a marker and `"truncated": true` is set (for events).
+/// The record's JSON form (docs/run-record.md). With `cut_bytes` > 0, input/output larger than that
+/// are replaced by a marker and `"truncated": true` is set (for events).
 json to_json(const run_record& r, std::size_t cut_bytes = 0);
 json to_json(const run_error& e);
 

@@ -1,5 +1,5 @@
-// coworker::service: exposes an engine over ZeroMQ (SPEC §8): requests on a ROUTER socket, every
-// run event on a PUB socket, a heartbeat at least once a second. See docs/protocol.md.
+// coworker::service: exposes an engine over ZeroMQ (docs/protocol.md): requests on a ROUTER socket, every
+// run event on a PUB socket, a heartbeat at least once a second.
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// Whole-document validation (SPEC §2.2) that turns chain JSON into the typed model.
+// Whole-document validation (docs/chain-language.md) that turns chain JSON into the typed model.
 #pragma once
 
 #include <functional>

@@ -1,4 +1,5 @@
-// Parsing JSON text from users with SPEC §9 limits enforced while parsing.
+// Parsing JSON text from users with the size and depth limits enforced while parsing
+// (docs/chain-language.md, sections 5 and 6).
 #pragma once
 
 #include <string_view>

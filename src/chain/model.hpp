@@ -1,4 +1,5 @@
-// The typed model of a validated chain: the four step forms of SPEC §2.1 with templates compiled.
+// The typed model of a validated chain: the four step forms (docs/chain-language.md, section 2)
+// with templates compiled.
 #pragma once
 
 #include <cstdint>

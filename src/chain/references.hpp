@@ -1,5 +1,6 @@
-// The reference check of SPEC §2.2: every template root names something that exists when the
-// template is resolved. Internal to src/chain; runs on the model the compiler built.
+// The reference check (docs/chain-language.md, section 4): every template root names something
+// that exists when the template is resolved. Internal to src/chain; runs on the model the compiler
+// built.
 #pragma once
 
 #include <vector>

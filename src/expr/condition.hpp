@@ -1,4 +1,4 @@
-// The `if` expression language of SPEC §3: templates and literals with == != < <= > >= && || !
+// The `if` expression language (docs/conditions.md): templates and literals with == != < <= > >= && || !
 // and parentheses. A template's value is always an operand, never syntax.
 #pragma once
 

@@ -1,5 +1,5 @@
-// The built-in operations of SPEC §7 that need no actors: the store operations and the offline
-// text operations (summarize, extract, interpret). Documented in docs/operations.md.
+// The built-in operations that need no actors: the store operations and the offline text
+// operations (summarize, extract, interpret). Documented in docs/operations.md.
 #pragma once
 
 #include <memory>

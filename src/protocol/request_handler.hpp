@@ -1,4 +1,4 @@
-// The request protocol of SPEC §8 (docs/protocol.md), independent of sockets: one JSON frame in,
+// The request protocol of docs/protocol.md, independent of sockets: one JSON frame in,
 // one JSON reply out — or, for `run` with `wait: true`, the id of the run whose end the reply awaits.
 #pragma once
 

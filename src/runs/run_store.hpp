@@ -1,4 +1,4 @@
-// The durable run store (SPEC §10): run records, their events (a transactional outbox whose row id
+// The durable run store (docs/durability.md): run records, their events (a transactional outbox whose row id
 // is the event's seq) and the chains in flight, in the SQLite file of the document store.
 #pragma once
 

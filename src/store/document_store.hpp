@@ -1,4 +1,4 @@
-// The document store (SPEC §7, §10): JSON documents by doctype in one SQLite file (WAL). Writes are
+// The document store (docs/store.md): JSON documents by doctype in one SQLite file (WAL). Writes are
 // queued to one writer thread that commits many of them per transaction (group commit); each
 // operation runs in a savepoint of its own, so one failing write does not fail its neighbours and
 // no reader ever sees half of an operation.

@@ -1,4 +1,4 @@
-// Templates `{{ path }}` (SPEC §3): compiled once at validation, resolved per run against a scope.
+// Templates `{{ path }}` (docs/templates.md): compiled once at validation, resolved per run against a scope.
 #pragma once
 
 #include <cstddef>
@@ -37,7 +37,7 @@ struct reference {
 expected<path> parse_path(std::string_view inner, const std::string& pointer);
 
 /// What templates see. Roots are either plain values (`input`, `error`, a forEach `as` name) or run
-/// records (`prev`, a step id); a record's fields are those of its SPEC §5 JSON form.
+/// records (`prev`, a step id); a record's fields are those of its JSON form (docs/run-record.md).
 class scope {
  public:
   virtual ~scope() = default;

@@ -1,4 +1,5 @@
-// compile_chain: every validation rule of SPEC §2.2 with a passing and a failing case, and the model.
+// compile_chain: every validation rule of docs/chain-language.md with a passing and a failing case,
+// and the model.
 #include <boost/test/unit_test.hpp>
 
 #include "chain/compile.hpp"
