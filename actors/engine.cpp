@@ -8,11 +8,12 @@
 #include <caf/all.hpp>
 
 #include "atoms.hpp"
-#include "builtin_ops.hpp"
+#include "ops/engine_ops.hpp"
 #include "chain/compile.hpp"
 #include "chain/json_parse.hpp"
 #include "core/histogram.hpp"
 #include "engine_core.hpp"
+#include "llm_ops.hpp"
 #include "ops/builtin.hpp"
 #include "runs/run_store.hpp"
 

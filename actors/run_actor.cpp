@@ -52,11 +52,11 @@ void call(run_actor* self, run::call_operation& c) {
   auto& st = self->state;
   auto op = st.core->ops->find(c.request.operation);
   if (!op) {
-    st.pending.emplace_back(run::operation_missing{c.attempt});
+    feed(self, run::operation_missing{c.attempt});  // handled once the current actions are carried out
     return;
   }
   if (op->mode == handler_mode::inline_sync) {
-    st.pending.emplace_back(run::operation_answered{c.attempt, call_sync(*op, c.request), true});
+    feed(self, run::operation_answered{c.attempt, call_sync(*op, c.request), true});
     return;
   }
   st.resp = responder([h = caf::actor_cast<caf::actor>(self), tok = c.attempt](expected<json> r) {
@@ -123,18 +123,24 @@ void carry(run_actor* self, run::action& a) {
       a);
 }
 
-/// Hands one event to the machine and carries out what it asks, then the events that came up.
+void dispatch(run_actor* self, run::event ev) {
+  auto& st = self->state;
+  st.actions.clear();
+  st.machine->handle(std::move(ev), now_ms(), st.actions);
+  for (auto& a : st.actions) carry(self, a);
+}
+
+/// Hands one event to the machine and carries out what it asks, then the events that came up
+/// meanwhile (an inline handler's answer), in order.
 void feed(run_actor* self, run::event ev) {
   auto& st = self->state;
-  st.pending.push_back(std::move(ev));
-  if (st.busy) return;
-  st.busy = true;
-  for (std::size_t i = 0; i < st.pending.size(); ++i) {
-    auto next = std::move(st.pending[i]);
-    st.actions.clear();
-    st.machine->handle(std::move(next), now_ms(), st.actions);
-    for (auto& a : st.actions) carry(self, a);
+  if (st.busy) {
+    st.pending.push_back(std::move(ev));
+    return;
   }
+  st.busy = true;
+  dispatch(self, std::move(ev));
+  for (std::size_t i = 0; i < st.pending.size(); ++i) dispatch(self, std::move(st.pending[i]));
   st.pending.clear();
   st.busy = false;
 }

@@ -1,5 +1,5 @@
 // The frames a remote worker sends (docs/protocol.md, "Workers"), parsed into typed messages.
-// No socket, no broker state: the broker (actors/worker_broker.cpp) acts on what this returns.
+// No socket, no broker state: the broker (edges/worker_broker.cpp) acts on what this returns.
 #pragma once
 
 #include <string>

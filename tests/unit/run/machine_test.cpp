@@ -369,13 +369,49 @@ BOOST_AUTO_TEST_CASE(cancel_while_waiting_for_a_retry_ends_cancelled_without_ano
   auto top = s.submit(chain_of(R"({"id":"a","operation":"op","options":{"retry":{"max":5,"delayMs":1000}}})"));
   auto a = s.run_of("a");
   s.advance(1000);  // attempt 2 fails too: waiting again
-  BOOST_TEST(s.machine(a).current() == run::phase::waiting_retry);
+  BOOST_TEST(std::string(to_string(s.machine(a).current())) == "waiting_retry");
   s.cancel(top);
   s.run_timers();  // the retry timer fires into an ended run
   BOOST_TEST(to_string(s.rec(a).status) == "cancelled");
   BOOST_TEST(s.rec(a).attempts == 2);
   BOOST_TEST(s.rec(a).err->code == codes::cancelled);
   BOOST_TEST(to_string(s.rec(top).status) == "cancelled");
+}
+
+BOOST_AUTO_TEST_CASE(cancel_of_a_tree_mid_retry_cancels_the_new_attempts_children_and_stops) {
+  simulator s;
+  int calls = 0;
+  s.answer = [&](const op_request&) -> std::optional<expected<json>> {
+    if (++calls == 1) return failure("flaky");  // attempt 1 of the nested chain fails at `a`
+    return std::nullopt;                          // attempt 2's `a` hangs until cancelled
+  };
+  auto top = s.submit(chain_of(R"({"id":"inner","operation":"run","options":{"retry":{"max":3,"delayMs":500}},
+                                   "children":[{"id":"a","operation":"op"},{"id":"b","operation":"op"}]})"));
+  auto inner = s.run_of("inner");
+  s.advance(500);  // the retry: a new `a` runs (retrying a chain runs all its children again)
+  auto attempts_of_a = s.runs_of("a");
+  BOOST_REQUIRE(attempts_of_a.size() == 2u);
+  BOOST_TEST(to_string(s.rec(attempts_of_a[0]).status) == "failed");
+  s.cancel(top);
+  s.run_timers();
+  BOOST_TEST(to_string(s.rec(attempts_of_a[1]).status) == "cancelled");
+  BOOST_TEST(to_string(s.rec(inner).status) == "cancelled");
+  BOOST_TEST(s.rec(inner).attempts == 2);
+  BOOST_TEST(s.rec(inner).child_run_ids == attempts_of_a);  // every attempt's children are listed
+  BOOST_TEST(s.runs_of("b").empty());
+  BOOST_TEST(calls == 2);
+  BOOST_TEST(to_string(s.rec(top).status) == "cancelled");
+}
+
+BOOST_AUTO_TEST_CASE(chain_steps_follow_one_another_each_parented_by_the_one_before) {
+  simulator s;
+  auto top = s.submit(chain_of(R"({"id":"a","operation":"op","input":1},{"id":"b","operation":"op"},{"id":"c","operation":"op"})"));
+  BOOST_TEST(s.rec(s.run_of("a")).parent_run_id == top);
+  BOOST_TEST(s.rec(s.run_of("b")).parent_run_id == s.run_of("a"));
+  BOOST_TEST(s.rec(s.run_of("c")).parent_run_id == s.run_of("b"));
+  BOOST_TEST(s.rec(s.run_of("c")).step_index == 2);
+  BOOST_TEST(deref(s.rec(s.run_of("c")).input).get<int>() == 1);  // the pipe
+  BOOST_TEST(deref(s.rec(top).output)["steps"].size() == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(cancel_of_a_nested_tree_cancels_every_level_bottom_up) {

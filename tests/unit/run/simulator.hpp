@@ -64,6 +64,8 @@ class simulator {
     p.id = id.empty() ? cfg_.new_id() : id;
     p.chain_id = p.id;
     p.seed = seed;
+    if (resume)  // what the store held is known before the chain resumes, as in the registry
+      for (const auto& [rid, r] : resume->by_id) publish(r);
     p.resume = std::move(resume);
     auto top = p.id;
     add(std::move(p), {});

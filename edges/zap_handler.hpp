@@ -1,5 +1,5 @@
 // The ZAP handler that turns CURVE into an allow-list (CURVE alone accepts any client key), and the
-// start-up self-check that proves clients without an allowed key are refused (SPEC §8, docs/security.md).
+// start-up self-check that proves clients without an allowed key are refused (docs/security.md, "The start-up self-check").
 // The handler's socket lives on the service's gateway thread like the others; the self-check runs on
 // the thread that starts the service, with sockets of its own.
 #pragma once

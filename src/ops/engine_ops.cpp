@@ -1,6 +1,6 @@
 // `log` writes its input to the engine log and passes it on; `message` records a conversation
 // turn; `wait` passes its input on after `ms` milliseconds without holding a thread.
-#include "builtin_ops.hpp"
+#include "ops/engine_ops.hpp"
 
 namespace coworker {
 

@@ -1,4 +1,4 @@
-// The worker broker (SPEC §8 workers): remote programs connect with DEALER to a ROUTER socket,
+// The worker broker (docs/protocol.md, "Workers"): remote programs connect with DEALER to a ROUTER socket,
 // announce the operations they serve and how many tasks they take at once, receive tasks and
 // answer them, and heartbeat. Their operations become engine operations while someone serves them.
 // The broker lives on the service's gateway thread (it owns the socket); engine handlers hand it

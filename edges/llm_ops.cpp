@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-#include "ops/builtin.hpp"
+#include "llm_ops.hpp"
 
 namespace coworker::ops {
 
