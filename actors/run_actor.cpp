@@ -18,8 +18,10 @@ struct run_state {
   std::optional<run::machine> machine;
   std::vector<caf::actor> children;  ///< by the machine's child index; empty for a child it took as recorded
   responder resp;                    ///< the current attempt's handler call
-  std::vector<run::action> actions;  ///< reused for each event
-  std::vector<run::event> pending;   ///< events that came up while carrying actions
+  /// An event that came up while carrying actions (an inline handler's answer, or the news that
+  /// nobody serves the operation): the machine asks for one call at a time, so one slot is enough.
+  /// Held by pointer: it is rare next to the state's size, which every run pays.
+  std::unique_ptr<run::event> next;
   bool busy = false;
 
   static inline const char* name = "coworker.run";
@@ -123,25 +125,36 @@ void carry(run_actor* self, run::action& a) {
       a);
 }
 
+/// Carries out each action as the machine decides it (a forEach's first element starts while the
+/// machine still decides the others).
+class carrier final : public run::action_sink {
+ public:
+  explicit carrier(run_actor* self) : self_(self) {}
+  void add(run::action a) override { carry(self_, a); }
+
+ private:
+  run_actor* self_;
+};
+
 void dispatch(run_actor* self, run::event ev) {
-  auto& st = self->state;
-  st.actions.clear();
-  st.machine->handle(std::move(ev), now_ms(), st.actions);
-  for (auto& a : st.actions) carry(self, a);
+  carrier out(self);
+  self->state.machine->handle(std::move(ev), now_ms(), out);
 }
 
-/// Hands one event to the machine and carries out what it asks, then the events that came up
-/// meanwhile (an inline handler's answer), in order.
+/// Hands one event to the machine and carries out what it asks, then the event that came up
+/// meanwhile, if any.
 void feed(run_actor* self, run::event ev) {
   auto& st = self->state;
   if (st.busy) {
-    st.pending.push_back(std::move(ev));
+    st.next = std::make_unique<run::event>(std::move(ev));
     return;
   }
   st.busy = true;
   dispatch(self, std::move(ev));
-  for (std::size_t i = 0; i < st.pending.size(); ++i) dispatch(self, std::move(st.pending[i]));
-  st.pending.clear();
+  while (st.next) {
+    auto e = std::move(st.next);
+    dispatch(self, std::move(*e));
+  }
   st.busy = false;
 }
 
@@ -177,7 +190,7 @@ caf::behavior run_behavior(run_actor* self, run_spec spec) {
     }
     auto& s = self->state;
     s.busy = false;
-    s.pending.clear();
+    s.next.reset();
     feed(self, run::crashed{std::move(what)});
     return caf::exit_reason::normal;
   });

@@ -65,7 +65,7 @@ std::int64_t machine::attempt_timeout_ms() const {
 
 // --- events -------------------------------------------------------------------------------------
 
-void machine::handle(event ev, std::int64_t now, std::vector<action>& out) {
+void machine::handle(event ev, std::int64_t now, action_sink& out) {
   out_ = &out;
   now_ = now;
   std::visit(
@@ -120,21 +120,23 @@ void machine::handle(event ev, std::int64_t now, std::vector<action>& out) {
 
 void machine::on_start() {
   auto& r = rec_;
-  r.id = at_.id;
+  // The ids move into the record: it is what everything reads from now on (where() keeps the step,
+  // the scope and the flow).
+  r.id = std::move(at_.id);
   r.operation = step_.operation;
   r.doctype = step_.doctype;
   r.step_id = step_.id;
   r.step_index = at_.step_index;
   r.created = now_;
-  r.parent_run_id = at_.parent_run_id;
-  r.owner_run_id = at_.owner_run_id;
-  r.chain_id = at_.chain_id.empty() ? r.id : at_.chain_id;
+  r.parent_run_id = std::move(at_.parent_run_id);
+  r.owner_run_id = std::move(at_.owner_run_id);
+  r.chain_id = at_.chain_id.empty() ? r.id : std::move(at_.chain_id);
   r.role = step_.role;
   r.keep_alive = step_.options.keep_alive.value_or(step_.operation == "message");
   ph_ = phase::running;
 
   if (at_.resume) {
-    auto old = at_.resume->by_id.find(at_.id);
+    auto old = at_.resume->by_id.find(r.id);
     if (old != at_.resume->by_id.end()) {
       // Resumed after a restart: its `if` and input were settled before; run the attempt again
       // and take the children that finished (docs/durability.md).
@@ -428,8 +430,13 @@ void machine::finish(run_status status) {
   if (status == run_status::completed) rec_.err.reset();
   rec_.child_run_ids.clear();
   rec_.child_run_ids.reserve(children_.size());
-  for (const auto& c : children_) rec_.child_run_ids.push_back(c.id);
-  auto snap = std::make_shared<const run_record>(rec_);
+  for (auto& c : children_) rec_.child_run_ids.push_back(std::move(c.id));  // the table is done with
+  const bool top = rec_.owner_run_id.empty();
+  // The record goes out whole; the machine keeps its id and status (record() after the end).
+  auto snap = std::make_shared<const run_record>(std::move(rec_));
+  rec_ = run_record{};
+  rec_.id = snap->id;
+  rec_.status = snap->status;
 
   std::shared_ptr<const export_list> exports;
   if (step_.kind != step_kind::operation && status == run_status::completed) {
@@ -454,7 +461,7 @@ void machine::finish(run_status status) {
   at_.prev.reset();
   prev_.reset();
 
-  if (at_.owner_run_id.empty() && at_.resume) {
+  if (top && at_.resume) {
     // Runs recorded before the restart that this chain did not take up again end as cancelled.
     for (const auto& [id, old] : at_.resume->by_id)
       if (id != rec_.id)

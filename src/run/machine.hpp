@@ -128,6 +128,28 @@ struct end_run {
 using action = std::variant<spawn_child, call_operation, release_operation, start_timer, cancel_child,
                             publish_start, force_end, end_run>;
 
+/// Where a machine's actions go, in the order it decides them. A carrier may carry each out as it
+/// comes (the run actor does: a forEach's first element starts while the machine still decides the
+/// others) or collect them (action_list) and carry them out afterwards; either way the actions
+/// never call back into the machine: what they cause comes back as a later event.
+class action_sink {
+ public:
+  virtual void add(action a) = 0;
+
+ protected:
+  ~action_sink() = default;
+};
+
+/// Collects the actions of one event.
+class action_list final : public action_sink {
+ public:
+  explicit action_list(std::vector<action>& out) : out_(out) {}
+  void add(action a) override { out_.push_back(std::move(a)); }
+
+ private:
+  std::vector<action>& out_;
+};
+
 // --- the machine --------------------------------------------------------------------------------
 
 enum class phase { idle, running, draining, waiting_retry, fallback, done };
@@ -135,7 +157,7 @@ const char* to_string(phase p);
 
 /// One child of the run, in start order across attempts (and the fallback, last).
 struct child {
-  std::string id;
+  std::string id;  ///< moved into the final record's childRunIds when the run ends
   record_ptr result;  ///< its final record (kept for the current attempt only)
   std::shared_ptr<const export_list> exports;
   bool done = false;
@@ -148,12 +170,20 @@ class machine {
   machine(const machine&) = delete;
   machine& operator=(const machine&) = delete;
 
-  /// Handles one event at time `now` (ms since the epoch) and appends the actions to `out`.
-  void handle(event ev, std::int64_t now, std::vector<action>& out);
+  /// Handles one event at time `now` (ms since the epoch); the actions go to `out`, in order.
+  void handle(event ev, std::int64_t now, action_sink& out);
+  /// The same, appending the actions to `out`.
+  void handle(event ev, std::int64_t now, std::vector<action>& out) {
+    action_list list(out);
+    handle(std::move(ev), now, list);
+  }
 
+  /// The run's record as it stands; once ended, only its id and status (the final record went out
+  /// with end_run).
   const run_record& record() const { return rec_; }
   phase current() const { return ph_; }
   bool ended() const { return ph_ == phase::done; }
+  /// Where the run stands: its step, scope and flow (its ids are in record() once started).
   const placement& where() const { return at_; }
   const std::vector<child>& children() const { return children_; }
   std::size_t active() const { return active_; }
@@ -186,7 +216,7 @@ class machine {
   void complete_members();
   void remember(const record_ptr& r, const std::shared_ptr<const export_list>& exports);
   void release();
-  void emit(action a) { out_->push_back(std::move(a)); }
+  void emit(action a) { out_->add(std::move(a)); }
   run_error error_here(std::string code, std::string message, std::string path = {}) const;
   std::string label() const;
   std::uint64_t draw();  ///< the next number of the seeded generator (splitmix64)
@@ -221,7 +251,7 @@ class machine {
   std::size_t element_width_ = 1;
 
   // While handle() runs: where actions go, the time, children taken from the resume plan.
-  std::vector<action>* out_ = nullptr;
+  action_sink* out_ = nullptr;
   std::int64_t now_ = 0;
   std::vector<child_ended> adopted_;
 };
