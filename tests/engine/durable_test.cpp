@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -113,22 +114,19 @@ BOOST_AUTO_TEST_CASE(a_chain_cut_off_by_a_crash_resumes_without_rerunning_finish
   pid_t pid = fork();
   BOOST_REQUIRE(pid >= 0);
   if (pid == 0) {
-    // The doomed process: run until `p` is running, then die without any cleanup.
+    // The doomed process: run until the start of `p` is stored (its before:run event is published
+    // only once it is durable, and everything before it with it), then die without any cleanup.
     engine eng(durable_config(db));
     register_test_ops(eng, marks, -1);
+    event_counter paused(eng, started_step("p"));
     auto id = eng.submit(chain);
     if (!id) _exit(3);
-    for (int i = 0; i < 2000; ++i) {
-      auto running = eng.list({run_status::running, *id, false, 100});
-      bool paused = std::any_of(running.begin(), running.end(), [](const run_record& r) { return r.step_id == "p"; });
-      if (paused) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the batch commit
-        std::ofstream(dir.path / "seq.txt") << eng.seq();
-        _exit(0);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!paused.wait_for(1)) {
+      std::fprintf(stderr, "the crash child: step p did not start\n");
+      _exit(4);
     }
-    _exit(4);
+    std::ofstream(dir.path / "seq.txt") << eng.seq();
+    _exit(0);
   }
   int status = 0;
   waitpid(pid, &status, 0);
@@ -144,7 +142,7 @@ BOOST_AUTO_TEST_CASE(a_chain_cut_off_by_a_crash_resumes_without_rerunning_finish
   BOOST_TEST(eng.resume() == 1u);
   auto roots = eng.list({std::nullopt, "", true, 10});
   BOOST_REQUIRE_EQUAL(roots.size(), 1u);
-  auto done = eng.wait(roots[0].id, std::chrono::seconds(10));
+  auto done = eng.wait(roots[0].id, safety_timeout);
   BOOST_REQUIRE(done.has_value());
   BOOST_TEST(to_string(done->status) == "completed");
   BOOST_TEST(read_file(marks) == "a\nb\nc\n");  // a and b ran once; c ran after the restart

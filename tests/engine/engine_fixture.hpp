@@ -9,15 +9,25 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "../waits.hpp"
 #include "coworker/coworker.hpp"
 
 namespace coworker::test {
 
 struct engine_fixture {
+  /// Where `meet` calls wait for each other, and how many were inside `meet` at once.
+  struct meeting_point {
+    arrivals arrived;
+    std::atomic<int> in_flight{0};
+    std::atomic<int> max_in_flight{0};
+  };
+
   engine eng;
-  std::atomic<int> in_flight{0};
-  std::atomic<int> max_in_flight{0};
   std::atomic<int> calls{0};
+  // Shared with the handlers, which keep them alive: a handler still blocked when a failed test
+  // ends may outlive the fixture.
+  std::shared_ptr<gate> release = std::make_shared<gate>();  ///< `hold` returns once it opens
+  std::shared_ptr<meeting_point> meeting = std::make_shared<meeting_point>();
 
   static engine_config make_config() {
     engine_config c;
@@ -56,24 +66,50 @@ struct engine_fixture {
     never.mode = handler_mode::async;
     never.async = [](const op_request&, responder) {};
     BOOST_REQUIRE(eng.register_operation(std::move(never)));
-    // busy: blocks its pool thread for input.ms while counting concurrent calls.
-    operation busy;
-    busy.name = "busy";
-    busy.mode = handler_mode::blocking_sync;
-    busy.sync = [this](const op_request& r) -> expected<json> {
-      int now = ++in_flight;
-      int seen = max_in_flight.load();
-      while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {}
-      std::this_thread::sleep_for(std::chrono::milliseconds(r.in().value("ms", 20)));
-      --in_flight;
+    // hold: blocks its pool thread until the test opens `release` (a handler slower than anything
+    // the engine may wait for); answers its input then.
+    operation hold;
+    hold.name = "hold";
+    hold.mode = handler_mode::blocking_sync;
+    hold.sync = [g = release](const op_request& r) -> expected<json> {  // a copy: it may outlive the test
+      if (!g->wait()) return make_error("hold_timeout", "the test never released `hold`");
       return r.in();
     };
-    BOOST_REQUIRE(eng.register_operation(std::move(busy)));
+    BOOST_REQUIRE(eng.register_operation(std::move(hold)));
+    // meet: a meeting point for input.group calls at once. Calls arrive in groups of `group` (the
+    // k-th call belongs to group ceil(k / group)); each blocks its pool thread until its whole group
+    // has arrived, so a group completes only if its calls run at the same time. Counts concurrent
+    // calls in meeting->in_flight/max_in_flight.
+    operation meet;
+    meet.name = "meet";
+    meet.mode = handler_mode::blocking_sync;
+    meet.sync = [m = meeting](const op_request& r) -> expected<json> {
+      const int group = r.in().value("group", 1);
+      int now = ++m->in_flight;
+      int seen = m->max_in_flight.load();
+      while (now > seen && !m->max_in_flight.compare_exchange_weak(seen, now)) {}
+      const int k = m->arrived.arrive();
+      const int whole = (k + group - 1) / group * group;
+      const bool together = m->arrived.wait_for(whole, safety_timeout / 2);  // fails the step before run() gives up
+      --m->in_flight;
+      if (!together)
+        return make_error("meet_timeout", "call " + std::to_string(k) + " waited in vain for call " + std::to_string(whole) +
+                                              ": only " + std::to_string(m->arrived.count()) + " arrived");
+      return r.in();
+    };
+    BOOST_REQUIRE(eng.register_operation(std::move(meet)));
   }
 
+  ~engine_fixture() { release->open(); }  // no `hold` outlives its test
+
+  /// Submits and waits for the chain to end (failing the test at the safety timeout); its tree.
   json run(const json& chain, submit_options opts = {}) {
-    auto t = eng.run(chain, opts);
-    BOOST_REQUIRE_MESSAGE(t.has_value(), (t ? "" : t.error().code + ": " + t.error().message));
+    auto id = eng.submit(chain, opts);
+    BOOST_REQUIRE_MESSAGE(id.has_value(), error_text(id));
+    auto done = eng.wait(*id, safety_timeout);
+    BOOST_REQUIRE_MESSAGE(done.has_value(), "the run did not end: " << error_text(done));
+    auto t = eng.tree(*id);
+    BOOST_REQUIRE(t.has_value());
     return *t;
   }
 };

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -81,23 +82,34 @@ BOOST_AUTO_TEST_CASE(a_full_disk_holds_events_and_refuses_new_chains_until_space
   const auto db = disk.dir / "c.db";
   std::vector<std::string> ids;
   std::string witness_id;
-  std::set<std::string> published;
-  std::mutex mu;
-  std::atomic<std::size_t> events_seen{0};
+  std::mutex mu;  // guards what the callbacks below fill in
+  std::condition_variable changed;
+  std::set<std::string> published;        // runs with an event published
+  std::set<std::string> published_ends;   // runs with their after:run published
+  std::uint64_t last_published = 0;       // the seq of the last event published
+  bool store_failed = false;              // the engine said the store cannot write
   std::vector<std::string> logged;
   {
     engine_config cfg;
     cfg.db_path = db.string();
     cfg.log_sink = [&](std::string_view level, std::string_view text) {
-      std::lock_guard lock(mu);
-      logged.push_back(std::string(level) + " " + std::string(text));
+      {
+        std::lock_guard lock(mu);
+        logged.push_back(std::string(level) + " " + std::string(text));
+        if (text.find("the store cannot write") != std::string_view::npos) store_failed = true;
+      }
+      changed.notify_all();
     };
     engine eng(cfg);
     BOOST_REQUIRE(!eng.startup_error());
     auto sub = eng.subscribe([&](const event& e) {
-      std::lock_guard lock(mu);
-      published.insert(e.run->id);
-      ++events_seen;
+      {
+        std::lock_guard lock(mu);
+        published.insert(e.run->id);
+        if (e.kind == event_kind::after_run) published_ends.insert(e.run->id);
+        last_published = e.seq;
+      }
+      changed.notify_all();
     });
     for (int i = 0; i < 40; ++i) {
       auto id = eng.submit(waits_chain(i, 400));
@@ -111,42 +123,55 @@ BOOST_AUTO_TEST_CASE(a_full_disk_holds_events_and_refuses_new_chains_until_space
     witness_id = *witness;
     fill(disk.dir / "fill");
 
-    // A write fails soon: from then on submit answers unavailable (probes do not wait to be stored).
+    // A write fails soon: from then on submit answers unavailable. Probes (which do not wait to be
+    // stored) write more until one cannot be stored; after each the test waits for what settles
+    // it: its first event published (stored), or the engine saying the store cannot write.
     submit_options probe;
     probe.wait_durable = false;
     std::optional<error> refused;
     for (int i = 0; i < 3000 && !refused; ++i) {
       auto r = eng.submit(waits_chain(1000 + i, 1), probe);
-      if (!r) refused = r.error();
-      else std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (!r) {
+        refused = r.error();
+        break;
+      }
+      std::unique_lock lock(mu);
+      BOOST_REQUIRE_MESSAGE(changed.wait_for(lock, safety_timeout, [&] { return store_failed || published.count(*r) > 0; }),
+                            "probe " << i << " was neither stored nor held by a store that cannot write");
     }
-    BOOST_REQUIRE(refused);
-    const auto refused_at = now_ms();
+    BOOST_REQUIRE_MESSAGE(refused, "3000 probes were accepted on a full disk");
     BOOST_TEST(refused->code == codes::unavailable);
     BOOST_TEST(!eng.stats().store_writable);
-    // Nothing more reaches subscribers while the disk is full, though the chains go on.
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const auto seen = events_seen.load();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-    BOOST_TEST(events_seen.load() == seen);
-    BOOST_TEST(eng.stats().durable_seq < eng.stats().seq);
-    // wait() reports an end only once it is stored: the witness, cancelled after the refusal,
-    // ends (in memory) while the disk is full.
+    const auto stored_upto = eng.stats().durable_seq;
+
+    // The chains go on in memory while the disk is full: the witness, cancelled now, ends. No
+    // event can announce that end (events wait for the store: that is what is tested), so the test
+    // reads the record until it is final, bounded by the safety timeout.
     BOOST_REQUIRE(eng.cancel(*witness));
-    std::string ended_while_full;
-    for (int i = 0; i < 1000 && ended_while_full.empty(); ++i) {
+    bool ended_in_memory = false;
+    for (const auto give_up = std::chrono::steady_clock::now() + safety_timeout;
+         !ended_in_memory && std::chrono::steady_clock::now() < give_up;) {
       auto r = eng.get(*witness);
-      if (r && is_final(r->status) && r->finished >= refused_at) ended_while_full = *witness;
-      else std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      ended_in_memory = r && is_final(r->status);
+      if (!ended_in_memory) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    BOOST_REQUIRE(!ended_while_full.empty());
-    auto early = eng.wait(ended_while_full, std::chrono::milliseconds(100));
+    BOOST_REQUIRE_MESSAGE(ended_in_memory, "the cancelled witness did not end while the disk was full");
+    // wait() reports an end only once it is stored.
+    auto early = eng.wait(*witness, std::chrono::milliseconds(100));
     if (early) {
       std::lock_guard lock(mu);
       for (const auto& l : logged) BOOST_TEST_MESSAGE(l);
     }
     BOOST_REQUIRE(!early);
     BOOST_TEST(early.error().code == codes::timeout);
+    // Nothing past what was stored reached a subscriber, though events were made.
+    BOOST_TEST(eng.stats().durable_seq == stored_upto);
+    BOOST_TEST(eng.stats().durable_seq < eng.stats().seq);
+    {
+      std::lock_guard lock(mu);
+      BOOST_TEST(last_published <= stored_upto);
+      BOOST_TEST(published_ends.count(*witness) == 0u, "the witness's end was published before it was stored");
+    }
 
     fs::remove(disk.dir / "fill");
     for (const auto& id : ids) {

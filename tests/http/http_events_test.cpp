@@ -1,7 +1,7 @@
 // /api/events over real HTTP: Server-Sent Events in seq order, replay after a reconnect
 // (Last-Event-ID), and `resync` when the events asked for are gone or from another epoch.
+#include <functional>
 #include <future>
-#include <thread>
 
 #include <boost/test/unit_test.hpp>
 
@@ -18,8 +18,10 @@ struct sse_event {
   json data;
 };
 
-/// Reads the stream at `path` until `want` run events (or a resync) have come.
-std::vector<sse_event> read_stream(int port, const std::string& path, std::size_t want, httplib::Headers headers = {}) {
+/// Reads the stream at `path` until `want` run events (or a resync) have come; `opened` is called
+/// once the stream's first event (hello) has arrived.
+std::vector<sse_event> read_stream(int port, const std::string& path, std::size_t want, httplib::Headers headers = {},
+                                   const std::function<void()>& opened = {}) {
   httplib::Client c("127.0.0.1", port);
   c.set_read_timeout(20, 0);
   std::vector<sse_event> events;
@@ -43,6 +45,7 @@ std::vector<sse_event> read_stream(int port, const std::string& path, std::size_
       }
       if (e.name.empty()) continue;  // retry: line
       events.push_back(e);
+      if (events.size() == 1 && opened) opened();
       if (e.name == "run") ++runs;
       if (e.name == "resync" || runs >= want) return false;
     }
@@ -58,6 +61,22 @@ std::vector<sse_event> runs_of(const std::vector<sse_event>& all) {
   return out;
 }
 
+/// Reads a stream on another thread; wait_open() returns once the server has answered it (its
+/// hello), so what happens next is streamed live.
+struct live_reader {
+  std::promise<void> hello;
+  std::future<std::vector<sse_event>> events;
+  live_reader(int port, std::string path, std::size_t want) {
+    events = std::async(std::launch::async, [this, port, path = std::move(path), want] {
+      return read_stream(port, path, want, {}, [this] { hello.set_value(); });
+    });
+  }
+  void wait_open() {
+    BOOST_REQUIRE_MESSAGE(hello.get_future().wait_for(safety_timeout) == std::future_status::ready,
+                          "the event stream did not open");
+  }
+};
+
 json hello_chain() {
   return chain_of({json{{"id", "a"}, {"operation", "log"}}, json{{"id", "b"}, {"operation", "log"}}});
 }
@@ -69,12 +88,10 @@ BOOST_AUTO_TEST_SUITE(http_events)
 BOOST_AUTO_TEST_CASE(live_stream_delivers_every_event_in_order) {
   http_daemon d;
   const auto from = d.eng.seq();
-  auto reader = std::async(std::launch::async, [&] {
-    return read_stream(d.web.port(), "/api/events?since=" + std::to_string(from) + "&epoch=" + d.eng.epoch(), 18);
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  live_reader reader(d.web.port(), "/api/events?since=" + std::to_string(from) + "&epoch=" + d.eng.epoch(), 18);
+  reader.wait_open();
   for (int i = 0; i < 3; ++i) BOOST_REQUIRE(d.eng.run(hello_chain()));  // 3 runs each: 6 events
-  auto all = reader.get();
+  auto all = reader.events.get();
   BOOST_REQUIRE(!all.empty());
   BOOST_TEST(all.front().name == "hello");
   BOOST_TEST(all.front().data["epoch"] == d.eng.epoch());
@@ -122,10 +139,10 @@ BOOST_AUTO_TEST_CASE(events_no_longer_kept_ask_for_resync) {
   auto ahead = read_stream(web.port(), "/api/events?since=99", 1);
   BOOST_TEST(ahead.back().name == "resync");
   // From the current seq it streams what comes next.
-  auto reader = std::async(std::launch::async, [&] { return read_stream(web.port(), "/api/events?since=12", 6); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  live_reader reader(web.port(), "/api/events?since=12", 6);
+  reader.wait_open();
   BOOST_REQUIRE(eng.run(hello_chain()));
-  auto next = runs_of(reader.get());
+  auto next = runs_of(reader.events.get());
   BOOST_REQUIRE(next.size() == 6);
   BOOST_TEST(next.front().id == 13u);
 }

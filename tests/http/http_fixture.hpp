@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include <httplib.h>
 
+#include "../waits.hpp"
 #include "coworker/coworker.hpp"
 #include "coworker/http.hpp"
 
