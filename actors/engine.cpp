@@ -85,8 +85,16 @@ struct engine::impl {
       }
     }
     registry = std::make_shared<run_registry>(new_epoch(), cfg.retain_chains, first_seq, cfg.replay_events);
+    // Finished chains leave memory past limits.retainedBytes; in durable mode a quarter of it is a
+    // cache, and the store answers for the rest (docs/durability.md, "History").
+    registry->set_retained_bytes(runs ? cfg.lim.retained_bytes / 4 : cfg.lim.retained_bytes);
     if (runs) {
-      registry->restore(runs->recent_chain_records(cfg.retain_chains), runs->keys());
+      // Start-up reads only what is unfinished; finished history is read when asked for.
+      std::vector<run_record> unfinished;
+      for (const auto& c : runs->unfinished_chains())
+        for (auto& r : runs->chain_records(c.root_id)) unfinished.push_back(std::move(r));
+      registry->restore(std::move(unfinished), runs->unfinished_keys());
+      registry->set_history(std::shared_ptr<run_history>(std::shared_ptr<void>{}, runs.get()));
       registry->set_persist(
           [this](const std::vector<const event*>& batch, const std::vector<chain_submission>& chains) -> expected<void> {
             auto t0 = std::chrono::steady_clock::now();

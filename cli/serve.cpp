@@ -75,6 +75,7 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
   apply(cfg.lim.event_cut_bytes, l.event_cut_bytes);
   apply(cfg.lim.step_timeout_ms, l.step_timeout_ms);
   apply(cfg.lim.max_chain_elements, l.chain_elements);
+  apply(cfg.lim.retained_bytes, l.retained_bytes);
   if (c.operations) cfg.ops_config = *c.operations;
   apply(cfg.retain_chains, c.retain_chains);
   apply(cfg.retain_stored_chains, c.retain_stored_chains);

@@ -30,6 +30,10 @@ struct limits {
   /// An operation step without `options.timeoutMs` times out after this (code `timeout`), so a
   /// handler that never answers cannot keep a run running forever; 0: no default timeout.
   std::size_t step_timeout_ms = 60 * 60 * 1000;
+  /// Finished chains kept in memory, in approximate bytes of memory (oldest dropped first): all of
+  /// history in memory mode; in durable mode a cache of a quarter of it, the rest read back from the
+  /// store (docs/durability.md, "History").
+  std::size_t retained_bytes = 64 * 1024 * 1024;
 };
 
 }  // namespace coworker

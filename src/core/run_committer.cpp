@@ -68,6 +68,7 @@ bool run_registry::commit_once(std::vector<chain_submission>& chains, std::uniqu
   lock.lock();
   if (written) {
     chains.clear();
+    evict_locked();  // finished chains now stored may leave memory
     if (failing_.load(std::memory_order_relaxed)) {
       failing_.store(false, std::memory_order_release);
       failure_.reset();
@@ -134,13 +135,21 @@ record_ptr run_registry::wait_final(const std::string& id, std::chrono::millisec
   auto mark = waited_.insert(id);
   waiters_cv_.wait_for(lock, timeout, [&] {
     auto it = entries_.find(id);
-    if (it == entries_.end()) return true;
+    if (it == entries_.end()) return true;  // unknown, or stored and gone from memory (below)
     r = merged_locked(it->second);
     ended = r && is_final(r->status) && it->second.final_seq <= log_.durable_seq();
     return ended || stop_;
   });
   --waiters_;
   waited_.erase(mark);
+  lock.unlock();
+  if (!r && history_) {
+    // A chain leaves memory only once its end is stored: what the store has is final and durable.
+    if (auto stored = history_->record(id)) {
+      r = std::make_shared<const run_record>(std::move(*stored));
+      ended = is_final(r->status);
+    }
+  }
   return r;
 }
 
@@ -151,7 +160,11 @@ bool run_registry::wait_durable(const std::string& id) const {
   auto mark = waited_.insert(id);
   waiters_cv_.wait(lock, [&] {
     auto it = entries_.find(id);
-    if (it == entries_.end() || stop_) return true;
+    if (it == entries_.end()) {
+      ok = static_cast<bool>(history_);  // gone from memory: it was stored first
+      return true;
+    }
+    if (stop_) return true;
     ok = it->second.first_seq && it->second.first_seq <= log_.durable_seq();
     return ok;
   });
@@ -163,7 +176,8 @@ bool run_registry::wait_durable(const std::string& id) const {
 bool run_registry::is_durable(const std::string& id) const {
   std::lock_guard lock(mu_);
   auto it = entries_.find(id);
-  return it != entries_.end() && it->second.first_seq && it->second.first_seq <= log_.durable_seq();
+  if (it == entries_.end()) return static_cast<bool>(history_);  // gone from memory: it was stored first
+  return it->second.first_seq && it->second.first_seq <= log_.durable_seq();
 }
 
 void run_registry::flush() const {

@@ -3,7 +3,10 @@
 #include "core/run_registry.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <unordered_set>
 
+#include "core/frame.hpp"
 #include "coworker/limits.hpp"
 
 namespace coworker {
@@ -33,8 +36,9 @@ void run_registry::restore(std::vector<run_record> records,
     if (rec->owner_run_id.empty()) {
       roots_.insert(rec->id);
       if (is_final(rec->status)) {
-        if (!active_.count(rec->id) && std::find(finished_roots_.begin(), finished_roots_.end(), rec->id) == finished_roots_.end())
-          finished_roots_.push_back(rec->id);
+        if (!active_.count(rec->id) &&
+            std::none_of(finished_roots_.begin(), finished_roots_.end(), [&](const retained& f) { return f.root == rec->id; }))
+          finished_roots_.push_back(retained{rec->id, 0});
       } else {
         active_.insert(rec->id);
       }
@@ -65,10 +69,13 @@ void run_registry::restore(std::vector<run_record> records,
 }
 
 std::optional<std::string> run_registry::find_key(const std::string& key) const {
-  std::lock_guard lock(mu_);
-  auto it = keys_.find(key);
-  if (it == keys_.end()) return std::nullopt;
-  return it->second;
+  {
+    std::lock_guard lock(mu_);
+    auto it = keys_.find(key);
+    if (it != keys_.end()) return it->second;
+  }
+  if (history_) return history_->find_key(key);
+  return std::nullopt;
 }
 
 void run_registry::started(record_ptr r) {
@@ -82,7 +89,33 @@ void run_registry::started(record_ptr r) {
   publish_locked(event_kind::before_run, std::move(r), e);
 }
 
+namespace {
+
+/// Approximately what a finished record costs in memory: the record itself and its values, whose
+/// parsed form takes about twice their text (a value shared by two records counts twice: the
+/// estimate errs on the side of dropping early). Bounded by `cap`.
+std::size_t retained_size(const run_record& r, std::size_t cap) {
+  std::size_t n = 512 + r.id.size() * (2 + r.child_run_ids.size());
+  if (r.input) n += 2 * approx_size(*r.input, cap);
+  if (r.output) n += 2 * approx_size(*r.output, cap);
+  return n;
+}
+
+}  // namespace
+
+void run_registry::set_retained_bytes(std::size_t bytes) {
+  std::lock_guard lock(mu_);
+  retained_budget_ = bytes;
+  evict_locked();
+}
+
+void run_registry::set_history(std::shared_ptr<run_history> h) {
+  std::lock_guard lock(mu_);
+  history_ = std::move(h);
+}
+
 void run_registry::finished(record_ptr r) {
+  const auto bytes = retained_size(*r, retained_budget_);  // outside the lock runs need
   std::lock_guard lock(mu_);
   auto& e = entries_[r->id];
   if (e.rec && is_final(e.rec->status)) return;  // already ended (forced): first end wins
@@ -94,6 +127,7 @@ void run_registry::finished(record_ptr r) {
   e.rec = r;
   e.live_children.clear();
   e.live_children.shrink_to_fit();
+  if (auto root = entries_.find(r->chain_id); root != entries_.end()) root->second.tree_bytes += bytes;
   publish_locked(event_kind::after_run, r, e);
   if (r->owner_run_id.empty()) {
     active_.erase(r->id);
@@ -147,9 +181,23 @@ void run_registry::publish_locked(event_kind k, record_ptr r, entry& e) {
 }
 
 void run_registry::retire_locked(const std::string& root_id) {
-  finished_roots_.push_back(root_id);
-  while (finished_roots_.size() > retain_chains_) {
-    auto old = std::move(finished_roots_.front());
+  auto it = entries_.find(root_id);
+  const auto bytes = it == entries_.end() ? 0 : it->second.tree_bytes;
+  finished_roots_.push_back(retained{root_id, bytes});
+  retained_bytes_ += bytes;
+  evict_locked();
+}
+
+void run_registry::evict_locked() {
+  while (!finished_roots_.empty() &&
+         (finished_roots_.size() > retain_chains_ || retained_bytes_ > retained_budget_)) {
+    if (durable_mode_) {
+      // A chain leaves memory only once its end is stored: the store answers for it from then on.
+      auto it = entries_.find(finished_roots_.front().root);
+      if (it != entries_.end() && it->second.final_seq > log_.durable_seq()) return;
+    }
+    retained_bytes_ -= finished_roots_.front().bytes;
+    auto old = std::move(finished_roots_.front().root);
     finished_roots_.pop_front();
     if (auto k = key_of_root_.find(old); k != key_of_root_.end()) {
       keys_.erase(k->second);
@@ -177,9 +225,35 @@ record_ptr run_registry::merged_locked(const entry& e) const {
 }
 
 record_ptr run_registry::get(const std::string& id) const {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(id);
-  return it == entries_.end() ? nullptr : merged_locked(it->second);
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(id);
+    if (it != entries_.end()) return merged_locked(it->second);
+  }
+  if (history_)
+    if (auto r = history_->record(id)) return std::make_shared<const run_record>(std::move(*r));
+  return nullptr;
+}
+
+std::optional<json> run_registry::tree_of(const std::string& id, std::size_t cut) const {
+  auto rec = history_->record(id);
+  if (!rec) return std::nullopt;
+  list_filter f;
+  f.chain_id = rec->chain_id;
+  f.limit = static_cast<std::size_t>(-1);
+  std::unordered_map<std::string, run_record> by_id;
+  for (auto& r : history_->list(f)) by_id.emplace(r.id, std::move(r));
+  by_id.emplace(rec->id, *rec);
+  auto build = [&](auto& self, const run_record& r, int depth) -> json {
+    json out = to_json(r, cut);
+    json children = json::array();
+    if (depth < max_run_tree_depth)
+      for (const auto& c : r.child_run_ids)
+        if (auto it = by_id.find(c); it != by_id.end()) children.push_back(self(self, it->second, depth + 1));
+    out["children"] = std::move(children);
+    return out;
+  };
+  return build(build, by_id.at(rec->id), 0);
 }
 
 void run_registry::tree_locked(const std::string& id, std::size_t cut, int depth, json& out) const {
@@ -199,11 +273,14 @@ void run_registry::tree_locked(const std::string& id, std::size_t cut, int depth
 }
 
 std::optional<json> run_registry::tree(const std::string& id, std::size_t cut_bytes) const {
-  std::lock_guard lock(mu_);
-  json out;
-  tree_locked(id, cut_bytes, 0, out);
-  if (out.is_null()) return std::nullopt;
-  return out;
+  {
+    std::lock_guard lock(mu_);
+    json out;
+    tree_locked(id, cut_bytes, 0, out);
+    if (!out.is_null()) return out;
+  }
+  if (history_) return tree_of(id, cut_bytes);
+  return std::nullopt;
 }
 
 void run_registry::collect_locked(const std::string& id, int depth, std::vector<record_ptr>& out) const {
@@ -216,6 +293,20 @@ void run_registry::collect_locked(const std::string& id, int depth, std::vector<
 }
 
 std::vector<record_ptr> run_registry::list(const list_filter& f) const {
+  auto out = list_in_memory(f);
+  if (!history_) return out;
+  // Finished chains that left memory are in the store: merge, the version in memory first.
+  std::unordered_set<std::string> have;
+  for (const auto& r : out) have.insert(r->id);
+  for (auto& r : history_->list(f))
+    if (!have.count(r.id)) out.push_back(std::make_shared<const run_record>(std::move(r)));
+  auto newest_first = [](const record_ptr& a, const record_ptr& b) { return a->id > b->id; };
+  std::sort(out.begin(), out.end(), newest_first);
+  if (out.size() > f.limit) out.resize(f.limit);
+  return out;
+}
+
+std::vector<record_ptr> run_registry::list_in_memory(const list_filter& f) const {
   auto keep = [&](const run_record& r) {
     return (!f.status || r.status == *f.status) && (!f.roots_only || r.owner_run_id.empty());
   };
@@ -250,13 +341,34 @@ std::vector<record_ptr> run_registry::list(const list_filter& f) const {
 
 std::vector<record_ptr> run_registry::snapshot_records(std::size_t recent, std::uint64_t* seq_out) const {
   std::vector<record_ptr> out;
+  std::vector<std::string> cached;  // finished chains taken from memory
   {
     std::lock_guard lock(mu_);
     // Read before the records: they are current at least up to it (a later event re-applies a change).
     if (seq_out) *seq_out = log_.durable_seq();
     for (const auto& id : active_) collect_locked(id, 0, out);
     auto skip = finished_roots_.size() > recent ? finished_roots_.size() - recent : 0;
-    for (auto i = skip; i < finished_roots_.size(); ++i) collect_locked(finished_roots_[i], 0, out);
+    for (auto i = skip; i < finished_roots_.size(); ++i) {
+      cached.push_back(finished_roots_[i].root);
+      collect_locked(finished_roots_[i].root, 0, out);
+    }
+  }
+  if (history_ && cached.size() < recent) {
+    // The cache holds fewer than asked: the newest `recent` finished chains, from memory and store.
+    auto stored = history_->recent_chains(recent);
+    std::vector<std::string> roots = cached;
+    for (const auto& r : stored)
+      if (r.owner_run_id.empty()) roots.push_back(r.id);
+    std::sort(roots.begin(), roots.end(), std::greater<>());
+    roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+    if (roots.size() > recent) roots.resize(recent);
+    std::unordered_set<std::string> keep(roots.begin(), roots.end()), have;
+    std::unordered_set<std::string> dropped(cached.begin(), cached.end());
+    for (const auto& id : roots) dropped.erase(id);
+    std::erase_if(out, [&](const record_ptr& r) { return dropped.count(r->chain_id) > 0; });
+    for (const auto& r : out) have.insert(r->id);
+    for (auto& r : stored)
+      if (keep.count(r.chain_id) && !have.count(r.id)) out.push_back(std::make_shared<const run_record>(std::move(r)));
   }
   std::sort(out.begin(), out.end(), [](const record_ptr& a, const record_ptr& b) { return a->id < b->id; });
   return out;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -45,6 +46,19 @@ struct chain_submission {
   std::string key;
 };
 
+/// Where finished chains are read back once they left memory: the durable store
+/// (docs/durability.md, "History"). Called without the registry's lock held.
+class run_history {
+ public:
+  virtual ~run_history() = default;
+  virtual std::optional<run_record> record(const std::string& id) = 0;
+  /// Records matching `f`, newest first, at most f.limit.
+  virtual std::vector<run_record> list(const list_filter& f) = 0;
+  /// The records of the `n` most recently finished chains.
+  virtual std::vector<run_record> recent_chains(std::size_t n) = 0;
+  virtual std::optional<std::string> find_key(const std::string& key) = 0;
+};
+
 class run_registry {
  public:
   /// Called on the committer thread with the held events (in seq order) and the chains accepted
@@ -64,6 +78,11 @@ class run_registry {
   /// Makes the registry durable: events are readable only once `fn` stored them. Set before any
   /// event is published.
   void set_persist(persist_fn fn, log_fn log);
+  /// Finished chains stay in memory up to `bytes` (approximate bytes of memory; see retained_size)
+  /// and `retain_chains`, oldest leaving first — in durable mode only once their end is stored.
+  void set_retained_bytes(std::size_t bytes);
+  /// Reads of finished chains that left memory go to `h` (durable mode). Set before any event.
+  void set_history(std::shared_ptr<run_history> h);
 
   /// A chain accepted but not started yet (no event). With `key`, later lookups by key find it.
   void add_pending(record_ptr root, const std::string& key = {}, chain_submission submission = {});
@@ -115,10 +134,15 @@ class run_registry {
     std::vector<std::string> live_children;  ///< children started so far, while rec is not final
     std::uint64_t first_seq = 0;             ///< its first event (0: none yet)
     std::uint64_t final_seq = 0;             ///< its after:run (0: not ended, or restored)
+    std::size_t tree_bytes = 0;              ///< a top chain: retained_size of its finished records
   };
 
   void publish_locked(event_kind k, record_ptr r, entry& e);
   void retire_locked(const std::string& root_id);
+  void evict_locked();
+  std::vector<record_ptr> list_in_memory(const list_filter& f) const;  ///< drops the oldest finished chains past the budget (those stored, when durable)
+  std::optional<json> tree_of(const std::string& id, std::size_t cut) const;  ///< from history
+
   void erase_tree_locked(const std::string& id, int depth);
   record_ptr merged_locked(const entry& e) const;
   void tree_locked(const std::string& id, std::size_t cut, int depth, json& out) const;
@@ -138,7 +162,14 @@ class run_registry {
   std::set<std::string> active_;  ///< the top chains not ended
   std::unordered_map<std::string, std::string> keys_;  ///< idempotency key → root run id
   std::unordered_map<std::string, std::string> key_of_root_;
-  std::deque<std::string> finished_roots_;
+  struct retained {
+    std::string root;
+    std::size_t bytes = 0;
+  };
+  std::deque<retained> finished_roots_;  ///< in finishing order
+  std::size_t retained_bytes_ = 0;       ///< the sum of finished_roots_' bytes
+  std::size_t retained_budget_ = static_cast<std::size_t>(-1);
+  std::shared_ptr<run_history> history_;
   std::uint64_t seq_ = 0;
 
   event_log log_;

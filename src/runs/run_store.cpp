@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS runs (
   record TEXT NOT NULL, created INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS runs_chain ON runs(chain_id);
 CREATE INDEX IF NOT EXISTS runs_roots ON runs(owner_id, status);
+CREATE INDEX IF NOT EXISTS runs_roots_by_id ON runs(owner_id, id);
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY, epoch TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,
   run_id TEXT NOT NULL);
@@ -225,6 +226,49 @@ std::vector<std::pair<std::string, std::string>> run_store::keys() {
   if (!q) return out;
   while (sqlite3_step(q.s) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_text(1));
   return out;
+}
+
+std::vector<std::pair<std::string, std::string>> run_store::unfinished_keys() {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<std::string, std::string>> out;
+  sql::statement q(db_, "SELECT key, root_id FROM chains WHERE key IS NOT NULL");
+  if (!q) return out;
+  while (sqlite3_step(q.s) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_text(1));
+  return out;
+}
+
+std::optional<run_record> run_store::record(const std::string& id) {
+  std::lock_guard lock(mu_);
+  sql::statement q(db_, "SELECT record FROM runs WHERE id=?1");
+  if (!q) return std::nullopt;
+  q.bind_text(1, id);
+  auto found = read_records(q);
+  if (found.empty()) return std::nullopt;
+  return std::move(found.front());
+}
+
+std::vector<run_record> run_store::list(const list_filter& f) {
+  std::lock_guard lock(mu_);
+  std::string text = "SELECT record FROM runs WHERE 1";
+  if (f.status) text += " AND status=?1";
+  if (f.roots_only) text += " AND owner_id=''";
+  if (!f.chain_id.empty()) text += " AND chain_id=?2";
+  text += " ORDER BY id DESC LIMIT ?3";
+  sql::statement q(db_, text.c_str());
+  if (!q) return {};
+  if (f.status) q.bind_text(1, std::string(to_string(*f.status)));
+  if (!f.chain_id.empty()) q.bind_text(2, f.chain_id);
+  q.bind_int(3, f.limit > static_cast<std::size_t>(INT64_MAX) ? -1 : static_cast<std::int64_t>(f.limit));
+  return read_records(q);
+}
+
+std::optional<std::string> run_store::find_key(const std::string& key) {
+  std::lock_guard lock(mu_);
+  sql::statement q(db_, "SELECT root_id FROM run_keys WHERE key=?1");
+  if (!q) return std::nullopt;
+  q.bind_text(1, key);
+  if (sqlite3_step(q.s) != SQLITE_ROW) return std::nullopt;
+  return q.column_text(0);
 }
 
 expected<void> run_store::retain(std::size_t keep) {

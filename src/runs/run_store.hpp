@@ -28,12 +28,12 @@ struct stored_chain {
   std::string key;
 };
 
-class run_store {
+class run_store final : public run_history {
  public:
   /// Opens (creating if needed) the file; store_error naming the file when it cannot be used or
   /// another engine (another `coworker serve`) has it open.
   static expected<std::unique_ptr<run_store>> open(const std::string& path);
-  ~run_store();
+  ~run_store() override;
   run_store(const run_store&) = delete;
   run_store& operator=(const run_store&) = delete;
 
@@ -50,6 +50,15 @@ class run_store {
   /// The records of the `limit` most recently finished chains, with their keys.
   std::vector<run_record> recent_chain_records(std::size_t limit);
   std::vector<std::pair<std::string, std::string>> keys();  ///< (key, root id)
+  /// The keys of the chains not finished (what a start-up needs; the others are read on demand).
+  std::vector<std::pair<std::string, std::string>> unfinished_keys();
+
+  // --- history: finished chains read back once they left memory (docs/durability.md) -------------
+  std::optional<run_record> record(const std::string& id) override;
+  /// Records matching `f`, newest first, at most f.limit.
+  std::vector<run_record> list(const list_filter& f) override;
+  std::vector<run_record> recent_chains(std::size_t n) override { return recent_chain_records(n); }
+  std::optional<std::string> find_key(const std::string& key) override;
 
   /// Drops finished chains beyond the newest `keep` (and their events past the newest seq window).
   expected<void> retain(std::size_t keep);
