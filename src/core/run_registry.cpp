@@ -115,7 +115,8 @@ void run_registry::set_history(std::shared_ptr<run_history> h) {
 }
 
 void run_registry::finished(record_ptr r) {
-  const auto bytes = retained_size(*r, retained_budget_);  // outside the lock runs need
+  // Measured outside the lock runs need.
+  const auto bytes = retained_size(*r, retained_budget_.load(std::memory_order_relaxed));
   std::lock_guard lock(mu_);
   auto& e = entries_[r->id];
   if (e.rec && is_final(e.rec->status)) return;  // already ended (forced): first end wins
@@ -190,7 +191,7 @@ void run_registry::retire_locked(const std::string& root_id) {
 
 void run_registry::evict_locked() {
   while (!finished_roots_.empty() &&
-         (finished_roots_.size() > retain_chains_ || retained_bytes_ > retained_budget_)) {
+         (finished_roots_.size() > retain_chains_ || retained_bytes_ > retained_budget_.load(std::memory_order_relaxed))) {
     if (durable_mode_) {
       // A chain leaves memory only once its end is stored: the store answers for it from then on.
       auto it = entries_.find(finished_roots_.front().root);

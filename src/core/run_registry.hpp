@@ -168,7 +168,7 @@ class run_registry {
   };
   std::deque<retained> finished_roots_;  ///< in finishing order
   std::size_t retained_bytes_ = 0;       ///< the sum of finished_roots_' bytes
-  std::size_t retained_budget_ = static_cast<std::size_t>(-1);
+  std::atomic<std::size_t> retained_budget_{static_cast<std::size_t>(-1)};  ///< read outside mu_ too
   std::shared_ptr<run_history> history_;
   std::uint64_t seq_ = 0;
 
