@@ -108,6 +108,7 @@ struct engine::impl {
           cfg.log_sink);
     }
     timers = std::make_unique<timer_service>();
+    core.timers = timers.get();
     blocking = std::make_unique<thread_pool>(cfg.blocking_threads);
     core.registry = registry.get();
     core.ops = &ops;

@@ -26,6 +26,7 @@ struct engine_core {
   run_registry* registry = nullptr;
   operation_table* ops = nullptr;
   thread_pool* blocking = nullptr;
+  timer_service* timers = nullptr;  ///< attempt timeouts, retries, drains (cancelled when a run ends)
   run::settings settings;  ///< limits, cancel grace, run ids (src/run/machine.hpp)
   std::atomic<std::uint64_t> seeds{0};  ///< the retry jitter's seeds of top chains
 

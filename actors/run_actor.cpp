@@ -18,6 +18,9 @@ struct run_state {
   std::optional<run::machine> machine;
   std::vector<caf::actor> children;  ///< by the machine's child index; empty for a child it took as recorded
   responder resp;                    ///< the current attempt's handler call
+  /// Its timers, cancelled when the run ends: a pending timer holds the actor (and its memory)
+  /// until it fires, and the default step timeout is an hour.
+  std::vector<timer_service::id> timers;
   /// An event that came up while carrying actions (an inline handler's answer, or the news that
   /// nobody serves the operation): the machine asks for one call at a time, so one slot is enough.
   /// Held by pointer: it is rare next to the state's size, which every run pays.
@@ -93,12 +96,15 @@ void carry(run_actor* self, run::action& a) {
         } else if constexpr (std::is_same_v<A, run::release_operation>) {
           st.resp.mark_done();
         } else if constexpr (std::is_same_v<A, run::start_timer>) {
-          const std::chrono::milliseconds d(x.delay_ms);
-          switch (x.which) {
-            case run::timer::attempt_timeout: self->delayed_send(self, d, timeout_atom::value, x.token); break;
-            case run::timer::retry: self->delayed_send(self, d, retry_atom::value, x.token); break;
-            case run::timer::drain: self->delayed_send(self, d, drained_atom::value, x.token); break;
-          }
+          st.timers.push_back(st.core->timers->after(
+              std::chrono::milliseconds(x.delay_ms),
+              [h = caf::actor_cast<caf::actor>(self), which = x.which, tok = x.token] {
+                switch (which) {
+                  case run::timer::attempt_timeout: caf::anon_send(h, timeout_atom::value, tok); break;
+                  case run::timer::retry: caf::anon_send(h, retry_atom::value, tok); break;
+                  case run::timer::drain: caf::anon_send(h, drained_atom::value, tok); break;
+                }
+              }));
         } else if constexpr (std::is_same_v<A, run::cancel_child>) {
           const auto& c = st.children[x.index];
           if (!c) return;
@@ -112,6 +118,8 @@ void carry(run_actor* self, run::action& a) {
         } else if constexpr (std::is_same_v<A, run::force_end>) {
           st.core->registry->force_finish(x.run_id, x.status, x.error);
         } else if constexpr (std::is_same_v<A, run::end_run>) {
+          for (auto t : st.timers) st.core->timers->cancel(t);
+          st.timers.clear();
           auto id = x.record->id;
           st.core->registry->finished(x.record);
           if (st.parent) {

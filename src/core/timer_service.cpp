@@ -16,13 +16,39 @@ timer_service::~timer_service() {
   thread_.join();
 }
 
-void timer_service::after(std::chrono::milliseconds delay, std::function<void()> fn) {
+timer_service::id timer_service::after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  bool earliest = false;
+  id t = 0;
   {
     std::lock_guard lock(mu_);
-    heap_.push_back(entry{std::chrono::steady_clock::now() + delay, order_++, std::move(fn)});
+    t = ++order_;
+    heap_.push_back(entry{std::chrono::steady_clock::now() + delay, t});
     std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
+    fns_.emplace(t, std::move(fn));
+    earliest = heap_.front().order == t;
   }
-  cv_.notify_one();
+  if (earliest) cv_.notify_one();  // the thread sleeps until the earliest deadline: wake it only for a new one
+  return t;
+}
+
+void timer_service::cancel(id timer) {
+  std::function<void()> dropped;  // destroyed outside the lock: it may hold anything
+  std::lock_guard lock(mu_);
+  auto it = fns_.find(timer);
+  if (it == fns_.end()) return;
+  dropped = std::move(it->second);
+  fns_.erase(it);
+  // A cancelled deadline stays in the heap until it comes up; when they are most of it, sweep.
+  if (++cancelled_in_heap_ > 1024 && cancelled_in_heap_ * 2 > heap_.size()) {
+    std::erase_if(heap_, [this](const entry& e) { return !fns_.count(e.order); });
+    std::make_heap(heap_.begin(), heap_.end(), std::greater<>{});
+    cancelled_in_heap_ = 0;
+  }
+}
+
+std::size_t timer_service::pending() const {
+  std::lock_guard lock(mu_);
+  return fns_.size();
 }
 
 void timer_service::loop() {
@@ -38,10 +64,18 @@ void timer_service::loop() {
       continue;
     }
     std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
-    auto fn = std::move(heap_.back().fn);
+    auto t = heap_.back().order;
     heap_.pop_back();
+    auto it = fns_.find(t);
+    if (it == fns_.end()) {  // cancelled
+      if (cancelled_in_heap_ > 0) --cancelled_in_heap_;
+      continue;
+    }
+    auto fn = std::move(it->second);
+    fns_.erase(it);
     lock.unlock();
     fn();
+    fn = nullptr;  // what it held goes before the lock is taken again
     lock.lock();
   }
 }

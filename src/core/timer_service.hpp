@@ -1,4 +1,6 @@
-// Runs callbacks after a delay on one thread of its own (the `wait` operation, handler timers).
+// Runs callbacks after a delay on one thread of its own (the `wait` operation, the run actors'
+// attempt timeouts, retries and drains). A timer can be cancelled: its callback, and what it
+// holds, is dropped at once, not when it would have fired.
 #pragma once
 
 #include <chrono>
@@ -7,6 +9,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace coworker {
@@ -18,20 +21,26 @@ class timer_service {
   timer_service(const timer_service&) = delete;
   timer_service& operator=(const timer_service&) = delete;
 
-  void after(std::chrono::milliseconds delay, std::function<void()> fn);
+  using id = std::uint64_t;
+  /// Calls `fn` on the timer thread after `delay`; returns the timer's id (never 0).
+  id after(std::chrono::milliseconds delay, std::function<void()> fn);
+  /// Drops the timer's callback if it has not fired (nothing happens for an id that fired).
+  void cancel(id timer);
+  std::size_t pending() const;  ///< timers not fired nor cancelled
 
  private:
   struct entry {
     std::chrono::steady_clock::time_point when;
-    std::uint64_t order;
-    std::function<void()> fn;
+    id order;
     bool operator>(const entry& o) const { return when != o.when ? when > o.when : order > o.order; }
   };
   void loop();
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<entry> heap_;
-  std::uint64_t order_ = 0;
+  std::vector<entry> heap_;                         ///< deadlines, cancelled ones included
+  std::unordered_map<id, std::function<void()>> fns_;  ///< the timers not fired nor cancelled
+  std::size_t cancelled_in_heap_ = 0;
+  id order_ = 0;
   bool stop_ = false;
   std::thread thread_;
 };
