@@ -135,7 +135,10 @@ record_ptr run_registry::wait_final(const std::string& id, std::chrono::millisec
   auto mark = waited_.insert(id);
   waiters_cv_.wait_for(lock, timeout, [&] {
     auto it = entries_.find(id);
-    if (it == entries_.end()) return true;  // unknown, or stored and gone from memory (below)
+    if (it == entries_.end()) {  // unknown, or stored and gone from memory (read below)
+      r.reset();  // what an earlier wake saw is stale
+      return true;
+    }
     r = merged_locked(it->second);
     ended = r && is_final(r->status) && it->second.final_seq <= log_.durable_seq();
     return ended || stop_;
