@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -120,9 +121,10 @@ class http_harness {
     timeval tv{0, 250 * 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::string response;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd);
-      out.push_back("cannot connect to the HTTP server");
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      const int err = errno;
+      if (fd >= 0) ::close(fd);
+      out.push_back("cannot connect to the HTTP server (" + std::string(std::strerror(err)) + ")");
       return response;
     }
     for (std::size_t sent = 0; sent < request.size();) {
