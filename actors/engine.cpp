@@ -76,7 +76,7 @@ struct engine::impl {
     }
     std::uint64_t first_seq = 0;
     if (!cfg.db_path.empty()) {
-      auto opened = run_store::open(cfg.db_path);
+      auto opened = run_store::open(cfg.db_path, [this](const std::string& m) { cfg.log_sink("info", m); });
       if (opened) {
         runs = std::move(*opened);
         first_seq = runs->last_seq();  // seq continues across restarts

@@ -5,6 +5,8 @@
 //   LIST W1 c=64 with 10,000 finished chains held, alone and with a reader calling snapshot and list
 //   DAEMON  W1 c=64 through ZeroMQ requests, with W3: a subscriber counting events and seq gaps;
 //           W2 N=10,000 through ZeroMQ (submit to reply, the reply carrying the record tree)
+//   HISTORY RSS and store bytes per chain after 10,000 and 100,000 finished W1 chains, in memory and
+//           durable, and the time and RSS of a restart on the file (bench/history.cpp)
 // --durable runs every engine on a SQLite file. Prints a table; --json FILE writes the numbers;
 // --quick runs a tiny smoke version.
 #include <algorithm>
@@ -28,110 +30,13 @@
 #include "coworker/coworker.hpp"
 #include "coworker/service.hpp"
 
+#include "common.hpp"
+#include "history.hpp"
+
 using namespace coworker;
-using clock_type = std::chrono::steady_clock;
+using namespace coworker::bench;
 
 namespace {
-
-struct result {
-  std::string name;
-  json numbers;
-};
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
-  return v[i];
-}
-
-long peak_rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
-}
-
-long rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
-}
-
-std::string g_db_dir;  // set: durable mode, a fresh SQLite file per engine
-
-engine_config bench_config(const std::string& policy, std::size_t threads) {
-  engine_config c;
-  if (!g_db_dir.empty()) {
-    static int n = 0;
-    c.db_path = g_db_dir + "/bench-" + std::to_string(n++) + ".db";
-  }
-  c.scheduler_policy = policy;
-  c.threads = threads;
-  c.retain_chains = 1000;
-  c.log_sink = [](std::string_view, std::string_view) {};
-  return c;
-}
-
-void register_noop(engine& eng) {
-  // The no-op of W1: passes its input on with a counter added.
-  (void)eng.register_operation("noop", [](const op_request& r) -> expected<json> {
-    json out = r.in();
-    if (out.is_object()) out["counter"] = out.value("counter", 0) + 1;
-    return out;
-  });
-}
-
-json w1_chain() {
-  json payload = json::object();
-  for (int i = 0; i < 16; ++i) payload["field" + std::to_string(i)] = std::string(48, static_cast<char>('a' + i));
-  json children = json::array();
-  for (int i = 0; i < 10; ++i) children.push_back(json{{"operation", "noop"}});
-  return json{{"operation", "run"}, {"input", payload}, {"children", children}};
-}
-
-/// Runs `total` chains keeping `concurrency` in flight; returns per-chain latencies in ms.
-std::vector<double> drive(engine& eng, const json& chain, int total, int concurrency, double& seconds) {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::unordered_map<std::string, clock_type::time_point> started;
-  std::vector<double> lat;
-  lat.reserve(static_cast<std::size_t>(total));
-  int submitted = 0, done = 0;
-  auto submit_one = [&] {
-    auto t0 = clock_type::now();
-    auto id = eng.submit(chain);
-    if (!id) {
-      std::fprintf(stderr, "submit failed: %s\n", id.error().message.c_str());
-      std::abort();
-    }
-    started[*id] = t0;  // under mu
-    ++submitted;
-  };
-  auto sub = eng.subscribe([&](const event& e) {
-    if (e.kind != event_kind::after_run || !e.run->owner_run_id.empty()) return;
-    auto now = clock_type::now();
-    std::lock_guard lock(mu);
-    auto it = started.find(e.run->id);
-    if (it == started.end()) return;
-    lat.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
-    started.erase(it);
-    ++done;
-    if (submitted < total) submit_one();
-    cv.notify_all();
-  });
-  auto t0 = clock_type::now();
-  {
-    std::unique_lock lock(mu);
-    for (int i = 0; i < concurrency && submitted < total; ++i) submit_one();
-    cv.wait(lock, [&] { return done == total; });
-  }
-  seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
-  return lat;
-}
 
 result bench_w1(const std::string& policy, std::size_t threads, int total, int concurrency) {
   engine eng(bench_config(policy, threads));
@@ -356,10 +261,20 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_file, "write the results as JSON to this file");
   app.add_option("--scheduler", policy, "sharing or stealing");
   app.add_option("--threads", threads, "scheduler threads (0: cores)");
-  app.add_option("--only", only, "run only workloads whose name starts with this (W1, W2, MEM, LIST, DAEMON)");
+  app.add_option("--only", only, "run only workloads whose name starts with this (W1, W2, MEM, LIST, HISTORY, DAEMON)");
   app.add_flag("--quick", quick, "a tiny smoke run (for the test suite)");
   app.add_flag("--durable", durable, "run every engine on a SQLite file (commit before publish)");
+  std::string probe_db, probe_id;
+  int history_first = 10000, history_total = 100000;
+  app.add_option("--history-first", history_first, "HISTORY: chains before the first reading (10,000)");
+  app.add_option("--history-total", history_total, "HISTORY: chains before the second reading (100,000)");
+  app.add_option("--restart-probe", probe_db, "(internal) start an engine on this file and time its first answer");
+  app.add_option("--probe-get", probe_id, "(internal) the run the restart probe asks for");
   CLI11_PARSE(app, argc, argv);
+  if (!probe_db.empty()) {
+    std::printf("%s\n", restart_probe(probe_db, probe_id).dump().c_str());
+    return 0;
+  }
 
   if (durable) {
     g_db_dir = (std::filesystem::temp_directory_path() / ("coworker-bench-" + std::to_string(getpid()))).string();
@@ -377,6 +292,11 @@ int main(int argc, char** argv) {
   }
   if (want("MEM")) results.push_back(bench_memory(policy, threads, quick ? 200 : 10000));
   if (want("LIST")) results.push_back(bench_list(policy, threads, quick ? 200 : 10000, quick ? 100 : 5000));
+  if (want("HISTORY")) {
+    if (quick) history_first = 100, history_total = 300;
+    results.push_back(bench_history(policy, threads, false, history_first, history_total));
+    results.push_back(bench_history(policy, threads, true, history_first, history_total));
+  }
   if (want("DAEMON")) {
     results.push_back(bench_w1_daemon(policy, threads, quick ? 100 : 5000, 64));
     results.push_back(bench_w2_daemon(policy, threads, quick ? 100 : 10000));

@@ -1,4 +1,5 @@
-// run_store: SQLite tables `runs`, `events` (outbox, seq = row id) and `chains` (in flight).
+// run_store: SQLite tables `runs` and `run_values` (records, values once), `events` (outbox, seq = row id),
+// `chains` (in flight) and `run_keys`; the schema and its migration are runs/run_schema.cpp.
 #include "runs/run_store.hpp"
 
 #include <sqlite3.h>
@@ -10,7 +11,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
 
+#include "runs/run_row.hpp"
+#include "runs/run_schema.hpp"
+#include "runs/run_writer.hpp"
 #include "store/sqlite.hpp"
 
 namespace coworker {
@@ -19,31 +26,38 @@ namespace sql = store::sql;
 
 namespace {
 
-constexpr const char* schema_sql = R"(
-CREATE TABLE IF NOT EXISTS runs (
-  id TEXT PRIMARY KEY, chain_id TEXT NOT NULL, owner_id TEXT, status TEXT NOT NULL,
-  record TEXT NOT NULL, created INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS runs_chain ON runs(chain_id);
-CREATE INDEX IF NOT EXISTS runs_roots ON runs(owner_id, status);
-CREATE INDEX IF NOT EXISTS runs_roots_by_id ON runs(owner_id, id);
-CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY, epoch TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,
-  run_id TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS chains (
-  root_id TEXT PRIMARY KEY, document TEXT NOT NULL, input TEXT, key TEXT);
-CREATE TABLE IF NOT EXISTS run_keys (key TEXT PRIMARY KEY, root_id TEXT NOT NULL);
-)";
-
 error store_failure(sqlite3* db, const std::string& path, const std::string& what) {
   return make_error(codes::store_error, what + " in '" + path + "': " + (db ? sqlite3_errmsg(db) : "cannot open"));
 }
 
+/// The columns every read selects, in the order read_records takes them.
+constexpr const char* record_columns =
+    "SELECT r.id, COALESCE(c.id, r.id), COALESCE(o.id, ''), r.status, r.created, r.fields, r.input, vi.text, "
+    "r.output, vo.text FROM runs r LEFT JOIN runs c ON c.rowid = r.chain LEFT JOIN runs o ON o.rowid = r.owner "
+    "LEFT JOIN run_values vi ON vi.id = r.input LEFT JOIN run_values vo ON vo.id = r.output ";
+/// A chain's runs: its root (row ?N) and the rows that reference it.
+std::string chain_rows(const char* root) {
+  return std::string("(r.rowid = ") + root + " OR r.chain = " + root + ")";
+}
+
+/// Records from rows of `record_columns`; a value several rows reference is parsed once and shared.
 std::vector<run_record> read_records(sql::statement& q) {
   std::vector<run_record> out;
+  std::unordered_map<std::int64_t, value_ptr> values;
+  auto value = [&](int id_col) -> value_ptr {
+    if (sqlite3_column_type(q.s, id_col) == SQLITE_NULL) return nullptr;
+    auto id = sqlite3_column_int64(q.s, id_col);
+    auto it = values.find(id);
+    if (it != values.end()) return it->second;
+    auto j = json::parse(q.column_text(id_col + 1), nullptr, false);
+    value_ptr v = j.is_discarded() ? nullptr : share(std::move(j));
+    values.emplace(id, v);
+    return v;
+  };
   while (sqlite3_step(q.s) == SQLITE_ROW) {
-    auto j = json::parse(q.column_text(0), nullptr, false);
-    if (j.is_discarded()) continue;
-    if (auto r = run_record_from_json(j)) out.push_back(std::move(*r));
+    runs::row row{q.column_text(0), q.column_text(1), q.column_text(2), q.column_text(3),
+                  sqlite3_column_int64(q.s, 4), q.column_text(5), value(6), value(8)};
+    if (auto r = runs::record_from_row(std::move(row))) out.push_back(std::move(*r));
   }
   return out;
 }
@@ -57,7 +71,7 @@ run_store::~run_store() {
   ::close(lock_fd_);  // releases the flock
 }
 
-expected<std::unique_ptr<run_store>> run_store::open(const std::string& path) {
+expected<std::unique_ptr<run_store>> run_store::open(const std::string& path, const std::function<void(const std::string&)>& note) {
   auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     return make_error(codes::store_error, "cannot open store '" + path + "': directory '" + dir.string() + "' does not exist");
@@ -83,7 +97,7 @@ expected<std::unique_ptr<run_store>> run_store::open(const std::string& path) {
   sqlite3_busy_timeout(db, 5000);
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"})
     if (auto r = s->exec(sql); !r) return r.error();
-  if (auto r = s->exec(schema_sql); !r) return r.error();
+  if (auto r = runs::prepare_run_tables(db, path, note); !r) return r.error();
   return s;
 }
 
@@ -134,46 +148,53 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
       }
     }
   }
-  sql::statement up(db_, "INSERT INTO runs(id, chain_id, owner_id, status, record, created) VALUES(?1,?2,?3,?4,?5,?6) "
-               "ON CONFLICT(id) DO UPDATE SET status=excluded.status, record=excluded.record");
   sql::statement ev(db_, "INSERT INTO events(seq, epoch, time, kind, run_id) VALUES(?1,?2,?3,?4,?5)");
   sql::statement done(db_, "DELETE FROM chains WHERE root_id=?1");
-  if (!up || !ev || !done) {
+  runs::run_writer rows(db_, refs_);
+  if (!ev || !done || !rows.ok()) {
     (void)exec("ROLLBACK");
     return store_failure(db_, path_, "cannot prepare the run tables");
   }
+  // A run's row is written once per transaction, with its last state in the batch, where its first
+  // event is (its owner's row comes first): a row written at its final size is not grown later, which
+  // would split its page (docs/store.md, "Run records").
+  std::unordered_map<std::string_view, std::pair<const run_record*, bool>> last;  // run → last state, written
+  for (const auto* ep : batch) last[ep->run->id] = {ep->run.get(), false};
+  std::vector<std::string> ended;  // chains whose values will not be referenced again
   for (const auto* ep : batch) {
     const auto& e = *ep;
-    const auto& r = *e.run;
-    up.bind_text(1, r.id);
-    up.bind_text(2, r.chain_id);
-    up.bind_text(3, r.owner_run_id);
-    up.bind_text(4, std::string(to_string(r.status)));
-    up.bind_text(5, record_text(r, 0, texts_));
-    up.bind_int(6, r.created);
+    auto& [latest, written] = last[e.run->id];
+    const auto& r = *latest;
     ev.bind_int(1, static_cast<std::int64_t>(e.seq));
     ev.bind_text(2, e.epoch);
     ev.bind_int(3, e.time);
     ev.bind_text(4, to_string(e.kind));
     ev.bind_text(5, r.id);
-    bool ok = sqlite3_step(up.s) == SQLITE_DONE && sqlite3_step(ev.s) == SQLITE_DONE;
-    sqlite3_reset(up.s);
+    bool ok = sqlite3_step(ev.s) == SQLITE_DONE;
     sqlite3_reset(ev.s);
-    if (ok && r.owner_run_id.empty() && is_final(r.status)) {
-      done.bind_text(1, r.id);
-      ok = sqlite3_step(done.s) == SQLITE_DONE;
-      sqlite3_reset(done.s);
+    if (ok && !written) {
+      written = true;
+      ok = rows.write(r);
+      if (ok && r.owner_run_id.empty() && is_final(r.status)) {
+        done.bind_text(1, r.id);
+        ok = sqlite3_step(done.s) == SQLITE_DONE;
+        sqlite3_reset(done.s);
+        ended.push_back(r.id);
+      }
     }
     if (!ok) {
       auto err = store_failure(db_, path_, "cannot write run " + r.id);
       (void)exec("ROLLBACK");
+      refs_.clear();  // ids remembered in this transaction are gone
       return err;
     }
   }
   if (auto r = exec("COMMIT"); !r) {
     (void)exec("ROLLBACK");
+    refs_.clear();
     return r;
   }
+  for (const auto& chain : ended) refs_.forget(chain);
   ++commits_;
   return {};
 }
@@ -204,7 +225,7 @@ std::vector<stored_chain> run_store::unfinished_chains() {
 
 std::vector<run_record> run_store::chain_records(const std::string& chain_id) {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, "SELECT record FROM runs WHERE chain_id=?1");
+  sql::statement q(db_, std::string(record_columns) + "WHERE " + chain_rows("(SELECT rowid FROM runs WHERE id=?1)"));
   if (!q) return {};
   q.bind_text(1, chain_id);
   return read_records(q);
@@ -212,8 +233,9 @@ std::vector<run_record> run_store::chain_records(const std::string& chain_id) {
 
 std::vector<run_record> run_store::recent_chain_records(std::size_t limit) {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, "SELECT record FROM runs WHERE chain_id IN (SELECT id FROM runs WHERE owner_id='' "
-              "AND status NOT IN ('pending','running') ORDER BY id DESC LIMIT ?1)");
+  sql::statement q(db_, std::string("WITH recent(row) AS (SELECT rowid FROM runs WHERE owner IS NULL "
+                                        "AND status NOT IN ('pending','running') ORDER BY id DESC LIMIT ?1) ") +
+                            record_columns + "WHERE r.rowid IN recent OR r.chain IN recent");
   if (!q) return {};
   q.bind_int(1, static_cast<std::int64_t>(limit));
   return read_records(q);
@@ -239,7 +261,7 @@ std::vector<std::pair<std::string, std::string>> run_store::unfinished_keys() {
 
 std::optional<run_record> run_store::record(const std::string& id) {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, "SELECT record FROM runs WHERE id=?1");
+  sql::statement q(db_, std::string(record_columns) + "WHERE r.id=?1");
   if (!q) return std::nullopt;
   q.bind_text(1, id);
   auto found = read_records(q);
@@ -249,11 +271,11 @@ std::optional<run_record> run_store::record(const std::string& id) {
 
 std::vector<run_record> run_store::list(const list_filter& f) {
   std::lock_guard lock(mu_);
-  std::string text = "SELECT record FROM runs WHERE 1";
-  if (f.status) text += " AND status=?1";
-  if (f.roots_only) text += " AND owner_id=''";
-  if (!f.chain_id.empty()) text += " AND chain_id=?2";
-  text += " ORDER BY id DESC LIMIT ?3";
+  std::string text = std::string(record_columns) + "WHERE 1";
+  if (f.status) text += " AND r.status=?1";
+  if (f.roots_only) text += " AND r.owner IS NULL";
+  if (!f.chain_id.empty()) text += " AND " + chain_rows("(SELECT rowid FROM runs WHERE id=?2)");
+  text += " ORDER BY r.id DESC LIMIT ?3";
   sql::statement q(db_, text.c_str());
   if (!q) return {};
   if (f.status) q.bind_text(1, std::string(to_string(*f.status)));
@@ -273,25 +295,29 @@ std::optional<std::string> run_store::find_key(const std::string& key) {
 
 expected<void> run_store::retain(std::size_t keep) {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, "SELECT id FROM runs WHERE owner_id='' AND status NOT IN ('pending','running') "
-              "ORDER BY id DESC LIMIT -1 OFFSET ?1");
+  sql::statement q(db_, "SELECT rowid, id FROM runs WHERE owner IS NULL AND status NOT IN ('pending','running') "
+                        "ORDER BY id DESC LIMIT -1 OFFSET ?1");
   if (!q) return store_failure(db_, path_, "cannot prepare retention");
   q.bind_int(1, static_cast<std::int64_t>(keep));
-  std::vector<std::string> old;
-  while (sqlite3_step(q.s) == SQLITE_ROW) old.push_back(q.column_text(0));
+  std::vector<std::pair<std::int64_t, std::string>> old;
+  while (sqlite3_step(q.s) == SQLITE_ROW) old.emplace_back(sqlite3_column_int64(q.s, 0), q.column_text(1));
   // Published events are only needed for seq to continue: keep a recent window.
-  if (auto r = exec("DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events) - 100000"); !r) return r;
+  if (auto r = exec("DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events) - 10000"); !r) return r;
   if (old.empty()) return {};
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
-  sql::statement del(db_, "DELETE FROM runs WHERE chain_id=?1");
-  sql::statement delk(db_, "DELETE FROM run_keys WHERE root_id=?1");
-  for (const auto& id : old) {
-    del.bind_text(1, id);
-    delk.bind_text(1, id);
-    sqlite3_step(del.s);
-    sqlite3_step(delk.s);
-    sqlite3_reset(del.s);
-    sqlite3_reset(delk.s);
+  sql::statement steps(db_, "DELETE FROM runs WHERE chain=?1");
+  sql::statement root(db_, "DELETE FROM runs WHERE rowid=?1");
+  sql::statement values(db_, "DELETE FROM run_values WHERE chain=?1");
+  sql::statement keys(db_, "DELETE FROM run_keys WHERE root_id=?1");
+  for (const auto& [row, id] : old) {
+    for (auto* d : {&steps, &root, &values}) {
+      d->bind_int(1, row);
+      sqlite3_step(d->s);
+      sqlite3_reset(d->s);
+    }
+    keys.bind_text(1, id);
+    sqlite3_step(keys.s);
+    sqlite3_reset(keys.s);
   }
   return exec("COMMIT");
 }

@@ -1,8 +1,10 @@
-// The durable run store (docs/durability.md): run records, their events (a transactional outbox whose row id
-// is the event's seq) and the chains in flight, in the SQLite file of the document store.
+// The durable run store (docs/durability.md, docs/store.md): run records with each value of a chain
+// stored once, their events (a transactional outbox whose row id is the event's seq) and the chains in
+// flight, in the SQLite file of the document store.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -11,9 +13,9 @@
 
 #include "coworker/error.hpp"
 #include "coworker/event.hpp"
-#include "core/event_text.hpp"
 #include "core/run_registry.hpp"
 #include "coworker/run_record.hpp"
+#include "runs/value_refs.hpp"
 
 struct sqlite3;
 
@@ -31,8 +33,10 @@ struct stored_chain {
 class run_store final : public run_history {
  public:
   /// Opens (creating if needed) the file; store_error naming the file when it cannot be used or
-  /// another engine (another `coworker serve`) has it open.
-  static expected<std::unique_ptr<run_store>> open(const std::string& path);
+  /// another engine (another `coworker serve`) has it open. A file of an earlier schema is migrated
+  /// (docs/store.md, "Run records"); `note` gets a line before and after.
+  static expected<std::unique_ptr<run_store>> open(const std::string& path,
+                                                   const std::function<void(const std::string&)>& note = {});
   ~run_store() override;
   run_store(const run_store&) = delete;
   run_store& operator=(const run_store&) = delete;
@@ -73,7 +77,7 @@ class run_store final : public run_history {
   int lock_fd_;  ///< flock on `<file>.lock`: one engine per store file
   std::mutex mu_;
   std::uint64_t commits_ = 0;
-  value_text_cache texts_;  // write() runs on one thread at a time (mu_)
+  runs::value_refs refs_;  // the values stored for chains in flight; write() runs on one thread at a time (mu_)
 };
 
 }  // namespace coworker

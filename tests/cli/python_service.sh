@@ -79,6 +79,6 @@ grep -q "cancelling 3 chains" "$tmp/serve.log" || fail "serve did not report the
 n=$(python3 -c '
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-print(db.execute("select count(*) from runs where owner_id=\"\" and status=\"cancelled\"").fetchone()[0])' "$tmp/serve.db")
+print(db.execute("select count(*) from runs where owner is null and status=\"cancelled\"").fetchone()[0])' "$tmp/serve.db")
 [[ $n == 3 ]] || fail "$n chains recorded as cancelled, want 3"
 echo "python service: ok"

@@ -75,7 +75,7 @@ class Daemon:
 
 def snapshot_db(db):
     c = sqlite3.connect(db)
-    records = {rid: json.loads(rec) for rid, rec in c.execute("SELECT id, record FROM runs")}
+    records = {rid: json.loads(rec) for rid, rec in c.execute("SELECT id, record FROM run_records")}
     max_seq, = c.execute("SELECT COALESCE(MAX(seq),0) FROM events").fetchone()
     epochs = [e for e, in c.execute("SELECT DISTINCT epoch FROM events")]
     c.close()

@@ -1,0 +1,121 @@
+// What the workloads of coworker-bench share: the W1 chain and its no-op operation, a driver that keeps
+// N chains in flight, RSS readings and the engine configuration of a run of the bench.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "coworker/coworker.hpp"
+
+namespace coworker::bench {
+
+using clock_type = std::chrono::steady_clock;
+
+struct result {
+  std::string name;
+  json numbers;
+};
+
+inline double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  return v[i];
+}
+
+inline long peak_rss_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+inline long rss_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+inline std::string g_db_dir;  // set: durable mode, a fresh SQLite file per engine
+
+inline engine_config bench_config(const std::string& policy, std::size_t threads) {
+  engine_config c;
+  if (!g_db_dir.empty()) {
+    static int n = 0;
+    c.db_path = g_db_dir + "/bench-" + std::to_string(n++) + ".db";
+  }
+  c.scheduler_policy = policy;
+  c.threads = threads;
+  c.retain_chains = 1000;
+  c.log_sink = [](std::string_view, std::string_view) {};
+  return c;
+}
+
+inline void register_noop(engine& eng) {
+  // The no-op of W1: passes its input on with a counter added.
+  (void)eng.register_operation("noop", [](const op_request& r) -> expected<json> {
+    json out = r.in();
+    if (out.is_object()) out["counter"] = out.value("counter", 0) + 1;
+    return out;
+  });
+}
+
+inline json w1_chain() {
+  json payload = json::object();
+  for (int i = 0; i < 16; ++i) payload["field" + std::to_string(i)] = std::string(48, static_cast<char>('a' + i));
+  json children = json::array();
+  for (int i = 0; i < 10; ++i) children.push_back(json{{"operation", "noop"}});
+  return json{{"operation", "run"}, {"input", payload}, {"children", children}};
+}
+
+/// Runs `total` chains keeping `concurrency` in flight; returns per-chain latencies in ms.
+inline std::vector<double> drive(engine& eng, const json& chain, int total, int concurrency, double& seconds) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<std::string, clock_type::time_point> started;
+  std::vector<double> lat;
+  lat.reserve(static_cast<std::size_t>(total));
+  int submitted = 0, done = 0;
+  auto submit_one = [&] {
+    auto t0 = clock_type::now();
+    auto id = eng.submit(chain);
+    if (!id) {
+      std::fprintf(stderr, "submit failed: %s\n", id.error().message.c_str());
+      std::abort();
+    }
+    started[*id] = t0;  // under mu
+    ++submitted;
+  };
+  auto sub = eng.subscribe([&](const event& e) {
+    if (e.kind != event_kind::after_run || !e.run->owner_run_id.empty()) return;
+    auto now = clock_type::now();
+    std::lock_guard lock(mu);
+    auto it = started.find(e.run->id);
+    if (it == started.end()) return;
+    lat.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
+    started.erase(it);
+    ++done;
+    if (submitted < total) submit_one();
+    cv.notify_all();
+  });
+  auto t0 = clock_type::now();
+  {
+    std::unique_lock lock(mu);
+    for (int i = 0; i < concurrency && submitted < total; ++i) submit_one();
+    cv.wait(lock, [&] { return done == total; });
+  }
+  seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+  return lat;
+}
+
+}  // namespace coworker::bench

@@ -1,0 +1,117 @@
+// run_schema: the tables of schema 2 and the migration from schema 1 (docs/store.md, "Run records").
+#include "runs/run_schema.hpp"
+
+#include <sqlite3.h>
+
+#include <string_view>
+
+#include "runs/run_writer.hpp"
+#include "runs/value_refs.hpp"
+#include "store/sqlite.hpp"
+
+namespace coworker::runs {
+
+namespace sql = store::sql;
+
+namespace {
+
+constexpr const char* tables_sql = R"(
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, chain INTEGER, owner INTEGER, status TEXT NOT NULL, created INTEGER NOT NULL,
+  input INTEGER, output INTEGER, fields TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS runs_chain ON runs(chain) WHERE chain IS NOT NULL;
+CREATE INDEX IF NOT EXISTS runs_roots ON runs(id) WHERE owner IS NULL;
+CREATE INDEX IF NOT EXISTS runs_roots_status ON runs(status, id) WHERE owner IS NULL;
+CREATE TABLE IF NOT EXISTS run_values (id INTEGER PRIMARY KEY, chain INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS run_values_chain ON run_values(chain);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY, epoch TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,
+  run_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chains (
+  root_id TEXT PRIMARY KEY, document TEXT NOT NULL, input TEXT, key TEXT);
+CREATE TABLE IF NOT EXISTS run_keys (key TEXT PRIMARY KEY, root_id TEXT NOT NULL);
+CREATE VIEW IF NOT EXISTS run_records AS
+  SELECT r.id AS id, COALESCE(c.id, r.id) AS chain_id, r.status AS status,
+         json_set(json_remove(json_patch('{"doctype":null,"stepId":null,"stepIndex":null,"started":null,"finished":null,' ||
+                             '"error":null,"success":false,"recovered":false,"attempts":0,"parentRunId":null,' ||
+                             '"childRunIds":[],"role":null,"keepAlive":false}', r.fields), '$.outputWith'),
+                  '$.id', r.id, '$.chainId', COALESCE(c.id, r.id), '$.ownerRunId', o.id,
+                  '$.status', r.status, '$.created', r.created,
+                  '$.input', json(COALESCE(vi.text, 'null')), '$.output', CASE WHEN json_type(r.fields, '$.outputWith') IS NULL THEN json(COALESCE(vo.text, 'null'))
+                             ELSE json_set(json_extract(r.fields, '$.outputWith'), '$.last', json(vo.text)) END) AS record
+  FROM runs r LEFT JOIN runs c ON c.rowid = r.chain LEFT JOIN runs o ON o.rowid = r.owner
+       LEFT JOIN run_values vi ON vi.id = r.input LEFT JOIN run_values vo ON vo.id = r.output;
+)";
+
+error failure(sqlite3* db, const std::string& path, const std::string& what) {
+  return make_error(codes::store_error, what + " in '" + path + "': " + sqlite3_errmsg(db));
+}
+
+int user_version(sqlite3* db) {
+  sql::statement q(db, "PRAGMA user_version");
+  return q && sqlite3_step(q.s) == SQLITE_ROW ? sqlite3_column_int(q.s, 0) : -1;
+}
+
+bool has_column(sqlite3* db, const char* table, std::string_view column) {
+  sql::statement q(db, std::string("PRAGMA table_info(") + table + ")");
+  while (q && sqlite3_step(q.s) == SQLITE_ROW)
+    if (q.column_text(1) == column) return true;
+  return false;
+}
+
+/// Schema 1 → 2 inside the caller's transaction: each record written as run_store::write writes it
+/// (chain by chain, a chain's root first and owners before their runs, as the ids are ordered by time).
+expected<void> migrate_from_1(sqlite3* db, const std::string& path, std::size_t& moved) {
+  for (const char* s : {"DROP INDEX IF EXISTS runs_chain", "DROP INDEX IF EXISTS runs_roots",
+                        "DROP INDEX IF EXISTS runs_roots_by_id", "ALTER TABLE runs RENAME TO runs_v1"})
+    if (auto r = sql::exec(db, path, s); !r) return r;
+  if (auto r = sql::exec(db, path, tables_sql); !r) return r;
+  sql::statement read(db, "SELECT id, record FROM runs_v1 ORDER BY chain_id, id");
+  value_refs refs;
+  run_writer rows(db, refs);
+  if (!read || !rows.ok()) return failure(db, path, "cannot prepare the migration of the run records");
+  std::string chain;
+  while (sqlite3_step(read.s) == SQLITE_ROW) {
+    auto id = read.column_text(0);
+    auto j = json::parse(read.column_text(1), nullptr, false);
+    auto rec = j.is_discarded() ? expected<run_record>(make_error(codes::store_error, "not JSON")) : run_record_from_json(j);
+    if (!rec) return make_error(codes::store_error, "cannot migrate run " + id + " in '" + path + "': " + rec.error().message);
+    if (rec->chain_id != chain) {
+      refs.forget(chain);
+      chain = rec->chain_id;
+    }
+    if (!rows.write(*rec)) return failure(db, path, "cannot migrate run " + id);
+    ++moved;
+  }
+  return sql::exec(db, path, "DROP TABLE runs_v1");
+}
+
+}  // namespace
+
+expected<void> prepare_run_tables(sqlite3* db, const std::string& path, const std::function<void(const std::string&)>& note) {
+  const int version = user_version(db);
+  if (version > schema_version)
+    return make_error(codes::store_error, "store '" + path + "' has schema " + std::to_string(version) +
+                                              ", written by a newer coworker (this one reads up to " +
+                                              std::to_string(schema_version) + ")");
+  if (version == schema_version) return sql::exec(db, path, tables_sql);
+  if (auto r = sql::exec(db, path, "BEGIN IMMEDIATE"); !r) return r;
+  auto undo = [&](error e) -> expected<void> {
+    (void)sql::exec(db, path, "ROLLBACK");
+    return e;
+  };
+  const bool old = has_column(db, "runs", "record");
+  std::size_t moved = 0;
+  if (old) {
+    if (note) note("store '" + path + "': migrating the run records to schema " + std::to_string(schema_version) + " (values once)");
+    if (auto r = migrate_from_1(db, path, moved); !r) return undo(r.error());
+  } else if (auto r = sql::exec(db, path, tables_sql); !r) {
+    return undo(r.error());
+  }
+  if (auto r = sql::exec(db, path, ("PRAGMA user_version=" + std::to_string(schema_version)).c_str()); !r) return undo(r.error());
+  if (auto r = sql::exec(db, path, "COMMIT"); !r) return undo(r.error());
+  if (old && note) note("store '" + path + "': migrated " + std::to_string(moved) + " run records");
+  return {};
+}
+
+}  // namespace coworker::runs

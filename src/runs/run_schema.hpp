@@ -1,0 +1,21 @@
+// The run tables (docs/store.md, "Run records"): created on a new file, migrated on a file written by
+// an earlier coworker. The schema's version is SQLite's `PRAGMA user_version`.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "coworker/error.hpp"
+
+struct sqlite3;
+
+namespace coworker::runs {
+
+/// 1: whole records in `runs.record` (before 2026-12). 2: values once in `run_values`, records in columns and `fields`.
+inline constexpr int schema_version = 2;
+
+/// Creates the tables, or migrates schema 1 to 2 in one transaction (nothing changes when it fails).
+/// `note` receives one line before a migration and one after it. A file of a newer schema is refused.
+expected<void> prepare_run_tables(sqlite3* db, const std::string& path, const std::function<void(const std::string&)>& note);
+
+}  // namespace coworker::runs

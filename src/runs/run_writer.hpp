@@ -1,0 +1,41 @@
+// Writes run records as rows of schema 2 inside the caller's transaction (docs/store.md, "Run records"):
+// a run row references its chain's and its owner's rows by row id, and its input and output values,
+// each value of a chain stored once in `run_values`.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "coworker/json.hpp"
+#include "coworker/run_record.hpp"
+#include "runs/value_refs.hpp"
+#include "store/sqlite.hpp"
+
+namespace coworker::runs {
+
+class run_writer {
+ public:
+  /// Prepares its statements on `db`; `ok()` says whether it could.
+  run_writer(sqlite3* db, value_refs& refs);
+  bool ok() const;
+
+  /// Inserts or updates the row of `r`; false on a SQLite failure (the caller rolls back).
+  bool write(const run_record& r);
+  /// The row id of run `id` of chain `chain` (its owner's row must be written first).
+  std::optional<std::int64_t> row_of(const std::string& chain, const std::string& id);
+
+ private:
+  std::optional<std::int64_t> value_id(std::int64_t chain_row, const std::string& chain, const value_ptr& v,
+                                       const std::string& text);
+  bool bind_value(std::int64_t chain_row, const std::string& chain, const value_ptr& v, int column);
+  std::optional<json> bind_output_by_member(std::int64_t chain_row, const std::string& chain, const run_record& r);
+
+  sqlite3* db_;
+  value_refs& refs_;
+  store::sql::statement up_, add_, same_, find_, root_;
+};
+
+}  // namespace coworker::runs

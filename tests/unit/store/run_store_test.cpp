@@ -1,0 +1,213 @@
+// The run store on a real SQLite file (docs/store.md, "Run records"): a record's row round trip, each
+// value of a chain stored once, the migration of a file of schema 1 (tests/fixtures/store/store-v1.sql,
+// written by the coworker of 2026-12-01: five chains, one of them unfinished, two idempotency keys).
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <boost/test/unit_test.hpp>
+
+#include "runs/run_row.hpp"
+#include "runs/run_store.hpp"
+
+using namespace coworker;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_file {
+  fs::path dir;
+  temp_file() {
+    char tmpl[] = "/tmp/coworker-runstore-XXXXXX";
+    dir = mkdtemp(tmpl);
+  }
+  ~temp_file() { fs::remove_all(dir); }
+  std::string path() const { return (dir / "runs.db").string(); }
+};
+
+/// Runs SQL on the file without the run store (what a user's sqlite3 would do).
+void sql_exec(const std::string& path, const std::string& text) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* msg = nullptr;
+  int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &msg);
+  std::string m = msg ? msg : "";
+  sqlite3_free(msg);
+  sqlite3_close(db);
+  BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, m);
+}
+
+/// Rows of a one-or-two-column query, as text.
+std::vector<std::pair<std::string, std::string>> sql_rows(const std::string& path, const std::string& text) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  BOOST_REQUIRE_MESSAGE(sqlite3_prepare_v2(db, text.c_str(), -1, &q, nullptr) == SQLITE_OK, sqlite3_errmsg(db));
+  std::vector<std::pair<std::string, std::string>> out;
+  auto col = [&](int i) {
+    auto* p = sqlite3_column_text(q, i);
+    return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+  };
+  while (sqlite3_step(q) == SQLITE_ROW) out.emplace_back(col(0), sqlite3_column_count(q) > 1 ? col(1) : "");
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return out;
+}
+
+run_record step(const std::string& id, const std::string& chain, value_ptr in, value_ptr out) {
+  run_record r;
+  r.id = id;
+  r.chain_id = chain;
+  r.owner_run_id = id == chain ? "" : chain;
+  r.operation = id == chain ? "run" : "noop";
+  r.status = run_status::completed;
+  r.created = 1000;
+  r.input = std::move(in);
+  r.output = std::move(out);
+  return r;
+}
+
+std::vector<event> events_of(const std::vector<run_record>& records, std::uint64_t& seq) {
+  std::vector<event> out;
+  for (const auto& r : records)
+    out.push_back(event{++seq, "ep-test", 1000, event_kind::after_run, std::make_shared<const run_record>(r)});
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_record_survives_its_row_with_every_member) {
+  run_record r;
+  r.id = "run-A";
+  r.operation = "create";
+  r.doctype = "Task";
+  r.step_id = "make";
+  r.step_index = 0;  // 0 is a position, not the default
+  r.status = run_status::failed;
+  r.created = 1;
+  r.started = 2;
+  r.finished = 3;
+  r.err = run_error{"invalid_input", "bad", "run-A", "create", "/children/0/input"};
+  r.recovered = true;
+  r.attempts = 3;
+  r.parent_run_id = "run-P";
+  r.owner_run_id = "run-C";
+  r.child_run_ids = {"run-X", "run-Y"};
+  r.chain_id = "run-C";
+  r.role = "assistant";
+  r.keep_alive = true;
+  r.input = share(json{{"a", 1}});
+  r.output = share(json::array({1, 2}));
+  runs::row row{r.id, r.chain_id, r.owner_run_id, "failed", r.created, runs::row_fields(r), r.input, r.output};
+  auto back = runs::record_from_row(row);
+  BOOST_REQUIRE(back.has_value());
+  BOOST_TEST(dump(to_json(*back)) == dump(to_json(r)));
+
+  run_record bare;  // defaults stay out of `fields`
+  bare.id = "run-B";
+  bare.operation = "log";
+  BOOST_TEST(runs::row_fields(bare) == R"({"operation":"log"})");
+  runs::row bad{"run-B", "run-B", "", "completed", 0, "[1]", nullptr, nullptr};
+  BOOST_TEST(!runs::record_from_row(bad).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_value_passed_down_a_chain_is_stored_once) {
+  temp_file f;
+  auto store = run_store::open(f.path());
+  BOOST_REQUIRE(store.has_value());
+  auto a = share(json{{"payload", std::string(1000, 'a')}});
+  auto b = share(json{{"payload", std::string(1000, 'b')}});
+  auto b_again = share(*b);  // equal content, another value (a template rendering the same object)
+  std::uint64_t seq = 0;
+  // A chain's output carries its last step's output unchanged (docs/run-record.md).
+  auto chain_output = share(json{{"steps", {"run-2", "run-3", "run-4", "run-5"}}, {"success", true}, {"last", *b}});
+  // root(a → {.., last: b}), s1(a → a), s2(a → b), s3(b → b again), s4(b again → null)
+  std::vector<run_record> chain{step("run-1", "run-1", a, chain_output), step("run-2", "run-1", a, a), step("run-3", "run-1", a, b),
+                                step("run-4", "run-1", b, b_again), step("run-5", "run-1", b_again, nullptr)};
+  chain[0].status = run_status::running;  // the root ends in a later transaction, after its steps
+  chain[0].output = nullptr;
+  BOOST_REQUIRE((*store)->write(events_of(chain, seq)).has_value());
+  chain[0].status = run_status::completed;
+  chain[0].output = chain_output;
+  BOOST_REQUIRE((*store)->write(events_of({chain[0]}, seq)).has_value());
+
+  auto values = sql_rows(f.path(), "SELECT COUNT(*), SUM(LENGTH(text)) FROM run_values");
+  BOOST_TEST(values.at(0).first == "2");  // a and b, each once (the chain's output references b)
+  auto read = (*store)->chain_records("run-1");
+  BOOST_REQUIRE(read.size() == 5);
+  std::map<std::string, run_record> by_id;
+  for (auto& r : read) by_id[r.id] = r;
+  for (const auto& want : chain) BOOST_TEST(dump(to_json(by_id.at(want.id))) == dump(to_json(want)));
+  // Read back, one value is one JSON in memory too.
+  BOOST_TEST(by_id.at("run-2").input.get() == by_id.at("run-3").input.get());
+  BOOST_TEST(by_id.at("run-4").input.get() == by_id.at("run-5").input.get());
+
+  // Another chain with the same content gets its own copy (a chain's values leave with it).
+  std::vector<run_record> other{step("run-9", "run-9", a, a)};
+  BOOST_REQUIRE((*store)->write(events_of(other, seq)).has_value());
+  BOOST_TEST(sql_rows(f.path(), "SELECT COUNT(*) FROM run_values").at(0).first == "3");
+  // The view gives what a user reads with sqlite3: whole records.
+  auto viewed = sql_rows(f.path(), "SELECT id, record FROM run_records WHERE chain_id='run-1'");
+  BOOST_REQUIRE(viewed.size() == 5);
+  for (const auto& [id, record] : viewed) BOOST_TEST(json::parse(record) == to_json(by_id.at(id)), id);
+}
+
+BOOST_AUTO_TEST_CASE(a_file_of_schema_1_is_migrated_with_nothing_lost) {
+  temp_file f;
+  std::ifstream in(std::string(COWORKER_SOURCE_DIR) + "/tests/fixtures/store/store-v1.sql");
+  std::stringstream sql;
+  sql << in.rdbuf();
+  BOOST_REQUIRE(!sql.str().empty());
+  sql_exec(f.path(), sql.str());
+  std::map<std::string, json> before;
+  for (auto& [id, record] : sql_rows(f.path(), "SELECT id, record FROM runs")) before[id] = json::parse(record);
+  BOOST_REQUIRE(before.size() == 20);
+
+  std::vector<std::string> notes;
+  auto store = run_store::open(f.path(), [&](const std::string& m) { notes.push_back(m); });
+  BOOST_REQUIRE_MESSAGE(store.has_value(), (store ? "" : store.error().message));
+  BOOST_REQUIRE(notes.size() == 2);
+  BOOST_TEST(notes[1].find("migrated 20 run records") != std::string::npos);
+  BOOST_TEST(sql_rows(f.path(), "PRAGMA user_version").at(0).first == "2");
+
+  for (const auto& [id, want] : before) {
+    auto got = (*store)->record(id);
+    BOOST_REQUIRE_MESSAGE(got.has_value(), id);
+    BOOST_TEST(to_json(*got) == want, id);
+  }
+  for (auto& [id, record] : sql_rows(f.path(), "SELECT id, record FROM run_records"))
+    BOOST_TEST(json::parse(record) == before.at(id), id);
+  // The unfinished chain, its document and the keys are as they were.
+  auto unfinished = (*store)->unfinished_chains();
+  BOOST_REQUIRE(unfinished.size() == 1);
+  BOOST_TEST(unfinished[0].document["id"] == "waiting");
+  BOOST_TEST((*store)->find_key("fixture-hello").has_value());
+  BOOST_TEST((*store)->find_key("fixture-failing").has_value());
+  BOOST_TEST((*store)->last_seq() == 38u);
+  list_filter roots;
+  roots.roots_only = true;
+  roots.limit = 100;
+  BOOST_TEST((*store)->list(roots).size() == 5u);
+  store->reset();
+
+  // Opened again: already schema 2, nothing to migrate.
+  notes.clear();
+  auto again = run_store::open(f.path(), [&](const std::string& m) { notes.push_back(m); });
+  BOOST_REQUIRE(again.has_value());
+  BOOST_TEST(notes.empty());
+  BOOST_TEST((*again)->chain_records(unfinished[0].root_id).size() == 3u);  // the chain, `before`, `pause`
+}
+
+BOOST_AUTO_TEST_CASE(a_file_of_a_newer_schema_is_refused_untouched) {
+  temp_file f;
+  sql_exec(f.path(), "CREATE TABLE runs(id TEXT, future TEXT); PRAGMA user_version=3;");
+  auto store = run_store::open(f.path());
+  BOOST_REQUIRE(!store.has_value());
+  BOOST_TEST(store.error().code == codes::store_error);
+  BOOST_TEST(store.error().message.find("newer coworker") != std::string::npos);
+  BOOST_TEST(sql_rows(f.path(), "PRAGMA user_version").at(0).first == "3");
+}
