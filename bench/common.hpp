@@ -2,6 +2,8 @@
 // N chains in flight, RSS readings and the engine configuration of a run of the bench.
 #pragma once
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -36,6 +38,16 @@ inline long peak_rss_kib() {
   while (std::getline(in, line))
     if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
   return 0;
+}
+
+/// The bytes the program holds (allocated, not freed) when the allocator can tell (tcmalloc), else -1:
+/// RSS minus this is what the allocator keeps for reuse.
+inline double live_heap_mib() {
+  using get_fn = int (*)(const char*, std::size_t*);
+  static auto get = reinterpret_cast<get_fn>(dlsym(RTLD_DEFAULT, "MallocExtension_GetNumericProperty"));
+  std::size_t v = 0;
+  if (!get || !get("generic.current_allocated_bytes", &v)) return -1;
+  return static_cast<double>(v) / (1024 * 1024);
 }
 
 inline long rss_kib() {

@@ -81,6 +81,7 @@ result bench_history(const std::string& policy, std::size_t threads, bool durabl
     }
     drive(eng, chain, chains, 64, secs);
     n["rss_mib_" + at] = rss_kib() / 1024.0;
+    n["live_heap_mib_" + at] = live_heap_mib();
     n["steps_per_s_" + at] = chains * 10 / secs;
   };  // the engine closes here: SQLite checkpoints the WAL into the file
   if (durable) {
@@ -102,8 +103,10 @@ result bench_history(const std::string& policy, std::size_t threads, bool durabl
     oldest = first_chain(eng, chain);
     drive(eng, chain, first - 1, 64, secs);
     n["rss_mib_" + std::to_string(first)] = rss_kib() / 1024.0;
+    n["live_heap_mib_" + std::to_string(first)] = live_heap_mib();
     drive(eng, chain, total - first, 64, secs);
     n["rss_mib_" + std::to_string(total)] = rss_kib() / 1024.0;
+    n["live_heap_mib_" + std::to_string(total)] = live_heap_mib();
     n["steps_per_s_" + std::to_string(total)] = (total - first) * 10 / secs;
   }
   return {std::string("HISTORY ") + (durable ? "durable" : "memory"), n};
