@@ -15,6 +15,7 @@
 #include "engine_core.hpp"
 #include "llm_ops.hpp"
 #include "ops/builtin.hpp"
+#include "runs/retention.hpp"
 #include "runs/run_store.hpp"
 
 namespace coworker {
@@ -28,7 +29,7 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, const engine_
   return cfg;
 }
 
-/// The committer prunes the store (retain_stored_chains) once per this many transactions.
+/// The committer asks for a retention pass once per this many transactions.
 constexpr std::uint64_t store_retention_batches = 1024;
 
 std::string new_epoch() {
@@ -55,6 +56,7 @@ struct engine::impl {
   engine_config cfg;
   std::optional<error> startup_error;
   std::unique_ptr<run_store> runs;  // the durable run store, when db_path is set
+  std::unique_ptr<history_pruner> pruner;  // its retention, on a thread of its own
   std::shared_ptr<store::document_store> docs;
   std::shared_ptr<run_registry> registry;
   operation_table ops;
@@ -101,10 +103,12 @@ struct engine::impl {
             auto r = runs->write(batch, chains);
             commit_latency.observe(std::chrono::steady_clock::now() - t0);
             if (!r) return r;
-            if (++persist_batches % store_retention_batches == 0)
-              if (auto k = runs->retain(cfg.retain_stored_chains); !k) cfg.log_sink("error", k.error().message);
+            if (++persist_batches % store_retention_batches == 0 && pruner) pruner->poke();
             return {};
           },
+          cfg.log_sink);
+      pruner = std::make_unique<history_pruner>(
+          *runs, retention_policy{cfg.retain_stored_chains, cfg.retain_stored_ms, 100}, cfg.retention_every.count(),
           cfg.log_sink);
     }
     timers = std::make_unique<timer_service>();
@@ -361,6 +365,11 @@ expected<run_record> engine::get(const std::string& run_id) const {
   auto r = impl_->registry->get(run_id);
   if (!r) return make_error(codes::not_found, "no run '" + run_id + "'");
   return *r;
+}
+
+expected<std::size_t> engine::prune_history() {
+  if (!impl_->pruner) return std::size_t{0};
+  return impl_->pruner->pass();
 }
 
 expected<json> engine::tree(const std::string& run_id, std::size_t cut_bytes) const {

@@ -32,13 +32,16 @@ inline double percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
-inline long peak_rss_kib() {
+/// A "Vm...:" line of /proc/self/status, in KiB.
+inline long status_kib(const std::string& field) {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
   return 0;
 }
+inline long peak_rss_kib() { return status_kib("VmHWM:"); }
+inline long rss_kib() { return status_kib("VmRSS:"); }
 
 /// The bytes the program holds (allocated, not freed) when the allocator can tell (tcmalloc), else -1:
 /// RSS minus this is what the allocator keeps for reuse.
@@ -50,13 +53,6 @@ inline double live_heap_mib() {
   return static_cast<double>(v) / (1024 * 1024);
 }
 
-inline long rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
-}
 
 inline std::string g_db_dir;  // set: durable mode, a fresh SQLite file per engine
 

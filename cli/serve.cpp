@@ -79,6 +79,7 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
   if (c.operations) cfg.ops_config = *c.operations;
   apply(cfg.retain_chains, c.retain_chains);
   apply(cfg.retain_stored_chains, c.retain_stored_chains);
+  apply(cfg.retain_stored_ms, c.retain_stored_ms);
   if (cfg.doctypes_dir.empty()) cfg.doctypes_dir = c.doctypes;
   if (c.heartbeat_ms) svc.heartbeat = std::chrono::milliseconds(*c.heartbeat_ms);
   apply(svc.events_hwm, c.events_hwm);

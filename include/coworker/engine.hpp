@@ -35,6 +35,9 @@ struct engine_config {
   /// false and calls resume() once they are registered.
   bool auto_resume = true;
   std::size_t retain_stored_chains = 100000;  ///< finished chains kept in the store
+  std::int64_t retain_stored_ms = 0;  ///< and none older than this (by creation; 0: no age limit)
+  /// How often the store's retention runs (on a thread of its own; also every 1,024 commits).
+  std::chrono::milliseconds retention_every{10000};
   /// Events kept in memory after every cursor read them, for readers that come back
   /// (events_after, the HTTP event stream's Last-Event-ID).
   std::size_t replay_events = 4096;
@@ -169,6 +172,9 @@ class engine {
   expected<run_record> wait(const std::string& run_id,
                             std::chrono::milliseconds timeout = std::chrono::hours(24 * 365)) const;
   expected<run_record> get(const std::string& run_id) const;
+  /// Deletes now the stored chains past retain_stored_chains / retain_stored_ms (docs/durability.md,
+  /// "Retention"), as the engine does by itself in the background: how many it deleted (0 in memory).
+  expected<std::size_t> prune_history();
   /// The record with its descendants; input/output past `cut_bytes` (0: never) are cut.
   expected<json> tree(const std::string& run_id, std::size_t cut_bytes = 0) const;
   std::vector<run_record> list(const list_query& q = {}) const;

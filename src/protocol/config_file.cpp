@@ -84,7 +84,7 @@ expected<config_file> parse_config(std::string_view text) {
   if (j.is_discarded()) return make_error(codes::bad_json, "not valid JSON");
   if (!j.is_object()) return make_error(codes::bad_json, "a config file is a JSON object (see config/coworker.json)");
   if (auto r = known_keys(j, {"requests", "events", "workers", "curve", "http", "db", "ephemeral", "scheduler", "limits",
-                              "operations", "doctypes", "retainChains", "retainStoredChains", "heartbeatMs",
+                              "operations", "doctypes", "retainChains", "retainStoredChains", "retainStoredMs", "heartbeatMs",
                               "eventsHwm", "routeToWorkers"},
                           "", "a config file");
       !r)
@@ -123,6 +123,8 @@ expected<config_file> parse_config(std::string_view text) {
   if (*ops) c.operations = **ops;
   if (auto r = read_int(j, "retainChains", 0, 1'000'000'000, c.retain_chains); !r) return r.error();
   if (auto r = read_int(j, "retainStoredChains", 0, 1'000'000'000, c.retain_stored_chains); !r) return r.error();
+  // Up to 100 years, in ms.
+  if (auto r = read_int(j, "retainStoredMs", 0, 3'153'600'000'000, c.retain_stored_ms); !r) return r.error();
   if (auto r = read_int(j, "heartbeatMs", 10, 3'600'000, c.heartbeat_ms); !r) return r.error();
   if (auto r = read_int(j, "eventsHwm", 0, INT32_MAX, c.events_hwm); !r) return r.error();
   if (auto routed = j.find("routeToWorkers"); routed != j.end() && !routed->is_null()) {

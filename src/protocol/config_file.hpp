@@ -31,7 +31,7 @@ struct config_file {
         event_cut_bytes, step_timeout_ms, chain_elements, retained_bytes;
   } limits;
   std::optional<json> operations;  ///< per-operation settings, an object
-  std::optional<std::int64_t> retain_chains, retain_stored_chains, heartbeat_ms, events_hwm;
+  std::optional<std::int64_t> retain_chains, retain_stored_chains, retain_stored_ms, heartbeat_ms, events_hwm;
   std::vector<std::string> route_to_workers;
 };
 

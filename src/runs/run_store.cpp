@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "runs/run_row.hpp"
+#include "runs/retention.hpp"
 #include "runs/run_schema.hpp"
 #include "runs/run_writer.hpp"
 #include "store/sqlite.hpp"
@@ -293,33 +294,64 @@ std::optional<std::string> run_store::find_key(const std::string& key) {
   return q.column_text(0);
 }
 
-expected<void> run_store::retain(std::size_t keep) {
+expected<std::size_t> run_store::prune(const retention_policy& p, std::int64_t now) {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, "SELECT rowid, id FROM runs WHERE owner IS NULL AND status NOT IN ('pending','running') "
-                        "ORDER BY id DESC LIMIT -1 OFFSET ?1");
+  const char* finished_roots = "FROM runs WHERE owner IS NULL AND status NOT IN ('pending','running') ";
+  // Finished chains with an id below the oldest of the newest keep_chains are past the count.
+  std::string boundary;
+  if (p.keep_chains == 0) {
+    boundary = "\x7f";  // above every id
+  } else {
+    sql::statement b(db_, std::string("SELECT id ") + finished_roots + "ORDER BY id DESC LIMIT 1 OFFSET ?1");
+    if (!b) return store_failure(db_, path_, "cannot prepare retention");
+    b.bind_int(1, static_cast<std::int64_t>(p.keep_chains - 1));
+    if (sqlite3_step(b.s) == SQLITE_ROW) boundary = b.column_text(0);
+  }
+  sql::statement q(db_, std::string("SELECT rowid, id ") + finished_roots + "AND (id < ?1 OR created < ?2) ORDER BY id LIMIT ?3");
   if (!q) return store_failure(db_, path_, "cannot prepare retention");
-  q.bind_int(1, static_cast<std::int64_t>(keep));
+  q.bind_text(1, boundary);
+  q.bind_int(2, p.keep_ms > 0 ? now - p.keep_ms : INT64_MIN);
+  q.bind_int(3, static_cast<std::int64_t>(p.slice));
   std::vector<std::pair<std::int64_t, std::string>> old;
   while (sqlite3_step(q.s) == SQLITE_ROW) old.emplace_back(sqlite3_column_int64(q.s, 0), q.column_text(1));
-  // Published events are only needed for seq to continue: keep a recent window.
-  if (auto r = exec("DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events) - 10000"); !r) return r;
-  if (old.empty()) return {};
-  if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+  if (old.empty()) return std::size_t{0};
+  if (auto r = exec("BEGIN IMMEDIATE"); !r) return r.error();
   sql::statement steps(db_, "DELETE FROM runs WHERE chain=?1");
   sql::statement root(db_, "DELETE FROM runs WHERE rowid=?1");
   sql::statement values(db_, "DELETE FROM run_values WHERE chain=?1");
   sql::statement keys(db_, "DELETE FROM run_keys WHERE root_id=?1");
+  bool ok = steps && root && values && keys;
   for (const auto& [row, id] : old) {
     for (auto* d : {&steps, &root, &values}) {
+      if (!ok) break;
       d->bind_int(1, row);
-      sqlite3_step(d->s);
+      ok = sqlite3_step(d->s) == SQLITE_DONE;
       sqlite3_reset(d->s);
     }
+    if (!ok) break;
     keys.bind_text(1, id);
-    sqlite3_step(keys.s);
+    ok = sqlite3_step(keys.s) == SQLITE_DONE;
     sqlite3_reset(keys.s);
   }
-  return exec("COMMIT");
+  if (!ok) {
+    auto err = store_failure(db_, path_, "cannot delete old chains");
+    (void)exec("ROLLBACK");
+    return err;
+  }
+  if (auto r = exec("COMMIT"); !r) {
+    (void)exec("ROLLBACK");
+    return r.error();
+  }
+  return old.size();
+}
+
+expected<void> run_store::trim_events(std::uint64_t window) {
+  std::lock_guard lock(mu_);
+  sql::statement d(db_, "DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events) - ?1");
+  if (!d) return store_failure(db_, path_, "cannot prepare the events' trim");
+  d.bind_int(1, static_cast<std::int64_t>(window));
+  if (sqlite3_step(d.s) != SQLITE_DONE) return store_failure(db_, path_, "cannot trim the events");
+  return {};
 }
 
 }  // namespace coworker

@@ -21,6 +21,8 @@ struct sqlite3;
 
 namespace coworker {
 
+struct retention_policy;
+
 /// A chain accepted and not finished when the store was last written.
 struct stored_chain {
   std::string root_id;
@@ -64,8 +66,11 @@ class run_store final : public run_history {
   std::vector<run_record> recent_chains(std::size_t n) override { return recent_chain_records(n); }
   std::optional<std::string> find_key(const std::string& key) override;
 
-  /// Drops finished chains beyond the newest `keep` (and their events past the newest seq window).
-  expected<void> retain(std::size_t keep);
+  /// Deletes up to `p.slice` of the oldest finished chains past `p.keep_chains` or created before
+  /// `now - p.keep_ms`, with their values and keys, in one transaction: how many it deleted.
+  expected<std::size_t> prune(const retention_policy& p, std::int64_t now);
+  /// Deletes the events older than the newest `window` (they are only needed for seq to continue).
+  expected<void> trim_events(std::uint64_t window);
   /// Transactions committed so far (to see batching at work).
   std::uint64_t commits() const { return commits_; }
 

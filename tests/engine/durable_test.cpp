@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../temp_dir.hpp"
 #include "engine_fixture.hpp"
 
 using namespace coworker;
@@ -17,15 +18,6 @@ using namespace coworker::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/coworker-durable-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
 
 engine_config durable_config(const fs::path& db) {
   engine_config c;

@@ -1,10 +1,14 @@
 // History that does not weigh on the living (docs/durability.md, "History"): finished chains leave
 // memory past limits.retainedBytes. In durable mode get, tree, list, snapshot, wait and
 // idempotency keys read them back from the SQLite file, and a restart loads only what is
-// unfinished; in memory mode the oldest are gone.
+// unfinished; in memory mode the oldest are gone. Retention keeps the newest stored chains while
+// chains run (docs/durability.md, "Retention").
+#include <atomic>
 #include <filesystem>
 #include <set>
+#include <thread>
 
+#include "../temp_dir.hpp"
 #include "engine_fixture.hpp"
 
 using namespace coworker;
@@ -12,15 +16,6 @@ using namespace coworker::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/coworker-history-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
 
 engine_config history_config(const std::string& db, std::size_t retained_bytes) {
   engine_config c;
@@ -144,6 +139,42 @@ BOOST_AUTO_TEST_CASE(memory_mode_past_the_byte_budget_drops_the_oldest_chains) {
   auto kept = eng.list(q).size();
   BOOST_TEST(kept > 0u);
   BOOST_TEST(kept < 50u);
+}
+
+BOOST_AUTO_TEST_CASE(retention_keeps_the_newest_stored_chains_while_chains_run) {
+  temp_dir dir;
+  auto c = history_config((dir.path / "runs.db").string(), 0);  // memory keeps nothing: reads go to the file
+  c.retain_stored_chains = 20;
+  c.retention_every = std::chrono::milliseconds(1);  // the background passes run among the chains
+  engine eng(c);
+  std::atomic<bool> stop{false};
+  std::atomic<int> passes{0}, failed{0};
+  std::thread pruning([&] {  // and passes asked for by hand, at the same time
+    while (!stop) {
+      if (!eng.prune_history()) ++failed;
+      ++passes;
+    }
+  });
+  auto ids = run_chains(eng, 150, "k-");
+  stop = true;
+  pruning.join();
+  BOOST_TEST(passes > 0);
+  BOOST_TEST(failed == 0);
+  BOOST_REQUIRE(eng.prune_history());  // the last chains ended after the last pass
+  list_query q;
+  q.roots_only = true;
+  q.limit = 1000;
+  auto kept = eng.list(q);
+  BOOST_REQUIRE(kept.size() == 20u);
+  BOOST_TEST(kept.front().id == ids.back());        // the newest first
+  BOOST_TEST(kept.back().id == ids[ids.size() - 20]);
+  BOOST_TEST(!eng.get(ids.front()));                 // the oldest are gone from the file
+  BOOST_TEST(to_string(eng.get(ids.back())->status) == std::string("completed"));
+  submit_options again;  // and with them their keys: the same key starts a new chain
+  again.key = "k-0";
+  auto fresh = eng.submit(two_steps, again);
+  BOOST_REQUIRE(fresh);
+  BOOST_TEST(*fresh != ids.front());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,5 @@
 // The run store on a real SQLite file (docs/store.md, "Run records"): a record's row round trip, each
-// value of a chain stored once, the migration of a file of schema 1 (tests/fixtures/store/store-v1.sql,
+// value of a chain stored once, retention by count and by age (and the file that stops growing), the migration of a file of schema 1 (tests/fixtures/store/store-v1.sql,
 // written by the coworker of 2026-12-01: five chains, one of them unfinished, two idempotency keys).
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -7,12 +7,15 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <boost/test/unit_test.hpp>
 
+#include "runs/retention.hpp"
 #include "runs/run_row.hpp"
 #include "runs/run_store.hpp"
+#include "../../temp_dir.hpp"
 
 using namespace coworker;
 namespace fs = std::filesystem;
@@ -20,13 +23,8 @@ namespace fs = std::filesystem;
 namespace {
 
 struct temp_file {
-  fs::path dir;
-  temp_file() {
-    char tmpl[] = "/tmp/coworker-runstore-XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  ~temp_file() { fs::remove_all(dir); }
-  std::string path() const { return (dir / "runs.db").string(); }
+  test::temp_dir dir{"runstore"};
+  std::string path() const { return dir.file("runs.db"); }
 };
 
 /// Runs SQL on the file without the run store (what a user's sqlite3 would do).
@@ -210,4 +208,87 @@ BOOST_AUTO_TEST_CASE(a_file_of_a_newer_schema_is_refused_untouched) {
   BOOST_TEST(store.error().code == codes::store_error);
   BOOST_TEST(store.error().message.find("newer coworker") != std::string::npos);
   BOOST_TEST(sql_rows(f.path(), "PRAGMA user_version").at(0).first == "3");
+}
+
+namespace {
+
+/// A finished chain `id` (a root and two steps, the root's key `key-<id>`), created at `created`.
+void write_chain(run_store& store, const std::string& id, std::int64_t created, std::uint64_t& seq,
+                 run_status status = run_status::completed) {
+  auto in = share(json{{"payload", std::string(1000, 'p')}, {"chain", id}});
+  auto out = share(json{{"payload", std::string(1000, 'q')}, {"chain", id}});
+  std::vector<run_record> chain{step(id, id, in, nullptr), step(id + "-a", id, in, out), step(id + "-b", id, out, out)};
+  for (auto& r : chain) r.created = created;
+  chain[0].status = status;
+  if (is_final(status)) chain[0].output = out;
+  BOOST_REQUIRE(store.write(events_of(chain, seq), {chain_submission{id, share(json::object()), nullptr, "key-" + id}}).has_value());
+}
+
+std::set<std::string> stored_roots(const std::string& path) {
+  std::set<std::string> out;
+  for (auto& [id, _] : sql_rows(path, "SELECT id, '' FROM runs WHERE owner IS NULL")) out.insert(id);
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(retention_deletes_the_oldest_finished_chains_past_the_count_a_slice_at_a_time) {
+  temp_file f;
+  auto store = run_store::open(f.path());
+  BOOST_REQUIRE(store.has_value());
+  std::uint64_t seq = 0;
+  for (const char* id : {"run-1", "run-2", "run-3", "run-5", "run-6", "run-7"}) write_chain(**store, id, 1000, seq);
+  write_chain(**store, "run-4", 1000, seq, run_status::running);  // old, but not finished: kept
+  retention_policy p{3, 0, 2};
+  BOOST_TEST(*(*store)->prune(p, 2000) == 2u);  // a slice: run-1, run-2
+  BOOST_TEST(*(*store)->prune(p, 2000) == 1u);  // run-3
+  BOOST_TEST(*(*store)->prune(p, 2000) == 0u);
+  BOOST_TEST(stored_roots(f.path()) == (std::set<std::string>{"run-4", "run-5", "run-6", "run-7"}));
+  // Their steps, values and keys went with them.
+  BOOST_TEST(sql_rows(f.path(), "SELECT COUNT(*) FROM runs").at(0).first == "12");
+  BOOST_TEST(sql_rows(f.path(), "SELECT COUNT(*) FROM run_values").at(0).first == "8");
+  BOOST_TEST(!(*store)->find_key("key-run-1").has_value());
+  BOOST_TEST((*store)->find_key("key-run-5").has_value());
+  BOOST_TEST(!(*store)->record("run-2-a").has_value());
+  BOOST_TEST((*store)->record("run-5-a").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(retention_deletes_finished_chains_older_than_the_age) {
+  temp_file f;
+  auto store = run_store::open(f.path());
+  BOOST_REQUIRE(store.has_value());
+  std::uint64_t seq = 0;
+  write_chain(**store, "run-1", 1000, seq);
+  write_chain(**store, "run-2", 2000, seq, run_status::running);
+  write_chain(**store, "run-3", 3000, seq);
+  write_chain(**store, "run-4", 9000, seq);
+  retention_policy p{100, 5000, 100};  // count far away; age 5 s at now = 10 s: created before 5 s go
+  BOOST_TEST(*(*store)->prune(p, 10000) == 2u);
+  BOOST_TEST(stored_roots(f.path()) == (std::set<std::string>{"run-2", "run-4"}));
+  p.keep_ms = 0;  // no age limit
+  BOOST_TEST(*(*store)->prune(p, 1'000'000) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(with_retention_the_file_stops_growing) {
+  temp_file f;
+  auto store = run_store::open(f.path());
+  BOOST_REQUIRE(store.has_value());
+  std::uint64_t seq = 0;
+  int next = 0;
+  retention_policy p{100, 0, 50};
+  std::vector<long> pages;
+  for (int round = 0; round < 8; ++round) {
+    for (int i = 0; i < 100; ++i) {
+      char id[32];
+      std::snprintf(id, sizeof id, "run-%06d", next++);
+      write_chain(**store, id, 1000, seq);
+    }
+    while (*(*store)->prune(p, 2000) > 0) {
+    }
+    BOOST_REQUIRE((*store)->trim_events(300).has_value());
+    BOOST_TEST(stored_roots(f.path()).size() == 100u);
+    pages.push_back(std::stol(sql_rows(f.path(), "PRAGMA page_count").at(0).first));
+  }
+  // Rounds 3 to 8 reuse the pages the deleted chains freed.
+  BOOST_TEST(pages.back() <= pages[2] + pages[2] / 10, "pages per round: " << pages[2] << " then " << pages.back());
 }
