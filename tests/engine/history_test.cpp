@@ -153,6 +153,7 @@ BOOST_AUTO_TEST_CASE(retention_keeps_the_newest_stored_chains_while_chains_run) 
     while (!stop) {
       if (!eng.prune_history()) ++failed;
       ++passes;
+      std::this_thread::yield();  // the committer shares the store's lock
     }
   });
   auto ids = run_chains(eng, 150, "k-");
