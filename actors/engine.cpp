@@ -97,6 +97,9 @@ struct engine::impl {
         for (auto& r : runs->chain_records(c.root_id)) unfinished.push_back(std::move(r));
       registry->restore(std::move(unfinished), runs->unfinished_keys());
       registry->set_history(std::shared_ptr<run_history>(std::shared_ptr<void>{}, runs.get()));
+      pruner = std::make_unique<history_pruner>(
+          *runs, retention_policy{cfg.retain_stored_chains, cfg.retain_stored_ms, 100}, cfg.retention_every.count(),
+          cfg.log_sink);
       registry->set_persist(
           [this](const std::vector<const event*>& batch, const std::vector<chain_submission>& chains) -> expected<void> {
             auto t0 = std::chrono::steady_clock::now();
@@ -106,9 +109,6 @@ struct engine::impl {
             if (++persist_batches % store_retention_batches == 0 && pruner) pruner->poke();
             return {};
           },
-          cfg.log_sink);
-      pruner = std::make_unique<history_pruner>(
-          *runs, retention_policy{cfg.retain_stored_chains, cfg.retain_stored_ms, 100}, cfg.retention_every.count(),
           cfg.log_sink);
     }
     timers = std::make_unique<timer_service>();

@@ -81,8 +81,12 @@ bool run_writer::write(const run_record& r) {
     if (!ok) return false;
   }
   auto chain_row = row_of(chain, chain);
+  // A run's chain and owner are written before it (their starts come first). Should one be missing,
+  // the store must not refuse every later batch for it: a run of a chain that retention deleted is
+  // not written, and a run whose owner is missing is written under its chain.
+  if (!chain_row) return true;
   auto owner_row = root ? chain_row : row_of(chain, r.owner_run_id);
-  if (!chain_row || !owner_row) return false;  // a run is written after its owner (its start comes first)
+  if (!owner_row) owner_row = chain_row;
   up_.bind_text(1, r.id);
   if (root) {
     sqlite3_bind_null(up_.s, 2);

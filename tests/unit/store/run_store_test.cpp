@@ -292,3 +292,19 @@ BOOST_AUTO_TEST_CASE(with_retention_the_file_stops_growing) {
   // Rounds 3 to 8 reuse the pages the deleted chains freed.
   BOOST_TEST(pages.back() <= pages[2] + pages[2] / 10, "pages per round: " << pages[2] << " then " << pages.back());
 }
+
+BOOST_AUTO_TEST_CASE(a_late_event_of_a_deleted_chain_does_not_stop_the_store) {
+  temp_file f;
+  auto store = run_store::open(f.path());
+  BOOST_REQUIRE(store.has_value());
+  std::uint64_t seq = 0;
+  write_chain(**store, "run-1", 1000, seq);
+  BOOST_TEST(*(*store)->prune(retention_policy{0, 0, 100}, 2000) == 1u);
+  // A step of it reports once more (a deaf child forced to end, answering late): the batch is stored,
+  // the run is not, and the next chain is written as usual.
+  auto late = step("run-1-a", "run-1", nullptr, nullptr);
+  BOOST_REQUIRE((*store)->write(events_of({late}, seq)).has_value());
+  BOOST_TEST(!(*store)->record("run-1-a").has_value());
+  write_chain(**store, "run-2", 3000, seq);
+  BOOST_TEST(stored_roots(f.path()) == std::set<std::string>{"run-2"});
+}
