@@ -28,7 +28,7 @@ for _ in $(seq 50); do grep -q "requests on" "$tmp/serve.log" && break; sleep 0.
 grep -q "requests on $req" "$tmp/serve.log" || fail "serve did not say where it listens"
 
 # `coworker watch` shows the snapshot, then the live tree.
-timeout 8 "$bin" watch --requests "$req" --events "$ev" >"$tmp/cw.out" 2>&1 &
+timeout 90 "$bin" watch --requests "$req" --events "$ev" >"$tmp/cw.out" 2>&1 &
 cw_pid=$!
 sleep 1
 
@@ -43,6 +43,13 @@ wait "$watch_pid" || fail "watch.py did not see 120 events: $(tail -3 "$tmp/watc
 tail -1 "$tmp/watch.out" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["events"]==120 and r["gaps"]==0, r' \
   || fail "watch.py saw gaps: $(tail -1 "$tmp/watch.out")"
 
+# coworker watch runs until it has shown the 20 chains (it flushes every line), or 60 s have passed:
+# a fixed timeout failed on a loaded CI machine where 20 Python start-ups took longer than it.
+for _ in $(seq 600); do
+  (( $(grep -c "✓ hello (run)" "$tmp/cw.out" || true) >= 20 )) && break
+  sleep 0.1
+done
+kill "$cw_pid" 2>/dev/null || true
 wait "$cw_pid" 2>/dev/null || true
 grep -q "^-- snapshot at seq" "$tmp/cw.out" || fail "coworker watch showed no snapshot: $(head -3 "$tmp/cw.out")"
 [[ $(grep -c "✓ hello (run)" "$tmp/cw.out") == 20 ]] || fail "coworker watch did not show 20 finished chains: $(tail -5 "$tmp/cw.out")"
