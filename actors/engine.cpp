@@ -11,7 +11,9 @@
 #include "ops/engine_ops.hpp"
 #include "chain/compile.hpp"
 #include "chain/json_parse.hpp"
+#include "core/blob.hpp"
 #include "core/histogram.hpp"
+#include "core/value_forms.hpp"
 #include "engine_core.hpp"
 #include "llm_ops.hpp"
 #include "ops/builtin.hpp"
@@ -59,6 +61,7 @@ struct engine::impl {
   std::unique_ptr<history_pruner> pruner;  // its retention, on a thread of its own
   std::shared_ptr<store::document_store> docs;
   std::shared_ptr<run_registry> registry;
+  std::unique_ptr<value_forms> forms;  // values as the store, events and replies carry them (blobs)
   operation_table ops;
   std::unique_ptr<timer_service> timers;
   std::unique_ptr<thread_pool> blocking;
@@ -87,6 +90,9 @@ struct engine::impl {
       }
     }
     registry = std::make_shared<run_registry>(new_epoch(), cfg.retain_chains, first_seq, cfg.replay_events);
+    // Blob texts kept in memory: all there is in memory mode; in durable mode the store has them,
+    // and these cover a blob asked for before its record's write committed (docs/store.md, "Blobs").
+    forms = std::make_unique<value_forms>(cfg.lim.blob_bytes, runs ? cfg.lim.retained_bytes / 4 : cfg.lim.retained_bytes);
     // Finished chains leave memory past limits.retainedBytes; in durable mode a quarter of it is a
     // cache, and the store answers for the rest (docs/durability.md, "History").
     registry->set_retained_bytes(runs ? cfg.lim.retained_bytes / 4 : cfg.lim.retained_bytes);
@@ -95,6 +101,10 @@ struct engine::impl {
       std::vector<run_record> unfinished;
       for (const auto& c : runs->unfinished_chains())
         for (auto& r : runs->chain_records(c.root_id)) unfinished.push_back(std::move(r));
+      // A run resumes with its values whole: what the store keeps as blobs is read back.
+      for (auto& r : unfinished)
+        if (auto w = whole_values(r); !w)
+          cfg.log_sink("error", "run " + r.id + " resumes with a blob reference in its values: " + w.error().message);
       registry->restore(std::move(unfinished), runs->unfinished_keys());
       registry->set_history(std::shared_ptr<run_history>(std::shared_ptr<void>{}, runs.get()));
       pruner = std::make_unique<history_pruner>(
@@ -103,7 +113,7 @@ struct engine::impl {
       registry->set_persist(
           [this](const std::vector<const event*>& batch, const std::vector<chain_submission>& chains) -> expected<void> {
             auto t0 = std::chrono::steady_clock::now();
-            auto r = runs->write(batch, chains);
+            auto r = runs->write(batch, chains, forms.get());
             commit_latency.observe(std::chrono::steady_clock::now() - t0);
             if (!r) return r;
             if (++persist_batches % store_retention_batches == 0 && pruner) pruner->poke();
@@ -126,6 +136,30 @@ struct engine::impl {
     for (auto& op : ops::llm_operations(ops::llm_config_from(cfg.ops_config))) (void)ops.add(std::move(op));
     if (!cfg.db_path.empty() && !startup_error) open_documents();
     sys = std::make_unique<caf::actor_system>(configure(caf_cfg, cfg));
+  }
+
+  std::optional<std::string> blob_text(const std::string& id) const {
+    if (auto t = forms->text(id)) return t;
+    if (runs) return runs->blob(id);
+    return std::nullopt;
+  }
+  /// `v` with the blob references it holds resolved; nullopt when it holds none.
+  expected<std::optional<json>> whole(const json& v) const {
+    if (!blob::holds_ref(v)) return std::optional<json>{};
+    auto r = blob::resolve(v, [this](const std::string& id) { return blob_text(id); });
+    if (!r) return std::move(r).error();
+    return std::optional<json>(std::move(*r));
+  }
+
+  /// The record's input and output with their references resolved.
+  expected<void> whole_values(run_record& r) const {
+    for (value_ptr* v : {&r.input, &r.output}) {
+      if (!*v) continue;
+      auto w = whole(**v);
+      if (!w) return std::move(w).error();
+      if (*w) *v = std::make_shared<const json>(std::move(**w));
+    }
+    return {};
   }
 
   void open_documents() {
@@ -364,7 +398,10 @@ expected<run_record> engine::wait(const std::string& run_id, std::chrono::millis
 expected<run_record> engine::get(const std::string& run_id) const {
   auto r = impl_->registry->get(run_id);
   if (!r) return make_error(codes::not_found, "no run '" + run_id + "'");
-  return *r;
+  if (!impl_->runs) return *r;
+  run_record out = *r;  // read back from the store, its values may be references
+  if (auto w = impl_->whole_values(out); !w) return std::move(w).error();
+  return out;
 }
 
 expected<std::size_t> engine::prune_history() {
@@ -372,11 +409,32 @@ expected<std::size_t> engine::prune_history() {
   return impl_->pruner->pass();
 }
 
-expected<json> engine::tree(const std::string& run_id, std::size_t cut_bytes) const {
-  auto t = impl_->registry->tree(run_id, cut_bytes);
+expected<json> engine::tree(const std::string& run_id, bool by_reference) const {
+  auto t = impl_->registry->tree(run_id, by_reference ? impl_->forms.get() : nullptr);
   if (!t) return make_error(codes::not_found, "no run '" + run_id + "'");
+  if (!by_reference && impl_->runs) {  // records read back from the store hold references
+    std::vector<json*> todo{&*t};
+    while (!todo.empty()) {
+      json* node = todo.back();
+      todo.pop_back();
+      for (const char* k : {"input", "output"}) {
+        auto r = impl_->whole((*node)[k]);
+        if (!r) return std::move(r).error();
+        if (*r) (*node)[k] = std::move(**r);
+      }
+      for (auto& c : (*node)["children"]) todo.push_back(&c);
+    }
+  }
   return std::move(*t);
 }
+
+expected<json> engine::blob(const std::string& id) const {
+  auto ref = blob::make_ref(id, 0);
+  if (!blob::is_ref(ref)) return make_error(codes::invalid_input, "a blob id is \"sha256:\" and 64 lower-case hex digits", "/id");
+  return blob::resolve(ref, [this](const std::string& b) { return impl_->blob_text(b); });
+}
+
+value_forms& engine::forms() const { return *impl_->forms; }
 
 std::vector<run_record> engine::list(const list_query& q) const {
   list_filter f{q.status, q.chain_id, q.roots_only, q.limit};
@@ -455,7 +513,7 @@ json engine::snapshot(std::size_t recent_chains) const {
   std::uint64_t seq = 0;
   auto records = impl_->registry->snapshot_records(recent_chains, &seq);
   json runs = json::array();
-  for (const auto& r : records) runs.push_back(to_json(*r, impl_->cfg.lim.event_cut_bytes));
+  for (const auto& r : records) runs.push_back(to_json(*r, *impl_->forms));
   return json{{"seq", seq}, {"epoch", impl_->registry->epoch()}, {"runs", std::move(runs)}};
 }
 

@@ -72,7 +72,7 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
   apply(cfg.lim.max_chain_depth, l.chain_depth);
   apply(cfg.lim.max_value_bytes, l.value_bytes);
   apply(cfg.lim.max_concurrent_runs, l.concurrent_runs);
-  apply(cfg.lim.event_cut_bytes, l.event_cut_bytes);
+  apply(cfg.lim.blob_bytes, l.blob_bytes);
   apply(cfg.lim.step_timeout_ms, l.step_timeout_ms);
   apply(cfg.lim.max_chain_elements, l.chain_elements);
   apply(cfg.lim.retained_bytes, l.retained_bytes);

@@ -193,7 +193,7 @@ struct http_gateway::impl {
         out += protocol::sse_message("heartbeat", dump(json{{"seq", st.cursor}, {"epoch", eng.epoch()}}));
         break;
       case event_page::status::events:
-        for (const auto& e : b.events) out += protocol::sse_run_event(e, eng.config().lim.event_cut_bytes, st.texts);
+        for (const auto& e : b.events) out += protocol::sse_run_event(e, eng.forms(), st.texts);
         st.cursor = b.events.back().seq;
         break;
     }

@@ -148,7 +148,7 @@ struct service::impl {
 
   void publish(const event& e) {
     auto topic = topic_of(e);
-    auto body = envelope_text(e, eng.config().lim.event_cut_bytes, texts);
+    auto body = envelope_text(e, eng.forms(), texts);
     pub.send(zmq::buffer(topic), zmq::send_flags::sndmore);
     pub.send(zmq::buffer(body), zmq::send_flags::none);
     last_seq = e.seq;

@@ -18,7 +18,7 @@ expected<void> worker_broker::bind(const std::string& endpoint) {
   try {
     sock_.set(zmq::sockopt::linger, 0);
     sock_.set(zmq::sockopt::router_mandatory, 1);
-    sock_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::max_worker_frame_bytes + 1024));
+    sock_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(protocol::max_worker_frame_bytes(eng_.config().lim) + 1024));
     sock_.bind(endpoint);
     endpoint_ = sock_.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {

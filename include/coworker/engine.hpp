@@ -19,6 +19,8 @@
 
 namespace coworker {
 
+class value_forms;  // src/core/value_forms.hpp
+
 struct engine_config {
   limits lim;
   /// CAF scheduler: "sharing" (one shared queue) or "stealing" (work stealing). See docs/performance.md.
@@ -175,8 +177,16 @@ class engine {
   /// Deletes now the stored chains past retain_stored_chains / retain_stored_ms (docs/durability.md,
   /// "Retention"), as the engine does by itself in the background: how many it deleted (0 in memory).
   expected<std::size_t> prune_history();
-  /// The record with its descendants; input/output past `cut_bytes` (0: never) are cut.
-  expected<json> tree(const std::string& run_id, std::size_t cut_bytes = 0) const;
+  /// The record with its descendants. Values whole, or with `by_reference` as the protocol carries
+  /// them: those past limits.blobBytes as `{"$blob","bytes"}` references (docs/store.md, "Blobs").
+  expected<json> tree(const std::string& run_id, bool by_reference = false) const;
+  /// The value a blob reference stands for (`id`: "sha256:<64 hex>"), its hash checked; not_found
+  /// when no record kept holds it (memory mode keeps blobs up to limits.retainedBytes).
+  expected<json> blob(const std::string& id) const;
+  /// How records' values are carried outside the engine (for the protocol's edges).
+  value_forms& forms() const;
+  /// Values past limits.blobBytes of chains read back from the store are blob references (get()
+  /// and tree() give them whole).
   std::vector<run_record> list(const list_query& q = {}) const;
   /// Cancels a run and everything below it. Works from the moment submit() returned its id.
   expected<void> cancel(const std::string& run_id);

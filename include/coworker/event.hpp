@@ -22,8 +22,9 @@ struct event {
   std::shared_ptr<const run_record> run;  ///< the record as of this event
 };
 
-/// The envelope `{seq, epoch, time, event, run}`; input/output past `cut_bytes` are cut.
-json to_json(const event& e, std::size_t cut_bytes = 0);
+/// The envelope `{seq, epoch, time, event, run}`, the record's values whole (the protocol carries
+/// large ones as blob references: docs/protocol.md, "Blobs").
+json to_json(const event& e);
 
 /// The topic of an event on the PUB socket: `<event> <chainId> <runId>`.
 std::string topic_of(const event& e);

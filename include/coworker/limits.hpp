@@ -15,13 +15,16 @@ inline constexpr int max_run_tree_depth = 256;
 inline constexpr int max_worker_losses = 10;
 
 struct limits {
-  std::size_t max_request_bytes = 1024 * 1024;   ///< a chain document or request frame: too_large
+  /// A chain document or request frame: too_large. A value of max_value_bytes and 1 MiB for the rest.
+  std::size_t max_request_bytes = 65 * 1024 * 1024;
   int max_json_depth = 64;                       ///< JSON nesting, checked while parsing: too_deep
   std::size_t max_steps = 10000;                 ///< steps in one chain after nesting: invalid_chain
   int max_chain_depth = 32;                      ///< nesting of chains/groups/forEach: invalid_chain
-  std::size_t max_value_bytes = 256 * 1024;      ///< one step input/output: the step fails too_large
+  std::size_t max_value_bytes = 64 * 1024 * 1024;  ///< one step input/output: the step fails too_large
   std::size_t max_concurrent_runs = 10000;       ///< chains in flight: busy
-  std::size_t event_cut_bytes = 64 * 1024;       ///< input/output past this are cut in events
+  /// Past this, values are carried as blob references in the store, events and replies (docs/store.md,
+  /// "Blobs"): a record's input and output take at most this less 4 KiB (src/core/value_forms.hpp).
+  std::size_t blob_bytes = 64 * 1024;
   /// The widest a forEach may be: its elements in flight at once (all, or options.concurrency)
   /// times the copies of it in flight (parallel members and enclosing forEach elements above it).
   /// A forEach past it fails too_large when it starts, before any element runs (a forEach over

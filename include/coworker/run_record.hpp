@@ -53,9 +53,8 @@ struct run_record {
   bool keep_alive = false;
 };
 
-/// The record's JSON form (docs/run-record.md). With `cut_bytes` > 0, input/output larger than that
-/// are replaced by a marker and `"truncated": true` is set (for events).
-json to_json(const run_record& r, std::size_t cut_bytes = 0);
+/// The record's JSON form (docs/run-record.md), its values whole.
+json to_json(const run_record& r);
 json to_json(const run_error& e);
 
 /// Reads a record back from its JSON form (store, resume). Unknown fields are ignored.

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "core/frame.hpp"
+
 namespace coworker::blob {
 
 namespace {
@@ -23,29 +25,35 @@ json keep(std::string text, std::size_t bytes, std::vector<stored>& out) {
   return make_ref(id, bytes);
 }
 
-/// Puts aside what passes the threshold; `text` is v's compact JSON; `changed` is set when anything was.
-json aside(const json& v, const std::string& text, std::size_t threshold, std::vector<stored>& out, bool& changed) {
-  if (text.size() <= threshold || is_ref(v)) return v;
-  changed = true;
+/// What the references inside `form` stand for beyond their own text.
+std::size_t hidden_bytes(const json& form) {
+  if (is_ref(form)) return form["bytes"].get<std::size_t>() - dump(form).size();
+  std::size_t n = 0;
+  if (form.is_structured())
+    for (const auto& m : form) n += hidden_bytes(m);
+  return n;
+}
+
+json aside(const json& v, std::size_t threshold, std::vector<stored>& out) {
+  if (is_ref(v) || approx_size(v, threshold) <= threshold) return v;
   if (v.is_structured()) {
     json smaller = v.is_object() ? json::object() : json::array();
     bool inner = false;
     for (auto it = v.begin(); it != v.end(); ++it) {
-      auto member_text = dump(*it);
-      json m = member_text.size() > threshold ? aside(*it, member_text, threshold, out, inner) : *it;
+      json m = aside(*it, threshold, out);
+      inner = inner || (is_ref(m) && !is_ref(*it));
       if (v.is_object()) {
         smaller[it.key()] = std::move(m);
       } else {
         smaller.push_back(std::move(m));
       }
     }
-    if (inner) {  // still too large: the blob holds the references to its large members
-      auto smaller_text = dump(smaller);
-      if (smaller_text.size() <= threshold) return smaller;
-      return keep(std::move(smaller_text), text.size(), out);
-    }
+    // Still too large: the blob holds the references to its large members.
+    if (inner) return approx_size(smaller, threshold) <= threshold ? smaller : keep_whole(smaller, out);
   }
-  return keep(text, text.size(), out);
+  auto text = dump(v);
+  auto bytes = text.size();
+  return keep(std::move(text), bytes, out);
 }
 }  // namespace
 
@@ -69,11 +77,23 @@ bool is_ref(const json& v) {
          bytes->is_number_unsigned();
 }
 
+bool holds_ref(const json& v) {
+  if (is_ref(v)) return true;
+  if (v.is_structured())
+    for (const auto& m : v)
+      if (holds_ref(m)) return true;
+  return false;
+}
+
 json make_ref(const std::string& id, std::size_t bytes) { return json{{"$blob", id}, {"bytes", bytes}}; }
 
-json externalize(const json& v, std::size_t threshold, std::vector<stored>& out) {
-  bool changed = false;
-  return aside(v, dump(v), threshold, out, changed);
+json externalize(const json& v, std::size_t threshold, std::vector<stored>& out) { return aside(v, threshold, out); }
+
+json keep_whole(const json& form, std::vector<stored>& out) {
+  if (is_ref(form)) return form;
+  auto text = dump(form);
+  auto bytes = text.size() + hidden_bytes(form);
+  return keep(std::move(text), bytes, out);
 }
 
 expected<json> resolve(const json& v, const std::function<std::optional<std::string>(const std::string&)>& fetch) {

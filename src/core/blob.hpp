@@ -1,6 +1,7 @@
-// Large values by reference (issue 17, work in progress; not wired into the engine yet): a value whose
-// compact JSON text passes a threshold is kept once as a content-addressed blob, and records and events
-// carry `{"$blob":"sha256:<64 hex>","bytes":N}` in its place.
+// Large values by reference (docs/store.md, "Blobs"): a value whose JSON passes a threshold is kept
+// once as a content-addressed blob, and records and events carry `{"$blob":"sha256:<64 hex>","bytes":N}`
+// in its place. Sizes are decided with approx_size (core/frame.hpp), so the same value is always put
+// aside the same way, whoever asks.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +21,8 @@ std::string id_of(std::string_view bytes);
 
 /// Whether `v` is a reference: an object of exactly `$blob` (a well-formed id) and `bytes` (a count).
 bool is_ref(const json& v);
+/// Whether `v` is or holds a reference.
+bool holds_ref(const json& v);
 json make_ref(const std::string& id, std::size_t bytes);
 
 struct stored {
@@ -27,11 +30,15 @@ struct stored {
   std::string text;  ///< the value's compact JSON
 };
 
-/// `v` with every part whose text passes `threshold` bytes put aside: a container past it has its
+/// `v` with every part whose size passes `threshold` bytes put aside: a container past it has its
 /// large members put aside first (so a value that carries another one unchanged, as a chain's output
 /// carries its last step's, references the same blob), then itself when it is still past it. The
 /// put-aside texts are appended to `out` (the same id at most once).
 json externalize(const json& v, std::size_t threshold, std::vector<stored>& out);
+
+/// `form` (a value, perhaps holding references) put aside whole: its reference, its text appended to
+/// `out`. `bytes` counts the value it stands for, references resolved.
+json keep_whole(const json& form, std::vector<stored>& out);
 
 /// `v` with every reference replaced by its value; `fetch` gives a blob's text by id (nullopt: missing).
 /// not_found naming the id when one is missing; store_error when a blob's text is not its id's.

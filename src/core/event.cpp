@@ -3,12 +3,12 @@
 
 namespace coworker {
 
-json to_json(const event& e, std::size_t cut_bytes) {
+json to_json(const event& e) {
   return json{{"seq", e.seq},
               {"epoch", e.epoch},
               {"time", e.time},
               {"event", to_string(e.kind)},
-              {"run", e.run ? to_json(*e.run, cut_bytes) : json(nullptr)}};
+              {"run", e.run ? to_json(*e.run) : json(nullptr)}};
 }
 
 std::string topic_of(const event& e) {

@@ -1,11 +1,13 @@
 // Events as text for the PUB socket, fast: a value passed down a chain (one step's output is the next
-// step's input, the same shared JSON) is serialized once, not in every event that carries it.
+// step's input, the same shared JSON) is serialized once, not in every event that carries it. Values
+// are carried as value_forms gives them: a large one as its blob reference (docs/protocol.md, "Blobs").
 #pragma once
 
 #include <deque>
 #include <string>
 #include <unordered_map>
 
+#include "core/value_forms.hpp"
 #include "coworker/event.hpp"
 
 namespace coworker {
@@ -13,14 +15,13 @@ namespace coworker {
 class value_text_cache {
  public:
   explicit value_text_cache(std::size_t capacity = 4096) : capacity_(capacity) {}
-  /// The compact JSON text of `v` ("null" for an empty handle), cut to a marker past `cut` bytes.
-  const std::string& text(const value_ptr& v, std::size_t cut, bool& truncated);
+  /// The compact JSON text of `v` ("null" for an empty handle).
+  const std::string& text(const value_ptr& v);
 
  private:
   struct entry {
     value_ptr keep;  // holding the value keeps its address from being reused while cached
     std::string text;
-    bool truncated;
   };
   std::size_t capacity_;
   std::unordered_map<const json*, entry> map_;
@@ -28,11 +29,11 @@ class value_text_cache {
   std::string null_ = "null";
 };
 
-/// A run record as compact JSON (the content of dump(to_json(r, cut)); key order may differ).
-std::string record_text(const run_record& r, std::size_t cut, value_text_cache& cache);
+/// A run record as compact JSON (the content of dump(to_json(r, forms)); key order may differ).
+std::string record_text(const run_record& r, value_forms& forms, value_text_cache& cache);
 
 /// The envelope `{seq, epoch, time, event, run}` as compact JSON (the same content as
-/// dump(to_json(e, cut)); key order may differ).
-std::string envelope_text(const event& e, std::size_t cut, value_text_cache& cache);
+/// dump(to_json(e, forms)); key order may differ).
+std::string envelope_text(const event& e, value_forms& forms, value_text_cache& cache);
 
 }  // namespace coworker

@@ -15,21 +15,6 @@ namespace {
 constexpr std::array<std::string_view, 6> status_names{"pending",   "running", "completed",
                                                        "failed",    "skipped", "cancelled"};
 
-json value_or_cut(const value_ptr& v, std::size_t cut_bytes, bool& truncated) {
-  if (!v) return nullptr;
-  if (cut_bytes > 0 && !v->is_primitive()) {
-    auto size = approx_size(*v, cut_bytes);  // without serializing
-    if (size > cut_bytes) {
-      truncated = true;
-      return json{{"truncated", true}, {"bytes", size}};
-    }
-  } else if (cut_bytes > 0 && v->is_string() && v->get_ref<const std::string&>().size() > cut_bytes) {
-    truncated = true;
-    return json{{"truncated", true}, {"bytes", v->get_ref<const std::string&>().size()}};
-  }
-  return *v;
-}
-
 json optional_string(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 }  // namespace
 
@@ -47,8 +32,7 @@ json to_json(const run_error& e) {
   return j;
 }
 
-json to_json(const run_record& r, std::size_t cut_bytes) {
-  bool truncated = false;
+json to_json(const run_record& r) {
   json j{{"id", r.id},
          {"operation", r.operation},
          {"doctype", optional_string(r.doctype)},
@@ -58,8 +42,8 @@ json to_json(const run_record& r, std::size_t cut_bytes) {
          {"created", r.created},
          {"started", r.started ? json(r.started) : json(nullptr)},
          {"finished", r.finished ? json(r.finished) : json(nullptr)},
-         {"input", value_or_cut(r.input, cut_bytes, truncated)},
-         {"output", value_or_cut(r.output, cut_bytes, truncated)},
+         {"input", r.input ? *r.input : json(nullptr)},
+         {"output", r.output ? *r.output : json(nullptr)},
          {"error", r.err ? to_json(*r.err) : json(nullptr)},
          {"success", r.success},
          {"recovered", r.recovered},
@@ -70,7 +54,6 @@ json to_json(const run_record& r, std::size_t cut_bytes) {
          {"chainId", r.chain_id},
          {"role", optional_string(r.role)},
          {"keepAlive", r.keep_alive}};
-  if (truncated) j["truncated"] = true;
   return j;
 }
 

@@ -236,7 +236,7 @@ record_ptr run_registry::get(const std::string& id) const {
   return nullptr;
 }
 
-std::optional<json> run_registry::tree_of(const std::string& id, std::size_t cut) const {
+std::optional<json> run_registry::tree_of(const std::string& id, value_forms* forms) const {
   auto rec = history_->record(id);
   if (!rec) return std::nullopt;
   list_filter f;
@@ -246,7 +246,7 @@ std::optional<json> run_registry::tree_of(const std::string& id, std::size_t cut
   for (auto& r : history_->list(f)) by_id.emplace(r.id, std::move(r));
   by_id.emplace(rec->id, *rec);
   auto build = [&](auto& self, const run_record& r, int depth) -> json {
-    json out = to_json(r, cut);
+    json out = forms ? to_json(r, *forms) : to_json(r);
     json children = json::array();
     if (depth < max_run_tree_depth)
       for (const auto& c : r.child_run_ids)
@@ -257,30 +257,30 @@ std::optional<json> run_registry::tree_of(const std::string& id, std::size_t cut
   return build(build, by_id.at(rec->id), 0);
 }
 
-void run_registry::tree_locked(const std::string& id, std::size_t cut, int depth, json& out) const {
+void run_registry::tree_locked(const std::string& id, value_forms* forms, int depth, json& out) const {
   auto it = entries_.find(id);
   if (it == entries_.end() || !it->second.rec) return;
   auto rec = merged_locked(it->second);
-  out = to_json(*rec, cut);
+  out = forms ? to_json(*rec, *forms) : to_json(*rec);
   json children = json::array();
   if (depth < max_run_tree_depth) {
     for (const auto& c : rec->child_run_ids) {
       json child;
-      tree_locked(c, cut, depth + 1, child);
+      tree_locked(c, forms, depth + 1, child);
       if (!child.is_null()) children.push_back(std::move(child));
     }
   }
   out["children"] = std::move(children);
 }
 
-std::optional<json> run_registry::tree(const std::string& id, std::size_t cut_bytes) const {
+std::optional<json> run_registry::tree(const std::string& id, value_forms* forms) const {
   {
     std::lock_guard lock(mu_);
     json out;
-    tree_locked(id, cut_bytes, 0, out);
+    tree_locked(id, forms, 0, out);
     if (!out.is_null()) return out;
   }
-  if (history_) return tree_of(id, cut_bytes);
+  if (history_) return tree_of(id, forms);
   return std::nullopt;
 }
 

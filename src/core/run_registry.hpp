@@ -23,6 +23,7 @@
 
 #include "core/event_dispatcher.hpp"
 #include "core/event_log.hpp"
+#include "core/value_forms.hpp"
 #include "coworker/error.hpp"
 #include "coworker/event.hpp"
 #include "coworker/run_record.hpp"
@@ -97,8 +98,9 @@ class run_registry {
   void force_finish(const std::string& id, run_status status, const run_error& err);
 
   record_ptr get(const std::string& id) const;
-  /// The record with its descendants: `{...record, "children": [...]}`.
-  std::optional<json> tree(const std::string& id, std::size_t cut_bytes = 0) const;
+  /// The record with its descendants: `{...record, "children": [...]}`, the values as `forms` gives
+  /// them (null: as the records hold them — whole in memory, references when read from the store).
+  std::optional<json> tree(const std::string& id, value_forms* forms = nullptr) const;
   std::vector<record_ptr> list(const list_filter& f) const;
   /// Every record of unfinished chains and the last `recent` finished chains (for snapshots), in
   /// id order. `seq_out` receives the durable seq the records are current at (at least).
@@ -141,11 +143,11 @@ class run_registry {
   void retire_locked(const std::string& root_id);
   void evict_locked();
   std::vector<record_ptr> list_in_memory(const list_filter& f) const;  ///< drops the oldest finished chains past the budget (those stored, when durable)
-  std::optional<json> tree_of(const std::string& id, std::size_t cut) const;  ///< from history
+  std::optional<json> tree_of(const std::string& id, value_forms* forms) const;  ///< from history
 
   void erase_tree_locked(const std::string& id, int depth);
   record_ptr merged_locked(const entry& e) const;
-  void tree_locked(const std::string& id, std::size_t cut, int depth, json& out) const;
+  void tree_locked(const std::string& id, value_forms* forms, int depth, json& out) const;
   void collect_locked(const std::string& id, int depth, std::vector<record_ptr>& out) const;
   void commit_loop();
   bool commit_once(std::vector<chain_submission>& chains, std::unique_lock<std::mutex>& lock);

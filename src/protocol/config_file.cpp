@@ -48,7 +48,7 @@ constexpr std::int64_t kib = 1024, mib = 1024 * kib;
 expected<void> read_limits(const json& l, config_file::limit_values& out) {
   const std::string at = "/limits";
   if (auto r = known_keys(l, {"requestBytes", "jsonDepth", "steps", "chainDepth", "valueBytes", "concurrentRuns",
-                              "eventCutBytes", "stepTimeoutMs", "chainElements", "retainedBytes"},
+                              "blobBytes", "eventCutBytes", "stepTimeoutMs", "chainElements", "retainedBytes"},
                           at, "limits");
       !r)
     return r;
@@ -60,13 +60,14 @@ expected<void> read_limits(const json& l, config_file::limit_values& out) {
   // The ranges keep every limit meaningful: chainDepth stays far under the run tree depth guard
   // (limits.hpp, max_run_tree_depth), jsonDepth under what the parser's stack is sized for.
   const entry entries[] = {
-      {"requestBytes", kib, 256 * mib, &out.request_bytes},
+      {"requestBytes", kib, 1024 * mib, &out.request_bytes},
       {"jsonDepth", 2, 512, &out.json_depth},
       {"steps", 1, 1'000'000, &out.steps},
       {"chainDepth", 1, 64, &out.chain_depth},
-      {"valueBytes", kib, 256 * mib, &out.value_bytes},
+      {"valueBytes", kib, 1024 * mib, &out.value_bytes},
       {"concurrentRuns", 1, 1'000'000, &out.concurrent_runs},
-      {"eventCutBytes", 64, 256 * mib, &out.event_cut_bytes},
+      {"eventCutBytes", 16 * kib, 256 * mib, &out.blob_bytes},  // blobBytes' former name: files that have it still load
+      {"blobBytes", 16 * kib, 256 * mib, &out.blob_bytes},
       {"stepTimeoutMs", 0, 365LL * 24 * 3600 * 1000, &out.step_timeout_ms},
       {"chainElements", 1, 10'000'000, &out.chain_elements},
       {"retainedBytes", 0, 64 * 1024 * mib, &out.retained_bytes},

@@ -24,8 +24,8 @@ std::string sse_message(std::string_view event_name, std::string_view data, std:
   return out;
 }
 
-std::string sse_run_event(const event& e, std::size_t cut_bytes, value_text_cache& cache) {
-  return sse_message("run", envelope_text(e, cut_bytes, cache), e.seq);
+std::string sse_run_event(const event& e, value_forms& forms, value_text_cache& cache) {
+  return sse_message("run", envelope_text(e, forms, cache), e.seq);
 }
 
 }  // namespace coworker::protocol

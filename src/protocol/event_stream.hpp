@@ -16,6 +16,6 @@ namespace coworker::protocol {
 std::string sse_message(std::string_view event_name, std::string_view data, std::uint64_t id = 0);
 
 /// An engine event as an SSE `run` message whose data is the envelope `{seq, epoch, time, event, run}`.
-std::string sse_run_event(const event& e, std::size_t cut_bytes, value_text_cache& cache);
+std::string sse_run_event(const event& e, value_forms& forms, value_text_cache& cache);
 
 }  // namespace coworker::protocol

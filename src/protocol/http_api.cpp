@@ -98,6 +98,13 @@ api_response http_api::handle(const api_request& r, const std::atomic<bool>& sto
     }
     return call(req);
   }
+  if (static const std::string blobs = "/api/blobs/"; r.path.rfind(blobs, 0) == 0) {
+    if (!get) return wrong_method();
+    // The body is the value itself (docs/web.md): what a client saves or hands on.
+    auto out = call(json{{"type", "blob"}, {"id", r.path.substr(blobs.size())}});
+    if (out.status == 200) out.body = std::move(out.body["value"]);
+    return out;
+  }
   std::string id, action;
   if (split_run_path(r.path, id, action)) {
     if (action.empty()) {

@@ -76,11 +76,16 @@ expected<request> parse_request(const json& f) {
     if (!recent) return recent.error();
     return request(snapshot_request{static_cast<std::size_t>(*recent)});
   }
+  if (*type == "blob") {
+    auto id = string_field(f, "id", true);
+    if (!id) return id.error();
+    return request(blob_request{std::move(*id)});
+  }
   if (*type == "operations") return request(operations_request{});
   if (*type == "ping") return request(ping_request{});
   return make_error(codes::unknown_type,
                     "unknown request type '" + chain::printable(*type, 64) +
-                        "' (run, get, list, cancel, snapshot, operations, ping)",
+                        "' (run, get, list, cancel, snapshot, blob, operations, ping)",
                     "/type");
 }
 

@@ -34,11 +34,15 @@ struct cancel_request {
 struct snapshot_request {
   std::size_t recent = 100;
 };
+/// `{"type":"blob","id":"sha256:<64 hex>"}`: the value a blob reference stands for (docs/protocol.md).
+struct blob_request {
+  std::string blob_id;
+};
 struct operations_request {};
 struct ping_request {};
 
 using request = std::variant<run_request, get_request, list_request, cancel_request, snapshot_request,
-                             operations_request, ping_request>;
+                             blob_request, operations_request, ping_request>;
 
 /// Parses a request object. Errors: bad_json (no `type` string), unknown_type, invalid_chain (no
 /// chain object in a run), invalid_input (a field of the wrong type or out of range), each with the

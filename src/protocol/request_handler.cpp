@@ -2,6 +2,7 @@
 #include "protocol/request_handler.hpp"
 
 #include "chain/json_parse.hpp"
+#include "core/value_forms.hpp"
 #include "protocol/request.hpp"
 
 namespace coworker::protocol {
@@ -14,9 +15,9 @@ json ok_reply(json body, const json& id) {
   return body;
 }
 
-json records_json(const std::vector<run_record>& records, std::size_t cut) {
+json records_json(const std::vector<run_record>& records, value_forms& forms) {
   json out = json::array();
-  for (const auto& r : records) out.push_back(to_json(r, cut));
+  for (const auto& r : records) out.push_back(to_json(r, forms));
   return out;
 }
 
@@ -36,7 +37,8 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
   };
   auto parsed = parse_request(frame);
   if (!parsed) return fail(parsed.error());
-  const auto cut = eng.config().lim.event_cut_bytes;
+  // Values past limits.blobBytes go out as blob references (docs/protocol.md, "Blobs").
+  auto& forms = eng.forms();
   return std::visit(
       overloaded{
           [&](const run_request& r) {
@@ -66,18 +68,18 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
           },
           [&](const get_request& r) {
             if (r.tree) {
-              auto t = eng.tree(r.run_id);
+              auto t = eng.tree(r.run_id, true);
               if (!t) return fail(t.error());
               o.reply = ok_reply(json{{"run", std::move(*t)}}, o.id);
             } else {
               auto rec = eng.get(r.run_id);
               if (!rec) return fail(rec.error());
-              o.reply = ok_reply(json{{"run", to_json(*rec)}}, o.id);
+              o.reply = ok_reply(json{{"run", to_json(*rec, forms)}}, o.id);
             }
             return o;
           },
           [&](const list_request& r) {
-            o.reply = ok_reply(json{{"runs", records_json(eng.list(r.query), cut)}}, o.id);
+            o.reply = ok_reply(json{{"runs", records_json(eng.list(r.query), forms)}}, o.id);
             return o;
           },
           [&](const cancel_request& r) {
@@ -87,6 +89,12 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
           },
           [&](const snapshot_request& r) {
             o.reply = ok_reply(eng.snapshot(r.recent), o.id);
+            return o;
+          },
+          [&](const blob_request& r) {
+            auto v = eng.blob(r.blob_id);
+            if (!v) return fail(v.error());
+            o.reply = ok_reply(json{{"value", std::move(*v)}}, o.id);
             return o;
           },
           [&](const operations_request&) {
@@ -147,7 +155,7 @@ outcome handle_request(engine& eng, const json& request, bool hold) {
 }
 
 json run_reply(engine& eng, const std::string& run_id, const json& id) {
-  auto t = eng.tree(run_id, eng.config().lim.event_cut_bytes);
+  auto t = eng.tree(run_id, true);
   if (!t) return error_reply(t.error(), id);
   json r{{"ok", true}, {"runId", run_id}, {"status", (*t)["status"]}, {"tree", std::move(*t)}};
   if (!id.is_null()) r["id"] = id;

@@ -72,10 +72,12 @@ expected<worker_message> parse_answer(const json& msg, bool ok) {
 }  // namespace
 
 expected<worker_message> parse_worker_frame(std::string_view frame, const limits& lim) {
-  if (frame.size() > max_worker_frame_bytes)
-    return make_error(codes::too_large, "a worker frame is at most 4 MiB (got " + std::to_string(frame.size()) + " bytes)");
+  const auto most = max_worker_frame_bytes(lim);
+  if (frame.size() > most)
+    return make_error(codes::too_large, "a worker frame is at most " + std::to_string(most) + " bytes (got " +
+                                            std::to_string(frame.size()) + ")");
   limits frame_lim = lim;
-  frame_lim.max_request_bytes = max_worker_frame_bytes;  // results may be larger than a request
+  frame_lim.max_request_bytes = most;  // results may be larger than a request
   auto parsed = chain::parse_json(frame, frame_lim);
   if (!parsed) return parsed.error();
   const json& msg = *parsed;

@@ -2,6 +2,7 @@
 // No socket, no broker state: the broker (edges/worker_broker.cpp) acts on what this returns.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -15,8 +16,11 @@ namespace coworker::protocol {
 
 /// The most tasks one worker may take at once (`capacity` in its hello).
 inline constexpr int max_worker_capacity = 1000;
-/// The largest worker frame (a hello or an answer), in bytes.
-inline constexpr std::size_t max_worker_frame_bytes = 4 * 1024 * 1024;
+/// The largest worker frame (a hello or an answer), in bytes: a result of limits.valueBytes and
+/// 1 MiB besides, and never under 4 MiB.
+inline std::size_t max_worker_frame_bytes(const limits& lim) {
+  return std::max<std::size_t>(4 * 1024 * 1024, lim.max_value_bytes + 1024 * 1024);
+}
 
 struct worker_op {
   std::string name;

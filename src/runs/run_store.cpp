@@ -104,14 +104,25 @@ expected<std::unique_ptr<run_store>> run_store::open(const std::string& path, co
 
 expected<void> run_store::exec(const char* text) { return store::sql::exec(db_, path_, text); }
 
-expected<void> run_store::write(const std::vector<event>& batch, const std::vector<chain_submission>& chains) {
+expected<void> run_store::write(const std::vector<event>& batch, const std::vector<chain_submission>& chains,
+                                value_forms* forms) {
   std::vector<const event*> ptrs;
   ptrs.reserve(batch.size());
   for (const auto& e : batch) ptrs.push_back(&e);
-  return write(ptrs, chains);
+  return write(ptrs, chains, forms);
 }
 
-expected<void> run_store::write(const std::vector<const event*>& batch, const std::vector<chain_submission>& chains) {
+std::optional<std::string> run_store::blob(const std::string& id) {
+  std::lock_guard lock(mu_);
+  sql::statement q(db_, "SELECT text FROM blobs WHERE id=?1");
+  if (!q) return std::nullopt;
+  q.bind_text(1, id);
+  if (sqlite3_step(q.s) != SQLITE_ROW) return std::nullopt;
+  return q.column_text(0);
+}
+
+expected<void> run_store::write(const std::vector<const event*>& batch, const std::vector<chain_submission>& chains,
+                                value_forms* forms) {
   std::lock_guard lock(mu_);
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
   if (!chains.empty()) {
@@ -175,7 +186,7 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
     sqlite3_reset(ev.s);
     if (ok && !written) {
       written = true;
-      ok = rows.write(r);
+      ok = rows.write(r, forms);
       if (ok && r.owner_run_id.empty() && is_final(r.status)) {
         done.bind_text(1, r.id);
         ok = sqlite3_step(done.s) == SQLITE_DONE;
@@ -320,7 +331,11 @@ expected<std::size_t> run_store::prune(const retention_policy& p, std::int64_t n
   sql::statement root(db_, "DELETE FROM runs WHERE rowid=?1");
   sql::statement values(db_, "DELETE FROM run_values WHERE chain=?1");
   sql::statement keys(db_, "DELETE FROM run_keys WHERE root_id=?1");
-  bool ok = steps && root && values && keys;
+  // A blob is shared by every chain that carried the same value: it goes with the last of them.
+  sql::statement links(db_, "DELETE FROM run_blobs WHERE chain=?1 RETURNING blob");
+  sql::statement blobs(db_, "DELETE FROM blobs WHERE id=?1 AND NOT EXISTS (SELECT 1 FROM run_blobs WHERE blob=?1)");
+  bool ok = steps && root && values && keys && links && blobs;
+  std::vector<std::string> unlinked;
   for (const auto& [row, id] : old) {
     for (auto* d : {&steps, &root, &values}) {
       if (!ok) break;
@@ -332,6 +347,17 @@ expected<std::size_t> run_store::prune(const retention_policy& p, std::int64_t n
     keys.bind_text(1, id);
     ok = sqlite3_step(keys.s) == SQLITE_DONE;
     sqlite3_reset(keys.s);
+    links.bind_int(1, row);
+    int rc = SQLITE_DONE;
+    while (ok && (rc = sqlite3_step(links.s)) == SQLITE_ROW) unlinked.push_back(links.column_text(0));
+    ok = ok && rc == SQLITE_DONE;
+    sqlite3_reset(links.s);
+  }
+  for (const auto& b : unlinked) {
+    if (!ok) break;
+    blobs.bind_text(1, b);
+    ok = sqlite3_step(blobs.s) == SQLITE_DONE;
+    sqlite3_reset(blobs.s);
   }
   if (!ok) {
     auto err = store_failure(db_, path_, "cannot delete old chains");

@@ -22,6 +22,7 @@ struct sqlite3;
 namespace coworker {
 
 struct retention_policy;
+class value_forms;
 
 /// A chain accepted and not finished when the store was last written.
 struct stored_chain {
@@ -46,8 +47,14 @@ class run_store final : public run_history {
   /// Writes accepted chains, a batch of events and the records they carry in one transaction.
   /// A chain is kept until its root run ends.
   /// Nothing is written when it fails (the transaction is rolled back): the caller offers it again.
-  expected<void> write(const std::vector<const event*>& batch, const std::vector<chain_submission>& chains = {});
-  expected<void> write(const std::vector<event>& batch, const std::vector<chain_submission>& chains = {});
+  /// With `forms`, values are written as it gives them, and the blobs they reference with them
+  /// (docs/store.md, "Blobs").
+  expected<void> write(const std::vector<const event*>& batch, const std::vector<chain_submission>& chains = {},
+                       value_forms* forms = nullptr);
+  expected<void> write(const std::vector<event>& batch, const std::vector<chain_submission>& chains = {},
+                       value_forms* forms = nullptr);
+  /// The text of blob `id`, when a chain kept references it.
+  std::optional<std::string> blob(const std::string& id);
 
   std::uint64_t last_seq();
   std::vector<stored_chain> unfinished_chains();

@@ -14,9 +14,25 @@ run_writer::run_writer(sqlite3* db, value_refs& refs)
       add_(db, "INSERT INTO run_values(chain, text) VALUES(?1,?2)"),
       same_(db, "SELECT text FROM run_values WHERE id=?1"),
       find_(db, "SELECT rowid FROM runs WHERE id=?1"),
-      root_(db, "INSERT INTO runs(id, status, created, fields) VALUES(?1, 'pending', ?2, '{}') ON CONFLICT(id) DO NOTHING") {}
+      root_(db, "INSERT INTO runs(id, status, created, fields) VALUES(?1, 'pending', ?2, '{}') ON CONFLICT(id) DO NOTHING"),
+      blob_(db, "INSERT OR IGNORE INTO blobs(id, bytes, text) VALUES(?1,?2,?3)"),
+      link_(db, "INSERT OR IGNORE INTO run_blobs(chain, blob) VALUES(?1,?2)") {}
 
-bool run_writer::ok() const { return up_ && add_ && same_ && find_ && root_; }
+bool run_writer::ok() const { return up_ && add_ && same_ && find_ && root_ && blob_ && link_; }
+
+bool run_writer::store_blob(std::int64_t chain_row, const std::string& chain, const blob::stored& b) {
+  if (!refs_.new_blob(chain, b.id)) return true;
+  blob_.bind_text(1, b.id);
+  blob_.bind_int(2, static_cast<std::int64_t>(b.text.size()));
+  sqlite3_bind_text(blob_.s, 3, b.text.data(), static_cast<int>(b.text.size()), SQLITE_STATIC);  // lives past the step
+  bool ok = sqlite3_step(blob_.s) == SQLITE_DONE;
+  sqlite3_reset(blob_.s);
+  link_.bind_int(1, chain_row);
+  link_.bind_text(2, b.id);
+  ok = ok && sqlite3_step(link_.s) == SQLITE_DONE;
+  sqlite3_reset(link_.s);
+  return ok;
+}
 
 std::optional<std::int64_t> run_writer::row_of(const std::string& chain, const std::string& id) {
   if (auto row = refs_.row(chain, id)) return row;
@@ -70,7 +86,24 @@ std::optional<json> run_writer::bind_output_by_member(std::int64_t chain_row, co
   return with;
 }
 
-bool run_writer::write(const run_record& r) {
+bool run_writer::write(const run_record& r, value_forms* forms) {
+  if (!forms) return write_row(r);
+  auto f = forms->of(r);
+  if (f.blobs.empty()) return write_row(r);
+  const bool root = r.owner_run_id.empty();
+  const std::string& chain = root ? r.id : r.chain_id;
+  run_record carried = r;
+  carried.input = std::move(f.input);
+  carried.output = std::move(f.output);
+  if (!write_row(carried)) return false;
+  auto chain_row = row_of(chain, chain);
+  if (!chain_row) return true;  // not written (write_row)
+  for (const auto& b : f.blobs)
+    if (!store_blob(*chain_row, chain, *b)) return false;
+  return true;
+}
+
+bool run_writer::write_row(const run_record& r) {
   const bool root = r.owner_run_id.empty();
   const std::string& chain = root ? r.id : r.chain_id;
   if (root && !refs_.row(chain, r.id)) {  // a chain's first row: its values need its row id

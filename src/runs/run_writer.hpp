@@ -10,6 +10,7 @@
 #include <string>
 
 #include "coworker/json.hpp"
+#include "core/value_forms.hpp"
 #include "coworker/run_record.hpp"
 #include "runs/value_refs.hpp"
 #include "store/sqlite.hpp"
@@ -22,20 +23,23 @@ class run_writer {
   run_writer(sqlite3* db, value_refs& refs);
   bool ok() const;
 
-  /// Inserts or updates the row of `r`; false on a SQLite failure (the caller rolls back).
-  bool write(const run_record& r);
+  /// Inserts or updates the row of `r`, its values as `forms` gives them (the blobs they reference
+  /// stored too; null: as they are); false on a SQLite failure (the caller rolls back).
+  bool write(const run_record& r, value_forms* forms = nullptr);
   /// The row id of run `id` of chain `chain` (its owner's row must be written first).
   std::optional<std::int64_t> row_of(const std::string& chain, const std::string& id);
 
  private:
   std::optional<std::int64_t> value_id(std::int64_t chain_row, const std::string& chain, const value_ptr& v,
                                        const std::string& text);
+  bool write_row(const run_record& r);
+  bool store_blob(std::int64_t chain_row, const std::string& chain, const blob::stored& b);
   bool bind_value(std::int64_t chain_row, const std::string& chain, const value_ptr& v, int column);
   std::optional<json> bind_output_by_member(std::int64_t chain_row, const std::string& chain, const run_record& r);
 
   sqlite3* db_;
   value_refs& refs_;
-  store::sql::statement up_, add_, same_, find_, root_;
+  store::sql::statement up_, add_, same_, find_, root_, blob_, link_;
 };
 
 }  // namespace coworker::runs

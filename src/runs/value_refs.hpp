@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "coworker/json.hpp"
@@ -58,6 +59,9 @@ class value_refs {
   }
   void remember_row(const std::string& chain, const std::string& run, std::int64_t row) { chains_[chain].rows[run] = row; }
 
+  /// Whether the chain's reference to blob `id` is new (then it is remembered).
+  bool new_blob(const std::string& chain, const std::string& id) { return chains_[chain].blobs.insert(id).second; }
+
   /// The chain ended: its values and rows will not be referenced again.
   void forget(const std::string& chain) { chains_.erase(chain); }
   /// A transaction was rolled back: ids remembered in it may not exist. Later writes store anew.
@@ -70,6 +74,7 @@ class value_refs {
     std::unordered_map<const json*, std::pair<value_ptr, std::int64_t>> by_address;
     std::unordered_multimap<std::uint64_t, std::int64_t> by_hash;
     std::unordered_map<std::string, std::int64_t> rows;  // run id → row id in `runs`
+    std::unordered_set<std::string> blobs;               // blob ids the chain references, stored
   };
   std::unordered_map<std::string, chain_values> chains_;
 };

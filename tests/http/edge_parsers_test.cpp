@@ -89,7 +89,7 @@ BOOST_AUTO_TEST_CASE(wrong_types_in_worker_frames_name_their_place) {
     BOOST_TEST(e.path == c.path, c.frame << ": " << e.path);
     BOOST_TEST(!e.message.empty());
   }
-  BOOST_TEST(worker_error(std::string(protocol::max_worker_frame_bytes + 1, ' ')).code == "too_large");
+  BOOST_TEST(worker_error(std::string(protocol::max_worker_frame_bytes(limits{}) + 1, ' ')).code == "too_large");
   BOOST_TEST(worker_error(std::string(200, '[') + std::string(200, ']')).code == "too_deep");
 }
 

@@ -63,7 +63,8 @@ BOOST_AUTO_TEST_CASE(sse_messages_are_framed) {
   BOOST_TEST(sse_message("run", "{\"a\":1}", 7) == "id: 7\nevent: run\ndata: {\"a\":1}\n\n");
   BOOST_TEST(sse_message("x", "a\nb") == "event: x\ndata: a\ndata: b\n\n");
   value_text_cache cache;
-  auto text = sse_run_event(ev(3), 0, cache);
+  value_forms forms(64 * 1024);
+  auto text = sse_run_event(ev(3), forms, cache);
   BOOST_TEST(text.rfind("id: 3\nevent: run\ndata: {\"seq\":3,", 0) == 0);
 }
 
