@@ -34,14 +34,15 @@ std::size_t hidden_bytes(const json& form) {
   return n;
 }
 
-json aside(const json& v, std::size_t threshold, std::vector<stored>& out) {
+/// `v` with what passes `threshold` put aside; `changed` is set when anything was.
+json aside(const json& v, std::size_t threshold, std::vector<stored>& out, bool& changed) {
   if (is_ref(v) || approx_size(v, threshold) <= threshold) return v;
+  changed = true;
   if (v.is_structured()) {
     json smaller = v.is_object() ? json::object() : json::array();
     bool inner = false;
     for (auto it = v.begin(); it != v.end(); ++it) {
-      json m = aside(*it, threshold, out);
-      inner = inner || (is_ref(m) && !is_ref(*it));
+      json m = aside(*it, threshold, out, inner);
       if (v.is_object()) {
         smaller[it.key()] = std::move(m);
       } else {
@@ -87,7 +88,10 @@ bool holds_ref(const json& v) {
 
 json make_ref(const std::string& id, std::size_t bytes) { return json{{"$blob", id}, {"bytes", bytes}}; }
 
-json externalize(const json& v, std::size_t threshold, std::vector<stored>& out) { return aside(v, threshold, out); }
+json externalize(const json& v, std::size_t threshold, std::vector<stored>& out) {
+  bool changed = false;
+  return aside(v, threshold, out, changed);
+}
 
 json keep_whole(const json& form, std::vector<stored>& out) {
   if (is_ref(form)) return form;

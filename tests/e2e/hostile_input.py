@@ -40,8 +40,13 @@ def fail(msg):
 
 req_port, ev_port, wk_port, http_port = free_ports(4)
 REQ, EV, WK = (f"tcp://127.0.0.1:{p}" for p in (req_port, ev_port, wk_port))
-daemon = subprocess.Popen([BIN, "serve", "--ephemeral", "--requests", REQ, "--events", EV, "--workers", WK,
-                           "--http", f"127.0.0.1:{http_port}"],
+# Limits smaller than the defaults (64 MiB values, docs/security.md), so that frames past them, and
+# past the 4x that ZeroMQ and the HTTP server refuse to buffer, stay a few MiB.
+CONFIG = os.path.join(TMP, "limits.json")
+with open(CONFIG, "w") as f:
+    json.dump({"limits": {"requestBytes": 1 << 20, "valueBytes": 256 << 10}}, f)
+daemon = subprocess.Popen([BIN, "serve", "--config", CONFIG, "--ephemeral", "--requests", REQ, "--events", EV,
+                           "--workers", WK, "--http", f"127.0.0.1:{http_port}"],
                           stdout=open(os.path.join(TMP, "serve.log"), "w"), stderr=subprocess.STDOUT)
 
 

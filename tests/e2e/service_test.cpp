@@ -152,7 +152,8 @@ BOOST_AUTO_TEST_CASE(bad_frames_get_errors_and_the_service_keeps_serving) {
   };
   BOOST_TEST(code_of({"", "not json"}) == "bad_json");
   BOOST_TEST(code_of({"", std::string("{\"type\":\"ping\",\"x\":\"\xff\xfe\"}")}) == "bad_json");
-  BOOST_TEST(code_of({"", std::string(2 * 1024 * 1024, ' ')}) == "too_large");
+  // Past the limit, not silence: a too_large reply (limits.requestBytes, 65 MiB by default).
+  BOOST_TEST(code_of({"", std::string(d.eng.config().lim.max_request_bytes + 1, ' ')}) == "too_large");
   BOOST_TEST(code_of({"", std::string(10000, '[') + std::string(10000, ']')}) == "too_deep");
   BOOST_TEST(code_of({"", R"({"type":"launch"})"}) == "unknown_type");
   BOOST_TEST(code_of({""}) == "bad_json");                       // an empty frame

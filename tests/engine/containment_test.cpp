@@ -147,7 +147,9 @@ BOOST_AUTO_TEST_CASE(handlers_that_throw_anything_fail_their_step_only) {
 }
 
 BOOST_AUTO_TEST_CASE(an_enormous_output_fails_too_large_and_is_not_kept) {
-  contained c;
+  auto cfg = small_config();
+  cfg.lim.max_value_bytes = 16 << 20;  // "huge" makes ~20 MB
+  contained c(cfg);
   auto& eng = c.eng;
   auto tree = run_chain(eng, R"({"operation":"run","children":[
       {"id":"h","operation":"huge"},{"id":"after","operation":"echo","input":1}]})");

@@ -116,7 +116,9 @@ BOOST_AUTO_TEST_CASE(invalid_chain_error_names_its_place) {
 }
 
 BOOST_AUTO_TEST_CASE(unknown_endpoints_and_methods_are_refused) {
-  http_daemon d;
+  auto cfg = quiet_engine();
+  cfg.lim.max_request_bytes = 1 << 20;  // bodies past it, and past 4× it, are refused with 413
+  http_daemon d({}, cfg);
   auto c = d.client();
   BOOST_TEST(get(c, "/api/nothing").status == 404);
   BOOST_TEST(get(c, "/api/runs/run-unknown").status == 404);

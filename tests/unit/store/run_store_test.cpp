@@ -170,7 +170,7 @@ BOOST_AUTO_TEST_CASE(a_file_of_schema_1_is_migrated_with_nothing_lost) {
   BOOST_REQUIRE_MESSAGE(store.has_value(), (store ? "" : store.error().message));
   BOOST_REQUIRE(notes.size() == 2);
   BOOST_TEST(notes[1].find("migrated 20 run records") != std::string::npos);
-  BOOST_TEST(sql_rows(f.path(), "PRAGMA user_version").at(0).first == "2");
+  BOOST_TEST(sql_rows(f.path(), "PRAGMA user_version").at(0).first == "3");
 
   for (const auto& [id, want] : before) {
     auto got = (*store)->record(id);
@@ -192,7 +192,7 @@ BOOST_AUTO_TEST_CASE(a_file_of_schema_1_is_migrated_with_nothing_lost) {
   BOOST_TEST((*store)->list(roots).size() == 5u);
   store->reset();
 
-  // Opened again: already schema 2, nothing to migrate.
+  // Opened again: already schema 3, nothing to migrate.
   notes.clear();
   auto again = run_store::open(f.path(), [&](const std::string& m) { notes.push_back(m); });
   BOOST_REQUIRE(again.has_value());
@@ -202,12 +202,12 @@ BOOST_AUTO_TEST_CASE(a_file_of_schema_1_is_migrated_with_nothing_lost) {
 
 BOOST_AUTO_TEST_CASE(a_file_of_a_newer_schema_is_refused_untouched) {
   temp_file f;
-  sql_exec(f.path(), "CREATE TABLE runs(id TEXT, future TEXT); PRAGMA user_version=3;");
+  sql_exec(f.path(), "CREATE TABLE runs(id TEXT, future TEXT); PRAGMA user_version=99;");
   auto store = run_store::open(f.path());
   BOOST_REQUIRE(!store.has_value());
   BOOST_TEST(store.error().code == codes::store_error);
   BOOST_TEST(store.error().message.find("newer coworker") != std::string::npos);
-  BOOST_TEST(sql_rows(f.path(), "PRAGMA user_version").at(0).first == "3");
+  BOOST_TEST(sql_rows(f.path(), "PRAGMA user_version").at(0).first == "99");
 }
 
 namespace {
