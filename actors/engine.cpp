@@ -100,11 +100,7 @@ struct engine::impl {
       // Start-up reads only what is unfinished; finished history is read when asked for.
       std::vector<run_record> unfinished;
       for (const auto& c : runs->unfinished_chains())
-        for (auto& r : runs->chain_records(c.root_id)) unfinished.push_back(std::move(r));
-      // A run resumes with its values whole: what the store keeps as blobs is read back.
-      for (auto& r : unfinished)
-        if (auto w = whole_values(r); !w)
-          cfg.log_sink("error", "run " + r.id + " resumes with a blob reference in its values: " + w.error().message);
+        for (auto& r : whole_chain_records(c.root_id)) unfinished.push_back(std::move(r));
       registry->restore(std::move(unfinished), runs->unfinished_keys());
       registry->set_history(std::shared_ptr<run_history>(std::shared_ptr<void>{}, runs.get()));
       pruner = std::make_unique<history_pruner>(
@@ -162,6 +158,15 @@ struct engine::impl {
     return {};
   }
 
+  /// A chain's records from the store, to resume: values whole (what the store keeps as blobs read back).
+  std::vector<run_record> whole_chain_records(const std::string& root_id) const {
+    auto records = runs->chain_records(root_id);
+    for (auto& r : records)
+      if (auto w = whole_values(r); !w)
+        cfg.log_sink("error", "run " + r.id + " resumes with a blob reference in its values: " + w.error().message);
+    return records;
+  }
+
   void open_documents() {
     store::schema_registry schemas;
     for (const auto& dir : {std::string(COWORKER_SOURCE_DIR) + "/config/doctypes", cfg.doctypes_dir}) {
@@ -184,7 +189,12 @@ struct engine::impl {
     std::size_t n = 0;
     for (auto& c : runs->unfinished_chains()) {
       if (registry->get(c.root_id) && is_final(registry->get(c.root_id)->status)) continue;
-      auto records = runs->chain_records(c.root_id);
+      auto records = whole_chain_records(c.root_id);
+      for (json* v : {&c.document, &c.input}) {  // a large chain input is stored as blobs
+        auto w = whole(*v);
+        if (w && *w) *v = std::move(**w);
+        if (!w) cfg.log_sink("error", "chain " + c.root_id + " resumes with a blob reference in its input: " + w.error().message);
+      }
       std::vector<std::pair<std::string, std::string>> key;
       if (!c.key.empty()) key.emplace_back(c.key, c.root_id);
       registry->restore(records, key);
@@ -323,6 +333,7 @@ struct engine::impl {
       saved.document = share(*source);
       if (opts.input) saved.input = w.pipe;
       saved.key = opts.key;
+      saved.created = pending->created;
     }
     registry->add_pending(std::move(pending), opts.key, std::move(saved));
     auto id = w.id;

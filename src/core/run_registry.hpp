@@ -45,6 +45,7 @@ struct chain_submission {
   value_ptr document;
   value_ptr input;  ///< the submit-time input override; null handle: none
   std::string key;
+  std::int64_t created = 0;  ///< the root run's `created`
 };
 
 /// Where finished chains are read back once they left memory: the durable store

@@ -15,6 +15,9 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/blob.hpp"
+#include "core/frame.hpp"
+#include "core/value_forms.hpp"
 #include "runs/run_row.hpp"
 #include "runs/retention.hpp"
 #include "runs/run_schema.hpp"
@@ -61,6 +64,20 @@ std::vector<run_record> read_records(sql::statement& q) {
     if (auto r = runs::record_from_row(std::move(row))) out.push_back(std::move(*r));
   }
   return out;
+}
+
+/// The stored text of a value, what passes the blob budget put aside into `blobs` (with `forms`).
+std::string value_text(const json& v, value_forms* forms, std::vector<blob::stored>& blobs) {
+  return forms ? dump(blob::externalize(v, forms->budget(), blobs)) : dump(v);
+}
+
+/// The stored text of a chain document: its `input` as value_text keeps it.
+std::string document_text(const json& doc, value_forms* forms, std::vector<blob::stored>& blobs) {
+  auto in = doc.is_object() ? doc.find("input") : doc.end();
+  if (!forms || in == doc.end() || approx_size(*in, forms->budget()) <= forms->budget()) return dump(doc);
+  json copy = doc;
+  copy["input"] = blob::externalize(*in, forms->budget(), blobs);
+  return dump(copy);
 }
 
 }  // namespace
@@ -125,6 +142,7 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
                                 value_forms* forms) {
   std::lock_guard lock(mu_);
   if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+  runs::run_writer rows(db_, refs_);
   if (!chains.empty()) {
     sql::statement q(db_, "INSERT OR REPLACE INTO chains(root_id, document, input, key) VALUES(?1,?2,?3,?4)");
     sql::statement k(db_, "INSERT OR REPLACE INTO run_keys(key, root_id) VALUES(?1,?2)");
@@ -133,10 +151,12 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
       return store_failure(db_, path_, "cannot prepare the chains table");
     }
     for (const auto& c : chains) {
+      // A large input of the chain is kept as blobs, as its root run's input will be (the same ids).
+      std::vector<blob::stored> blobs;
       q.bind_text(1, c.root_id);
-      q.bind_text(2, dump(deref(c.document)));
+      q.bind_text(2, document_text(deref(c.document), forms, blobs));
       if (c.input) {
-        q.bind_text(3, dump(*c.input));
+        q.bind_text(3, value_text(*c.input, forms, blobs));
       } else {
         sqlite3_bind_null(q.s, 3);
       }
@@ -145,7 +165,7 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
       } else {
         sqlite3_bind_null(q.s, 4);
       }
-      bool ok = sqlite3_step(q.s) == SQLITE_DONE;
+      bool ok = sqlite3_step(q.s) == SQLITE_DONE && rows.write_chain_blobs(c.root_id, c.created, blobs);
       sqlite3_reset(q.s);
       if (ok && !c.key.empty()) {
         k.bind_text(1, c.key);
@@ -162,7 +182,6 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
   }
   sql::statement ev(db_, "INSERT INTO events(seq, epoch, time, kind, run_id) VALUES(?1,?2,?3,?4,?5)");
   sql::statement done(db_, "DELETE FROM chains WHERE root_id=?1");
-  runs::run_writer rows(db_, refs_);
   if (!ev || !done || !rows.ok()) {
     (void)exec("ROLLBACK");
     return store_failure(db_, path_, "cannot prepare the run tables");

@@ -9,7 +9,7 @@ run_writer::run_writer(sqlite3* db, value_refs& refs)
     : db_(db),
       refs_(refs),
       up_(db, "INSERT INTO runs(id, chain, owner, status, created, input, output, fields) "
-              "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(id) DO UPDATE SET status=excluded.status, "
+              "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(id) DO UPDATE SET status=excluded.status, created=excluded.created, "
               "input=excluded.input, output=excluded.output, fields=excluded.fields RETURNING rowid"),
       add_(db, "INSERT INTO run_values(chain, text) VALUES(?1,?2)"),
       same_(db, "SELECT text FROM run_values WHERE id=?1"),
@@ -86,6 +86,26 @@ std::optional<json> run_writer::bind_output_by_member(std::int64_t chain_row, co
   return with;
 }
 
+bool run_writer::ensure_root(const std::string& id, std::int64_t created) {
+  if (refs_.row(id, id)) return true;  // a chain's first row: its values need its row id
+  root_.bind_text(1, id);
+  root_.bind_int(2, created);
+  bool ok = sqlite3_step(root_.s) == SQLITE_DONE;
+  sqlite3_reset(root_.s);
+  return ok;
+}
+
+bool run_writer::write_chain_blobs(const std::string& root_id, std::int64_t created,
+                                   const std::vector<blob::stored>& blobs) {
+  if (blobs.empty()) return true;
+  if (!ensure_root(root_id, created)) return false;
+  auto row = row_of(root_id, root_id);
+  if (!row) return false;
+  for (const auto& b : blobs)
+    if (!store_blob(*row, root_id, b)) return false;
+  return true;
+}
+
 bool run_writer::write(const run_record& r, value_forms* forms) {
   if (!forms) return write_row(r);
   auto f = forms->of(r);
@@ -106,13 +126,7 @@ bool run_writer::write(const run_record& r, value_forms* forms) {
 bool run_writer::write_row(const run_record& r) {
   const bool root = r.owner_run_id.empty();
   const std::string& chain = root ? r.id : r.chain_id;
-  if (root && !refs_.row(chain, r.id)) {  // a chain's first row: its values need its row id
-    root_.bind_text(1, r.id);
-    root_.bind_int(2, r.created);
-    bool ok = sqlite3_step(root_.s) == SQLITE_DONE;
-    sqlite3_reset(root_.s);
-    if (!ok) return false;
-  }
+  if (root && !ensure_root(r.id, r.created)) return false;
   auto chain_row = row_of(chain, chain);
   // A run's chain and owner are written before it (their starts come first). Should one be missing,
   // the store must not refuse every later batch for it: a run of a chain that retention deleted is

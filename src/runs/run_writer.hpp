@@ -26,6 +26,8 @@ class run_writer {
   /// Inserts or updates the row of `r`, its values as `forms` gives them (the blobs they reference
   /// stored too; null: as they are); false on a SQLite failure (the caller rolls back).
   bool write(const run_record& r, value_forms* forms = nullptr);
+  /// Stores the blobs of chain `root_id`'s document (its first row is made when it has none yet).
+  bool write_chain_blobs(const std::string& root_id, std::int64_t created, const std::vector<blob::stored>& blobs);
   /// The row id of run `id` of chain `chain` (its owner's row must be written first).
   std::optional<std::int64_t> row_of(const std::string& chain, const std::string& id);
 
@@ -33,6 +35,7 @@ class run_writer {
   std::optional<std::int64_t> value_id(std::int64_t chain_row, const std::string& chain, const value_ptr& v,
                                        const std::string& text);
   bool write_row(const run_record& r);
+  bool ensure_root(const std::string& id, std::int64_t created);
   bool store_blob(std::int64_t chain_row, const std::string& chain, const blob::stored& b);
   bool bind_value(std::int64_t chain_row, const std::string& chain, const value_ptr& v, int column);
   std::optional<json> bind_output_by_member(std::int64_t chain_row, const std::string& chain, const run_record& r);
