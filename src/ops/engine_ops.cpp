@@ -2,6 +2,8 @@
 // turn; `wait` passes its input on after `ms` milliseconds without holding a thread.
 #include "ops/engine_ops.hpp"
 
+#include "core/frame.hpp"
+
 namespace coworker {
 
 std::vector<operation> engine_operations(timer_service& timers, log_fn log) {
@@ -12,7 +14,12 @@ std::vector<operation> engine_operations(timer_service& timers, log_fn log) {
   log_op.description = "writes its input to the engine log; output: its input";
   log_op.input_schema = json{{"type", "any"}};
   log_op.sync = [log](const op_request& req) -> expected<json> {
-    if (log) log("info", (req.step_id.empty() ? std::string("log") : req.step_id) + ": " + dump(req.in()));
+    if (!log) return req.in();
+    // A line of the log, not a copy of a large value (limits.valueBytes is 64 MiB).
+    constexpr std::size_t most = 4096;
+    const auto size = approx_size(req.in(), most);
+    const auto what = size <= most ? dump(req.in()) : "a value of more than " + std::to_string(most) + " bytes";
+    log("info", (req.step_id.empty() ? std::string("log") : req.step_id) + ": " + what);
     return req.in();
   };
   ops.push_back(std::move(log_op));

@@ -16,6 +16,8 @@
 #include "runs/run_row.hpp"
 #include "runs/run_store.hpp"
 #include "../../sql_helpers.hpp"
+#include "core/blob.hpp"
+#include "core/value_forms.hpp"
 #include "../../temp_dir.hpp"
 
 using namespace coworker;
@@ -226,6 +228,36 @@ BOOST_AUTO_TEST_CASE(retention_deletes_the_oldest_finished_chains_past_the_count
   BOOST_TEST((*store)->find_key("key-run-5").has_value());
   BOOST_TEST(!(*store)->record("run-2-a").has_value());
   BOOST_TEST((*store)->record("run-5-a").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_blob_is_stored_once_and_goes_with_the_last_chain_that_references_it) {
+  temp_file f;
+  auto store = run_store::open(f.path());
+  BOOST_REQUIRE(store.has_value());
+  value_forms forms(64 * 1024);
+  std::uint64_t seq = 0;
+  auto shared_value = share(json(std::string(100 * 1024, 's')));
+  auto write = [&](const std::string& id, char own) {
+    auto own_value = share(json(std::string(100 * 1024, own)));
+    std::vector<run_record> chain{step(id, id, shared_value, own_value), step(id + "-a", id, shared_value, own_value)};
+    BOOST_REQUIRE((*store)->write(events_of(chain, seq), {}, &forms).has_value());
+  };
+  write("run-1", '1');
+  write("run-2", '2');
+  auto blobs = [&] { return sql_rows(f.path(), "SELECT COUNT(*), SUM(LENGTH(text)) FROM blobs").at(0); };
+  BOOST_TEST(blobs().first == "3");  // the shared value once, and each chain's own
+  BOOST_TEST(std::stoul(blobs().second) == 3 * (100 * 1024 + 2));
+  BOOST_TEST((*store)->blob(blob::id_of(dump(*shared_value))).value_or("") == dump(*shared_value));
+  // The records reference it: `{"$blob","bytes"}` in the values' text.
+  auto rec = (*store)->record("run-1-a");
+  BOOST_REQUIRE(rec.has_value());
+  BOOST_TEST(blob::is_ref(*rec->input));
+  BOOST_TEST((*rec->input)["$blob"] == blob::id_of(dump(*shared_value)));
+  BOOST_TEST(*(*store)->prune(retention_policy{1, 0, 100}, 2000) == 1u);  // run-1: its own blob goes
+  BOOST_TEST(blobs().first == "2");
+  BOOST_TEST((*store)->blob(blob::id_of(dump(*shared_value))).has_value());
+  BOOST_TEST(*(*store)->prune(retention_policy{0, 0, 100}, 2000) == 1u);  // run-2, the last to reference it
+  BOOST_TEST(blobs().first == "0");
 }
 
 BOOST_AUTO_TEST_CASE(retention_deletes_finished_chains_older_than_the_age) {

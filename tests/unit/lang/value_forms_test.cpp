@@ -1,0 +1,78 @@
+// The rule of what a record carries outside the engine (src/core/value_forms.hpp): small values
+// whole, a large one by reference, and a record's two values never more than the budget together.
+#include <boost/test/unit_test.hpp>
+
+#include "core/blob.hpp"
+#include "core/frame.hpp"
+#include "core/value_forms.hpp"
+
+using namespace coworker;
+
+namespace {
+constexpr std::size_t kib = 1024;
+
+run_record with(value_ptr in, value_ptr out) {
+  run_record r;
+  r.id = "run-1";
+  r.input = std::move(in);
+  r.output = std::move(out);
+  return r;
+}
+value_ptr text_of(std::size_t n, char c = 'x') { return share(json(std::string(n, c))); }
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(value_forms_rule)
+
+BOOST_AUTO_TEST_CASE(small_values_are_carried_as_they_are) {
+  value_forms forms(64 * kib);
+  auto in = share(json{{"a", 1}});
+  auto f = forms.of(with(in, in));
+  BOOST_TEST(f.input.get() == in.get());  // the same shared value, not a copy
+  BOOST_TEST(f.output.get() == in.get());
+  BOOST_TEST(f.blobs.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_value_past_the_budget_is_a_reference) {
+  value_forms forms(64 * kib, 1024 * kib);
+  auto big = text_of(100 * kib);
+  auto f = forms.of(with(nullptr, big));
+  BOOST_REQUIRE(blob::is_ref(*f.output));
+  BOOST_REQUIRE_EQUAL(f.blobs.size(), 1u);
+  BOOST_TEST((*f.output)["$blob"] == f.blobs[0]->id);
+  BOOST_TEST(f.blobs[0]->text == dump(*big));
+  BOOST_TEST(forms.text(f.blobs[0]->id).value_or("") == dump(*big));
+  BOOST_TEST(!value_forms(64 * kib).text(f.blobs[0]->id));  // durable mode keeps none unless asked
+  // Asked again (the committer, then the publisher): the same form, computed once.
+  BOOST_TEST(forms.of(with(nullptr, big)).output.get() == f.output.get());
+}
+
+BOOST_AUTO_TEST_CASE(two_values_under_the_budget_each_but_not_together_put_the_larger_aside) {
+  value_forms forms(64 * kib);
+  auto in = text_of(40 * kib, 'i');
+  auto out = text_of(45 * kib, 'o');
+  auto f = forms.of(with(in, out));
+  BOOST_TEST(f.input.get() == in.get());
+  BOOST_TEST(blob::is_ref(*f.output));
+  BOOST_TEST(approx_size(*f.input, SIZE_MAX) + approx_size(*f.output, SIZE_MAX) <= forms.budget());
+  auto record = dump(to_json(with(in, out), forms));
+  BOOST_TEST(record.size() <= 64 * kib);  // an event frame stays within limits.blobBytes
+}
+
+BOOST_AUTO_TEST_CASE(the_budget_leaves_room_for_the_record_fields) {
+  value_forms forms(64 * kib);
+  BOOST_TEST(forms.budget() == 60 * kib);
+  auto just_under = text_of(60 * kib - 2);  // with its quotes: exactly the budget
+  BOOST_TEST(!blob::is_ref(*forms.of(with(just_under, nullptr)).input));
+  BOOST_TEST(blob::is_ref(*forms.of(with(text_of(60 * kib), nullptr)).input));
+}
+
+BOOST_AUTO_TEST_CASE(memory_mode_keeps_blob_texts_up_to_its_budget_oldest_first) {
+  value_forms forms(64 * kib, 250 * kib);
+  std::vector<std::string> ids;
+  for (char c : {'a', 'b', 'c'}) ids.push_back(forms.of(with(text_of(100 * kib, c), nullptr)).blobs.at(0)->id);
+  BOOST_TEST(!forms.text(ids[0]));  // 300 KiB of texts: the oldest left
+  BOOST_TEST(forms.text(ids[1]).has_value());
+  BOOST_TEST(forms.text(ids[2]).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
