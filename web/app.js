@@ -185,10 +185,8 @@ async function renderDetail() {
   const rec = state.run && state.runs.get(state.run);
   panel.hidden = !rec;
   if (!rec) return;
-  let full = rec;
-  if (rec.truncated) {  // events cut big values: the API has the whole record
-    try { full = (await api('GET', `/api/runs/${encodeURIComponent(rec.id)}`)).run; } catch (e) { /* keep the cut one */ }
-  }
+  // A large value shows as its {"$blob","bytes"} reference; GET /api/blobs/ID has it (docs/store.md).
+  const full = rec;
   $('detail-title').textContent = `${full.stepId || full.operation} · ${full.status}${full.recovered ? ' (recovered)' : ''}`;
   const facts = [['run', full.id], ['operation', full.operation + (full.doctype ? ` (${full.doctype})` : '')],
     ['attempts', full.attempts], ['started', full.started ? new Date(full.started).toLocaleTimeString() : '—'],
