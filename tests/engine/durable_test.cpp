@@ -19,14 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-engine_config durable_config(const fs::path& db) {
-  engine_config c;
-  c.db_path = db.string();
-  c.auto_resume = false;
-  c.log_sink = [](std::string_view, std::string_view) {};
-  return c;
-}
-
 /// `mark` appends its input's tag to a file, so executions can be counted across processes.
 /// `pause` answers at once, or never when `pause_ms` is negative.
 void register_test_ops(engine& eng, const fs::path& marks, int pause_ms) {

@@ -14,6 +14,15 @@
 
 namespace coworker::test {
 
+/// A durable engine on the SQLite file `db`, quiet, resuming only when a test calls resume().
+inline engine_config durable_config(const std::string& db) {
+  engine_config c;
+  c.db_path = db;
+  c.auto_resume = false;
+  c.log_sink = [](std::string_view, std::string_view) {};
+  return c;
+}
+
 struct engine_fixture {
   /// Where `meet` calls wait for each other, and how many were inside `meet` at once.
   struct meeting_point {

@@ -19,14 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-engine_config durable(const fs::path& db) {
-  engine_config c;
-  c.db_path = db.string();
-  c.auto_resume = false;
-  c.log_sink = [](std::string_view, std::string_view) {};
-  return c;
-}
-
 void add_echo(engine& eng, bool pause_never_answers = false) {
   BOOST_REQUIRE(eng.register_operation("echo", [](const op_request& r) -> expected<json> { return r.in(); }));
   operation pause;
@@ -67,7 +59,7 @@ BOOST_AUTO_TEST_CASE(templates_reach_into_a_large_value_that_is_stored_once_as_a
   std::string id, blob_id;
   json whole;
   {
-    engine eng(durable(db));
+    engine eng(durable_config(db));
     add_echo(eng);
     std::vector<std::size_t> frame_sizes;
     auto sub = eng.subscribe([&](const event& e) { frame_sizes.push_back(dump(to_json(e, eng.forms())).size()); });
@@ -95,7 +87,7 @@ BOOST_AUTO_TEST_CASE(templates_reach_into_a_large_value_that_is_stored_once_as_a
   BOOST_TEST(count(db, "SELECT count(*) FROM blobs") == 1);
   BOOST_TEST(count(db, "SELECT bytes FROM blobs") == static_cast<std::int64_t>(dump(items).size()));
   {
-    engine eng(durable(db));  // read back from the store: whole again
+    engine eng(durable_config(db));  // read back from the store: whole again
     auto again = *eng.tree(id);
     BOOST_TEST(again == whole, json::diff(whole, again).dump().substr(0, 600));
     BOOST_TEST(*eng.blob(blob_id) == items);
@@ -104,7 +96,7 @@ BOOST_AUTO_TEST_CASE(templates_reach_into_a_large_value_that_is_stored_once_as_a
   }
   // A blob whose text was changed no longer matches its id: refused, never handed on.
   sql_exec(db.string(), "UPDATE blobs SET text = replace(text, '\"item 3\"', '\"item 9\"')");
-  engine eng(durable(db));
+  engine eng(durable_config(db));
   auto changed = eng.blob(blob_id);
   BOOST_REQUIRE(!changed.has_value());
   BOOST_TEST(changed.error().code == codes::store_error);
@@ -119,14 +111,14 @@ BOOST_AUTO_TEST_CASE(a_10_mib_value_through_10_steps_is_stored_once) {
     chain["children"].push_back(json{{"id", "s" + std::to_string(i)}, {"operation", "echo"}, {"input", "{{prev.output}}"}});
   std::uintmax_t before = 0;
   {
-    engine eng(durable(db));
+    engine eng(durable_config(db));
     add_echo(eng);
     BOOST_REQUIRE(eng.run(json::parse(R"({"operation":"run","children":[{"operation":"echo","input":1}]})")).has_value());
   }
   before = size_of();
   std::string id;
   {
-    engine eng(durable(db));
+    engine eng(durable_config(db));
     add_echo(eng);
     std::size_t largest = 0;
     auto sub = eng.subscribe([&](const event& e) { largest = std::max(largest, dump(to_json(e, eng.forms())).size()); });
@@ -142,7 +134,7 @@ BOOST_AUTO_TEST_CASE(a_10_mib_value_through_10_steps_is_stored_once) {
   BOOST_TEST_MESSAGE("the store grew by " << grown << " bytes");
   BOOST_TEST(grown >= 10u << 20);
   BOOST_TEST(grown < 13u << 20);  // about 10 MiB, not 100
-  engine eng(durable(db));
+  engine eng(durable_config(db));
   BOOST_TEST(step(*eng.tree(id), "s7")["input"].get_ref<const std::string&>().size() == 10u << 20);
 }
 
@@ -154,7 +146,7 @@ BOOST_AUTO_TEST_CASE(a_chain_cut_off_by_a_crash_resumes_with_its_large_values_wh
   pid_t pid = fork();
   BOOST_REQUIRE(pid >= 0);
   if (pid == 0) {  // dies, as kill -9 would, once `p` has started (everything before it is stored)
-    engine eng(durable(db));
+    engine eng(durable_config(db));
     add_echo(eng, true);
     event_counter paused(eng, started_step("p"));
     if (!eng.submit(chain)) _exit(3);
@@ -166,7 +158,7 @@ BOOST_AUTO_TEST_CASE(a_chain_cut_off_by_a_crash_resumes_with_its_large_values_wh
   BOOST_REQUIRE_EQUAL(WEXITSTATUS(status), 0);
   BOOST_TEST(count(db, "SELECT count(*) FROM blobs") >= 1);
 
-  engine eng(durable(db));
+  engine eng(durable_config(db));
   add_echo(eng);
   BOOST_TEST(eng.resume() == 1u);
   auto roots = eng.list({std::nullopt, "", true, 10});
