@@ -236,49 +236,47 @@ record_ptr run_registry::get(const std::string& id) const {
   return nullptr;
 }
 
+namespace {
+/// `root` with its descendants that `by_id` holds, in childRunIds order.
+json tree_json(const run_record& root, const std::unordered_map<std::string_view, const run_record*>& by_id,
+               value_forms* forms) {
+  auto build = [&](auto& self, const run_record& r, int depth) -> json {
+    json out = forms ? to_json(r, *forms) : to_json(r);
+    json children = json::array();
+    if (depth < max_run_tree_depth)
+      for (const auto& c : r.child_run_ids)
+        if (auto it = by_id.find(c); it != by_id.end()) children.push_back(self(self, *it->second, depth + 1));
+    out["children"] = std::move(children);
+    return out;
+  };
+  return build(build, root, 0);
+}
+}  // namespace
+
 std::optional<json> run_registry::tree_of(const std::string& id, value_forms* forms) const {
   auto rec = history_->record(id);
   if (!rec) return std::nullopt;
   list_filter f;
   f.chain_id = rec->chain_id;
   f.limit = static_cast<std::size_t>(-1);
-  std::unordered_map<std::string, run_record> by_id;
-  for (auto& r : history_->list(f)) by_id.emplace(r.id, std::move(r));
-  by_id.emplace(rec->id, *rec);
-  auto build = [&](auto& self, const run_record& r, int depth) -> json {
-    json out = forms ? to_json(r, *forms) : to_json(r);
-    json children = json::array();
-    if (depth < max_run_tree_depth)
-      for (const auto& c : r.child_run_ids)
-        if (auto it = by_id.find(c); it != by_id.end()) children.push_back(self(self, it->second, depth + 1));
-    out["children"] = std::move(children);
-    return out;
-  };
-  return build(build, by_id.at(rec->id), 0);
-}
-
-void run_registry::tree_locked(const std::string& id, value_forms* forms, int depth, json& out) const {
-  auto it = entries_.find(id);
-  if (it == entries_.end() || !it->second.rec) return;
-  auto rec = merged_locked(it->second);
-  out = forms ? to_json(*rec, *forms) : to_json(*rec);
-  json children = json::array();
-  if (depth < max_run_tree_depth) {
-    for (const auto& c : rec->child_run_ids) {
-      json child;
-      tree_locked(c, forms, depth + 1, child);
-      if (!child.is_null()) children.push_back(std::move(child));
-    }
-  }
-  out["children"] = std::move(children);
+  std::vector<run_record> records = history_->list(f);
+  records.push_back(*rec);
+  std::unordered_map<std::string_view, const run_record*> by_id;
+  for (const auto& r : records) by_id.emplace(r.id, &r);
+  return tree_json(*by_id.at(rec->id), by_id, forms);
 }
 
 std::optional<json> run_registry::tree(const std::string& id, value_forms* forms) const {
+  std::vector<record_ptr> records;
   {
     std::lock_guard lock(mu_);
-    json out;
-    tree_locked(id, forms, 0, out);
-    if (!out.is_null()) return out;
+    collect_locked(id, 0, records);
+  }
+  // Built without the lock: the forms of a large value are computed here at first (a hash).
+  if (!records.empty()) {
+    std::unordered_map<std::string_view, const run_record*> by_id;
+    for (const auto& r : records) by_id.emplace(r->id, r.get());
+    return tree_json(*records.front(), by_id, forms);
   }
   if (history_) return tree_of(id, forms);
   return std::nullopt;

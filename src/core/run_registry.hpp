@@ -148,7 +148,6 @@ class run_registry {
 
   void erase_tree_locked(const std::string& id, int depth);
   record_ptr merged_locked(const entry& e) const;
-  void tree_locked(const std::string& id, value_forms* forms, int depth, json& out) const;
   void collect_locked(const std::string& id, int depth, std::vector<record_ptr>& out) const;
   void commit_loop();
   bool commit_once(std::vector<chain_submission>& chains, std::unique_lock<std::mutex>& lock);

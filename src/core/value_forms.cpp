@@ -8,8 +8,8 @@
 namespace coworker {
 
 namespace {
-constexpr std::size_t max_entries = 256;
-constexpr std::size_t max_entry_bytes = 64 * 1024 * 1024;
+constexpr std::size_t max_entries = 64;  // values of more than half the budget, by address
+constexpr std::size_t max_entry_bytes = 16 * 1024 * 1024;  // blob texts held until the store and the edges had them
 }  // namespace
 
 value_forms::value_forms(std::size_t blob_bytes, std::size_t keep_bytes)

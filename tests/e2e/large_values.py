@@ -4,7 +4,8 @@
 A chain whose input holds a 10 MiB string runs through ten steps and gets its reply; the reply and every
 event carry `{"$blob","bytes"}` in place of the string, and no event frame passes 64 KiB; templates reach
 into it (`.length`); the `blob` request and GET /api/blobs/{id} give the value back, its SHA-256 the id's;
-the store holds it once; a frame past limits.requestBytes gets a too_large reply, not silence.
+a remote worker gets its input whole; the store holds it once; a frame past limits.requestBytes gets a
+too_large reply, not silence.
 """
 import faulthandler
 import hashlib
@@ -35,14 +36,22 @@ def fail(msg):
         print(open(os.path.join(TMP, "serve.log")).read()[-3000:])
     finally:
         daemon.kill()
+        if "worker" in globals():
+            worker.kill()
         os._exit(1)
 
 
-req_port, ev_port, http_port = free_ports(3)
-REQ, EV = f"tcp://127.0.0.1:{req_port}", f"tcp://127.0.0.1:{ev_port}"
-daemon = subprocess.Popen([BIN, "serve", "--db", DB, "--requests", REQ, "--events", EV, "--workers", "none",
+req_port, ev_port, wk_port, http_port = free_ports(4)
+REQ, EV, WK = (f"tcp://127.0.0.1:{p}" for p in (req_port, ev_port, wk_port))
+daemon = subprocess.Popen([BIN, "serve", "--db", DB, "--requests", REQ, "--events", EV, "--workers", WK,
                            "--http", f"127.0.0.1:{http_port}"],
                           stdout=open(os.path.join(TMP, "serve.log"), "w"), stderr=subprocess.STDOUT)
+# A remote worker (examples/python/worker.py) serves `classify`: it labels a text "billing" when it
+# sees "invoice", which the value below has only in its last bytes.
+worker = subprocess.Popen([sys.executable, os.path.join(ROOT, "examples/python/worker.py"), "--workers", WK],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+if "serving" not in worker.stdout.readline():
+    fail("the worker was not welcomed")
 
 dealer = CTX.socket(zmq.DEALER)
 dealer.setsockopt(zmq.LINGER, 0)
@@ -75,10 +84,11 @@ else:
 while sub.poll(200):
     sub.recv_multipart()
 
-BIG = "x" * (10 << 20)
+BIG = "x" * ((10 << 20) - 7) + "invoice"
 steps = [{"id": "s1", "operation": "log", "input": "{{input}}"}]
 steps += [{"id": f"s{i}", "operation": "log", "input": "{{prev.output}}"} for i in range(2, 10)]
 steps.append({"id": "s10", "operation": "log", "input": {"length": "{{s9.output.doc.length}}", "n": "{{s9.output.n}}"}})
+steps.append({"id": "s11", "operation": "classify", "input": "{{s9.output}}"})
 reply = request({"type": "run", "wait": True, "chain": {"operation": "run", "children": steps},
                  "input": {"doc": BIG, "n": 7}})
 if not reply.get("ok") or reply.get("status") != "completed":
@@ -86,6 +96,8 @@ if not reply.get("ok") or reply.get("status") != "completed":
 children = {c["stepId"]: c for c in reply["tree"]["children"]}
 if children["s10"]["output"] != {"length": 10 << 20, "n": 7}:
     fail(f"templates into the large value: {children['s10']['output']}")
+if children["s11"]["output"].get("label") != "billing":
+    fail(f"the remote worker did not get the value whole: {children['s11']['output']}")
 ref = children["s5"]["output"]["doc"]
 if set(ref) != {"$blob", "bytes"} or ref["bytes"] != len(BIG) + 2 or not ref["$blob"].startswith("sha256:"):
     fail(f"s5's output carries {str(ref)[:200]}, not a blob reference")
@@ -94,7 +106,7 @@ if ref["$blob"] != "sha256:" + hashlib.sha256(json.dumps(BIG).encode()).hexdiges
 if len(json.dumps(reply)) > 64 * 1024:
     fail(f"the reply is {len(json.dumps(reply))} bytes")
 
-# Every event of the chain (22: its start and end and its ten steps'), no frame past 64 KiB.
+# Every event of the chain (24: its start and end and its eleven steps'), no frame past 64 KiB.
 root, largest, seen = reply["runId"], 0, 0
 deadline = time.time() + 60
 while time.time() < deadline:
@@ -109,8 +121,8 @@ while time.time() < deadline:
         break
 else:
     fail("the chain's last event did not come")
-if seen != 22 or largest > 64 * 1024:
-    fail(f"{seen} events (want 22), the largest frame {largest} bytes")
+if seen != 24 or largest > 64 * 1024:
+    fail(f"{seen} events (want 24), the largest frame {largest} bytes")
 
 # The value back, by the protocol and over HTTP, its hash checked by the daemon and here.
 got = request({"type": "blob", "id": ref["$blob"]})
@@ -136,7 +148,9 @@ if too.get("ok") is not False or too["error"]["code"] != "too_large":
 if request({"type": "ping"}).get("pong") is not True:
     fail("no pong after the frame past the limit")
 
+worker.kill()
 daemon.send_signal(signal.SIGTERM)
 if daemon.wait(timeout=30) != 0:
     fail(f"serve exited {daemon.returncode}")
-print(f"large values: a 10 MiB input through 10 steps, {seen} events of at most {largest} bytes, one blob: ok")
+print(f"large values: a 10 MiB input through 11 steps and a remote worker, {seen} events of at most {largest} bytes, "
+      "one blob: ok")
