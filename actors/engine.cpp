@@ -142,7 +142,9 @@ struct engine::impl {
   /// `v` with the blob references it holds resolved; nullopt when it holds none.
   expected<std::optional<json>> whole(const json& v) const {
     if (!blob::holds_ref(v)) return std::optional<json>{};
-    auto r = blob::resolve(v, [this](const std::string& id) { return blob_text(id); });
+    // A reference nothing stores is left as it is: a value a user wrote in that shape, or one whose
+    // chain retention deleted. A blob whose text is not its id's is an error.
+    auto r = blob::resolve(v, [this](const std::string& id) { return blob_text(id); }, true);
     if (!r) return std::move(r).error();
     return std::optional<json>(std::move(*r));
   }

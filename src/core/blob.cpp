@@ -27,7 +27,11 @@ json keep(std::string text, std::size_t bytes, std::vector<stored>& out) {
 
 /// What the references inside `form` stand for beyond their own text.
 std::size_t hidden_bytes(const json& form) {
-  if (is_ref(form)) return form["bytes"].get<std::size_t>() - dump(form).size();
+  if (is_ref(form)) {  // a reference a user wrote may claim fewer bytes than its own text
+    auto bytes = form["bytes"].get<std::size_t>();
+    auto text = dump(form).size();
+    return bytes > text ? bytes - text : 0;
+  }
   std::size_t n = 0;
   if (form.is_structured())
     for (const auto& m : form) n += hidden_bytes(m);
@@ -100,20 +104,22 @@ json keep_whole(const json& form, std::vector<stored>& out) {
   return keep(std::move(text), bytes, out);
 }
 
-expected<json> resolve(const json& v, const std::function<std::optional<std::string>(const std::string&)>& fetch) {
+expected<json> resolve(const json& v, const std::function<std::optional<std::string>(const std::string&)>& fetch,
+                       bool keep_missing) {
   if (is_ref(v)) {
     const auto& id = v["$blob"].get_ref<const std::string&>();
     auto text = fetch(id);
+    if (!text && keep_missing) return v;
     if (!text) return make_error(codes::not_found, "no blob '" + id + "'");
     if (id_of(*text) != id) return make_error(codes::store_error, "blob '" + id + "' does not hold what its id says");
     auto parsed = json::parse(*text, nullptr, false);
     if (parsed.is_discarded()) return make_error(codes::store_error, "blob '" + id + "' is not JSON");
-    return resolve(parsed, fetch);  // a blob may hold references to smaller ones
+    return resolve(parsed, fetch, keep_missing);  // a blob may hold references to smaller ones
   }
   if (!v.is_structured()) return v;
   json out = v.is_object() ? json::object() : json::array();
   for (auto it = v.begin(); it != v.end(); ++it) {
-    auto m = resolve(*it, fetch);
+    auto m = resolve(*it, fetch, keep_missing);
     if (!m) return m.error();
     if (v.is_object()) {
       out[it.key()] = std::move(*m);

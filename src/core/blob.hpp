@@ -41,7 +41,9 @@ json externalize(const json& v, std::size_t threshold, std::vector<stored>& out)
 json keep_whole(const json& form, std::vector<stored>& out);
 
 /// `v` with every reference replaced by its value; `fetch` gives a blob's text by id (nullopt: missing).
-/// not_found naming the id when one is missing; store_error when a blob's text is not its id's.
-expected<json> resolve(const json& v, const std::function<std::optional<std::string>(const std::string&)>& fetch);
+/// not_found naming the id when one is missing (or, with `keep_missing`, the reference left as it is:
+/// a value a user wrote in that shape); store_error when a blob's text is not its id's.
+expected<json> resolve(const json& v, const std::function<std::optional<std::string>(const std::string&)>& fetch,
+                       bool keep_missing = false);
 
 }  // namespace coworker::blob

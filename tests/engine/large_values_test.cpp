@@ -102,6 +102,27 @@ BOOST_AUTO_TEST_CASE(templates_reach_into_a_large_value_that_is_stored_once_as_a
   BOOST_TEST(changed.error().code == codes::store_error);
 }
 
+BOOST_AUTO_TEST_CASE(a_value_in_the_shape_of_a_reference_that_nothing_stores_is_kept_as_it_is) {
+  temp_dir dir;
+  auto db = dir.path / "runs.db";
+  const json lookalike{{"$blob", "sha256:" + std::string(64, 'a')}, {"bytes", 1}};
+  std::string id;
+  {
+    engine eng(durable_config(db));
+    add_echo(eng);
+    auto chain = json::parse(R"({"operation":"run","children":[{"id":"e","operation":"echo","input":"{{input}}"}]})");
+    chain["input"] = json{{"claim", lookalike}};
+    auto tree = eng.run(chain);
+    BOOST_REQUIRE(tree.has_value());
+    id = (*tree)["id"];
+  }
+  engine eng(durable_config(db));  // read back from the store
+  auto tree = eng.tree(id);
+  BOOST_REQUIRE_MESSAGE(tree.has_value(), tree ? "" : tree.error().message);
+  BOOST_TEST(step(*tree, "e")["output"] == json({{"claim", lookalike}}));
+  BOOST_TEST(eng.get(step(*tree, "e")["id"]).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(a_10_mib_value_through_10_steps_is_stored_once) {
   temp_dir dir;
   auto db = dir.path / "runs.db";
