@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(a_value_in_the_shape_of_a_reference_that_nothing_stores_is_
   }
   engine eng(durable_config(db));  // read back from the store
   auto tree = eng.tree(id);
-  BOOST_REQUIRE_MESSAGE(tree.has_value(), tree ? "" : tree.error().message);
+  BOOST_REQUIRE_MESSAGE(tree.has_value(), (tree ? std::string() : tree.error().message));
   BOOST_TEST(step(*tree, "e")["output"] == json({{"claim", lookalike}}));
   BOOST_TEST(eng.get(step(*tree, "e")["id"]).has_value());
 }
