@@ -210,7 +210,15 @@ def run(binary, tmp, mnt):
     bad = {i: r for i, r in replies.items() if r.get("status") != "completed"}
     if bad:
         fail(f"{len(bad)} chains did not complete, e.g. {list(bad.items())[:2]}")
-    after = d.call({"type": "run", "chain": chain(20_000, 1), "wait": True})
+    # A new chain: `unavailable` says "try again later" until the committer's retry (backoff up to
+    # 1 s) has written what it held; when every chain had ended before the disk filled, nothing
+    # above waited for that, so a client retries as a user would.
+    deadline = time.time() + 30
+    while True:
+        after = d.call({"type": "run", "chain": chain(20_000, 1), "wait": True})
+        if after.get("ok") is not False or after["error"]["code"] != "unavailable" or time.time() > deadline:
+            break
+        time.sleep(0.2)
     if after.get("status") != "completed":
         fail(f"a new chain after space returned: {after}")
     completed = {r["runId"] for r in replies.values()} | {first["runId"], after["runId"]}
