@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -112,6 +113,20 @@ class http_harness {
     return req;
   }
 
+  /// connect(), finished when a signal (libFuzzer's timer) interrupted it: it goes on asynchronously.
+  static bool connected(int fd, const sockaddr_in& addr) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return true;
+    if (errno != EINTR) return false;
+    pollfd p{fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    while (::poll(&p, 1, 2000) < 0 && errno == EINTR) {
+    }
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return false;
+    errno = err;
+    return err == 0 && (p.revents & POLLOUT);
+  }
+
   std::string exchange(const std::string& request, std::vector<std::string>& out) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
@@ -121,7 +136,7 @@ class http_harness {
     timeval tv{0, 250 * 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::string response;
-    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd < 0 || !connected(fd, addr)) {
       const int err = errno;
       if (fd >= 0) ::close(fd);
       out.push_back("cannot connect to the HTTP server (" + std::string(std::strerror(err)) + ")");
