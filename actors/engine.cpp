@@ -17,8 +17,10 @@
 #include "engine_core.hpp"
 #include "llm_ops.hpp"
 #include "ops/builtin.hpp"
+#include "core/signal_board.hpp"
 #include "runs/retention.hpp"
 #include "runs/run_store.hpp"
+#include "runs/signal_store.hpp"
 
 namespace coworker {
 
@@ -30,6 +32,9 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, const engine_
   cfg.set("scheduler.policy", c.scheduler_policy == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
   return cfg;
 }
+
+/// How often kept signals expire and awaits that stopped waiting are forgotten (signal_board::sweep).
+constexpr std::chrono::seconds signal_sweep_every{10};
 
 /// The committer asks for a retention pass once per this many transactions.
 constexpr std::uint64_t store_retention_batches = 1024;
@@ -63,6 +68,8 @@ struct engine::impl {
   std::shared_ptr<run_registry> registry;
   std::unique_ptr<value_forms> forms;  // values as the store, events and replies carry them (blobs)
   operation_table ops;
+  std::unique_ptr<signal_store> signal_rows;  // kept signals, in durable mode
+  std::unique_ptr<signal_board> signals;      // awaits and signals (docs/chain-language.md, "await")
   std::unique_ptr<timer_service> timers;
   std::unique_ptr<thread_pool> blocking;
   engine_core core;
@@ -117,6 +124,7 @@ struct engine::impl {
           },
           cfg.log_sink);
     }
+    open_signals();
     timers = std::make_unique<timer_service>();
     core.timers = timers.get();
     blocking = std::make_unique<thread_pool>(cfg.blocking_threads);
@@ -128,10 +136,42 @@ struct engine::impl {
     core.settings.new_id = new_run_id;
     core.seeds = std::random_device{}();
     for (auto& op : engine_operations(*timers, cfg.log_sink)) (void)ops.add(std::move(op));
+    (void)ops.add(await_operation(*signals));
+    sweep_signals_later();
     for (auto& op : ops::text_operations()) (void)ops.add(std::move(op));
     for (auto& op : ops::llm_operations(ops::llm_config_from(cfg.ops_config))) (void)ops.add(std::move(op));
     if (!cfg.db_path.empty() && !startup_error) open_documents();
     sys = std::make_unique<caf::actor_system>(configure(caf_cfg, cfg));
+  }
+
+  /// The signal board, with the signals a durable store kept at the last stop.
+  void open_signals() {
+    if (runs) {
+      auto opened = signal_store::open(cfg.db_path);
+      if (opened) {
+        signal_rows = std::move(*opened);
+      } else if (!startup_error) {
+        startup_error = opened.error();
+      }
+    }
+    signals = std::make_unique<signal_board>(static_cast<std::int64_t>(cfg.lim.signal_keep_ms), cfg.lim.max_kept_signals,
+                                             signal_rows.get(), cfg.log_sink);
+    if (!signal_rows) return;
+    if (auto rows = signal_rows->load()) {
+      signals->restore(std::move(*rows));
+    } else {
+      cfg.log_sink("error", rows.error().message);
+    }
+  }
+
+  void sweep_signals_later() {
+    timers->after(signal_sweep_every, [this] {
+      signals->sweep(now_ms(), [this](const std::string& run_id) {
+        auto r = registry->get(run_id);
+        return !r || is_final(r->status);  // gone from memory: ended long ago
+      });
+      sweep_signals_later();
+    });
   }
 
   std::optional<std::string> blob_text(const std::string& id) const {
@@ -244,7 +284,8 @@ struct engine::impl {
     docs.reset();
   }
 
-  /// Cancels every chain in flight and waits (bounded) for them to end as cancelled.
+  /// Memory mode: cancels every chain in flight and waits (bounded) for them to end as cancelled.
+  /// Durable mode: stops every chain where it stands, to resume at the next start.
   void shutdown() {
     auto cancel_all = [this](bool kill) {
       std::vector<caf::actor> live;
@@ -262,6 +303,23 @@ struct engine::impl {
         }
       }
     };
+    if (runs) {
+      // Nothing is cancelled or recorded: what is stored resumes at the next start, like after a
+      // crash (docs/durability.md, "Stopping"). Events published so far are written first.
+      core.leaving.store(true, std::memory_order_release);
+      // A chain spawned a moment ago enters the directory a moment later: kill until it is empty.
+      auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      for (int round = 0; std::chrono::steady_clock::now() < until; ++round) {
+        {
+          std::lock_guard lock(core.dir_mu);
+          if (core.directory.empty()) break;
+        }
+        if (round % 10 == 0) cancel_all(true);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      registry->flush();
+      return;
+    }
     // Runs just spawned enter the directory a moment later, so cancel until nothing is active.
     auto deadline = std::chrono::steady_clock::now() + cfg.cancel_grace + std::chrono::seconds(3);
     for (int round = 0; registry->active_chains() > 0 && std::chrono::steady_clock::now() < deadline; ++round) {
@@ -385,6 +443,36 @@ expected<std::string> engine::submit(const json& chain, const submit_options& op
 }
 
 bool engine::durable(const std::string& run_id) const { return impl_->registry->is_durable(run_id); }
+
+namespace {
+
+/// How long signal() waits for the end of the await it delivered to be stored.
+constexpr std::chrono::seconds signal_store_wait{60};
+
+/// A delivered signal is acknowledged once the await's end is stored (docs/durability.md).
+expected<signal_outcome> settled(const engine& eng, bool durable, expected<signal_result> r, bool wait_stored) {
+  if (!r) return std::move(r).error();
+  if (r->delivered && durable && wait_stored) {
+    auto end = eng.wait(r->run_id, signal_store_wait);
+    if (!end && end.error().code == codes::timeout)
+      return make_error(codes::unavailable, "the signal went to run " + r->run_id +
+                                                " but its end is not stored yet (the store cannot write); get the run to see it");
+  }
+  return signal_outcome{r->delivered, r->run_id};
+}
+
+}  // namespace
+
+expected<signal_outcome> engine::signal(const std::string& key, const json& payload, bool wait_stored) {
+  if (key.empty() || key.size() > max_signal_key_bytes)
+    return make_error(codes::invalid_input, "a signal's key is a string of 1 to " + std::to_string(max_signal_key_bytes) + " bytes", "/key");
+  return settled(*this, impl_->runs != nullptr, impl_->signals->signal(key, payload, now_ms()), wait_stored);
+}
+
+expected<signal_outcome> engine::signal_run(const std::string& run_id, const json& payload, bool wait_stored) {
+  if (!impl_->registry->get(run_id)) return make_error(codes::not_found, "no run '" + run_id + "'", "/runId");
+  return settled(*this, impl_->runs != nullptr, impl_->signals->signal_run(run_id, payload), wait_stored);
+}
 
 expected<std::string> engine::submit_text(std::string_view text, const submit_options& opts) {
   auto parsed = chain::parse_json(text, impl_->cfg.lim);

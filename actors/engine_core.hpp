@@ -29,6 +29,9 @@ struct engine_core {
   timer_service* timers = nullptr;  ///< attempt timeouts, retries, drains (cancelled when a run ends)
   run::settings settings;  ///< limits, cancel grace, run ids (src/run/machine.hpp)
   std::atomic<std::uint64_t> seeds{0};  ///< the retry jitter's seeds of top chains
+  /// Set when a durable engine stops: runs killed then are not recorded as ended, they resume at
+  /// the next start (docs/durability.md, "Stopping").
+  std::atomic<bool> leaving{false};
 
   // The live top chains by run id (cancel reaches a run below one through its chain). The
   // engine enters a chain when it spawns it, before anyone can know its id, so a cancel right

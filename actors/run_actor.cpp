@@ -115,6 +115,8 @@ void carry(run_actor* self, run::action& a) {
           }
         } else if constexpr (std::is_same_v<A, run::publish_start>) {
           st.core->registry->started(std::move(x.record));
+        } else if constexpr (std::is_same_v<A, run::publish_update>) {
+          st.core->registry->updated(std::move(x.record));
         } else if constexpr (std::is_same_v<A, run::force_end>) {
           st.core->registry->force_finish(x.run_id, x.status, x.error);
         } else if constexpr (std::is_same_v<A, run::end_run>) {
@@ -172,6 +174,11 @@ run_state::~run_state() {
   for (std::size_t i = 0; i < children.size() && i < kids.size(); ++i)
     if (!kids[i].done && children[i]) caf::anon_send_exit(children[i], caf::exit_reason::kill);
   const auto& id = machine->record().id;
+  // A durable engine stopping leaves its runs as they are stored, to resume at the next start.
+  if (core->leaving.load(std::memory_order_acquire)) {
+    if (!parent) core->leave(id);
+    return;
+  }
   if (!parent) {  // a top chain: whoever killed it records its end (engine shutdown)
     core->leave(id);
     return;

@@ -1,4 +1,4 @@
-// The client commands: submit, watch, runs, show, cancel — they talk to `coworker serve`.
+// The client commands: submit, watch, runs, show, cancel, signal — they talk to `coworker serve`.
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -18,7 +18,7 @@ struct client_args {
   std::string requests = "tcp://127.0.0.1:5570";
   std::string events = "tcp://127.0.0.1:5571";
   int timeout_ms = 10000;
-  std::string file, key, input, run_id, status, chain;
+  std::string file, key, input, run_id, status, chain, payload;
   bool wait = false;
   int limit = 20;
   std::string curve_server_key;  ///< the daemon's public key, or a file holding it
@@ -145,6 +145,24 @@ int cancel(const client_args& a) {
   return 0;
 }
 
+int signal(const client_args& a) {
+  json req{{"type", "signal"}};
+  if (!a.run_id.empty()) req["runId"] = a.run_id;
+  if (!a.key.empty()) req["key"] = a.key;
+  if (!a.payload.empty()) {
+    auto p = json::parse(a.payload, nullptr, false);
+    if (p.is_discarded()) return std::fprintf(stderr, "coworker: --payload is not valid JSON\n"), 2;
+    req["payload"] = std::move(p);
+  }
+  auto r = request(a, req, a.timeout_ms);
+  if (int rc = report(r)) return rc;
+  if ((*r).value("delivered", false))
+    std::cout << "delivered to " << (*r)["runId"].get<std::string>() << "\n";
+  else
+    std::cout << "kept until an await for '" << a.key << "' starts\n";
+  return 0;
+}
+
 /// Subscribe first, then snapshot (the Clone pattern); drop events at or below the snapshot's seq;
 /// on a gap, say so and take a new snapshot.
 int watch(const client_args& a) {
@@ -156,7 +174,7 @@ int watch(const client_args& a) {
   if (a.chain.empty()) {
     sub.set(zmq::sockopt::subscribe, "");
   } else {
-    for (const char* kind : {"before:run ", "after:run "}) sub.set(zmq::sockopt::subscribe, kind + a.chain);
+    for (const char* kind : {"before:run ", "update:run ", "after:run "}) sub.set(zmq::sockopt::subscribe, kind + a.chain);
     sub.set(zmq::sockopt::subscribe, "heartbeat");
   }
   sub.connect(a.events);
@@ -168,10 +186,14 @@ int watch(const client_args& a) {
     if (report(snap)) return false;
     seq = (*snap)["seq"];
     epoch = (*snap)["epoch"];
-    std::size_t running = 0;
-    for (const auto& r : (*snap)["runs"]) running += r["status"] == "running";
+    std::size_t running = 0, waiting = 0;
+    for (const auto& r : (*snap)["runs"]) {
+      running += r["status"] == "running";
+      waiting += r["status"] == "waiting";
+    }
     std::cout << "-- snapshot at seq " << seq << " (epoch " << epoch << "): " << (*snap)["runs"].size() << " runs, "
-              << running << " running\n";
+              << running << " running" << (waiting ? ", " + std::to_string(waiting) + " waiting for a signal" : "")
+              << "\n";
     std::cout.flush();
     return true;
   };
@@ -205,9 +227,10 @@ int watch(const client_args& a) {
     seq = s;
     auto rec = run_record_from_json(env["run"]);
     if (!rec) continue;
-    event e{s, ep, env.value("time", std::int64_t{0}),
-            env["event"] == "before:run" ? event_kind::before_run : event_kind::after_run,
-            std::make_shared<run_record>(std::move(*rec))};
+    const auto kind = env["event"] == "before:run"   ? event_kind::before_run
+                      : env["event"] == "update:run" ? event_kind::update_run
+                                                     : event_kind::after_run;
+    event e{s, ep, env.value("time", std::int64_t{0}), kind, std::make_shared<run_record>(std::move(*rec))};
     printer.on_event(e);
   }
 }
@@ -248,7 +271,7 @@ void add_client_commands(CLI::App& app, dispatch& d) {
 
   auto l = std::make_shared<client_args>();
   c = client_command(app, "runs", "List chains", *l);
-  c->add_option("--status", l->status, "pending, running, completed, failed, skipped or cancelled");
+  c->add_option("--status", l->status, "scheduled, running, waiting, completed, failed, skipped or cancelled");
   c->add_option("--limit", l->limit, "at most this many (default 20)");
   c->callback([l, &d] { d.run = [l] { return with_keys(*l, runs); }; });
 
@@ -256,6 +279,19 @@ void add_client_commands(CLI::App& app, dispatch& d) {
   c = client_command(app, "show", "Print a run with its descendants", *g);
   c->add_option("run_id", g->run_id, "the run id")->required();
   c->callback([g, &d] { d.run = [g] { return with_keys(*g, show); }; });
+
+  auto sg = std::make_shared<client_args>();
+  c = client_command(app, "signal", "Send a signal to the await step waiting for KEY (or keep it for one)", *sg);
+  c->add_option("key", sg->key, "the signal's key (an await step's input.key)");
+  c->add_option("--run", sg->run_id, "instead of a key: the run id of one waiting await step");
+  c->add_option("--payload", sg->payload, "the signal's payload, JSON (default null)");
+  c->callback([sg, &d] {
+    d.run = [sg] {
+      if (sg->key.empty() == sg->run_id.empty())
+        return std::fprintf(stderr, "coworker signal: give a KEY or --run RUN_ID (one of them)\n"), 2;
+      return with_keys(*sg, signal);
+    };
+  });
 
   auto x = std::make_shared<client_args>();
   c = client_command(app, "cancel", "Cancel a run and everything below it", *x);

@@ -76,6 +76,8 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
   apply(cfg.lim.step_timeout_ms, l.step_timeout_ms);
   apply(cfg.lim.max_chain_elements, l.chain_elements);
   apply(cfg.lim.retained_bytes, l.retained_bytes);
+  apply(cfg.lim.signal_keep_ms, l.signal_keep_ms);
+  apply(cfg.lim.max_kept_signals, l.kept_signals);
   if (c.operations) cfg.ops_config = *c.operations;
   apply(cfg.retain_chains, c.retain_chains);
   apply(cfg.retain_stored_chains, c.retain_stored_chains);
@@ -189,9 +191,12 @@ int serve(serve_args a) {
                static_cast<unsigned long long>(eng.seq()));
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  std::fprintf(stderr, "coworker serve: %s, cancelling %zu chains in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
-               eng.active_chains());
-  eng.shutdown();  // runs end as cancelled while the events still go out
+  // Durable: the chains stay as stored and resume at the next start; in memory they end cancelled
+  // while the events still go out (docs/durability.md, "Stopping").
+  std::fprintf(stderr, "coworker serve: %s, %s %zu chains in flight%s\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+               cfg->db_path.empty() ? "cancelling" : "leaving", eng.active_chains(),
+               cfg->db_path.empty() ? "" : " to resume at the next start");
+  eng.shutdown();
   if (web) web->stop();
   s.stop();
   std::fprintf(stderr, "coworker serve: stopped\n");

@@ -7,7 +7,9 @@ namespace {
 const char* mark(run_status s) {
   switch (s) {
     case run_status::pending: return "…";
+    case run_status::scheduled: return "◷";
     case run_status::running: return "▶";
+    case run_status::waiting: return "⏸";
     case run_status::completed: return "✓";
     case run_status::failed: return "✗";
     case run_status::skipped: return "↷";
@@ -54,6 +56,11 @@ void tree_printer::on_event(const event& e) {
   line += mark(r.status);
   if (color_) line += "\033[0m";
   line += " " + label(r);
+  if (e.kind == event_kind::update_run && r.status == run_status::waiting) {
+    const auto& in = deref(r.input);
+    if (in.is_object() && in.contains("key")) line += "  waiting for signal " + short_json(in["key"]);
+    line += "  (" + r.id + ")";
+  }
   if (e.kind == event_kind::after_run) {
     if (r.started && r.finished) line += "  " + std::to_string(r.finished - r.started) + " ms";
     if (r.attempts > 1) line += "  attempts " + std::to_string(r.attempts);

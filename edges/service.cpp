@@ -66,6 +66,7 @@ struct service::impl {
     zmq::message_t identity;
     bool delimiter = false;
     json reply;
+    bool on_end = false;  ///< released by the run's after:run (a delivered signal), not its first event
   };
   std::unordered_multimap<std::string, held_reply> held;  // run id → acknowledgements
   std::uint64_t last_seq = 0;
@@ -129,9 +130,11 @@ struct service::impl {
     const auto& payload = parts[first];
     auto out = protocol::handle_request(eng, std::string_view(static_cast<const char*>(payload.data()), payload.size()),
                                         /*hold=*/true);
-    if (!out.ack_run_id.empty() && !eng.durable(out.ack_run_id)) {
-      // Its first event is past the cursor (the cursor never passes what is not durable).
-      held.emplace(out.ack_run_id, held_reply{zmq::message_t(identity.data(), identity.size()), delimiter, std::move(out.reply)});
+    if (!out.ack_run_id.empty() &&
+        (out.ack_on_end ? !eng.wait(out.ack_run_id, std::chrono::milliseconds(0)) : !eng.durable(out.ack_run_id))) {
+      // Its first event (or its end) is past the cursor (the cursor never passes what is not durable).
+      held.emplace(out.ack_run_id, held_reply{zmq::message_t(identity.data(), identity.size()), delimiter,
+                                              std::move(out.reply), out.ack_on_end});
       return;
     }
     if (out.wait_run_id.empty()) {
@@ -155,8 +158,14 @@ struct service::impl {
     last_epoch = e.epoch;
     if (!held.empty()) {
       auto acks = held.equal_range(e.run->id);
-      for (auto it = acks.first; it != acks.second; ++it) send_reply(it->second.identity, it->second.delimiter, it->second.reply);
-      held.erase(acks.first, acks.second);
+      for (auto it = acks.first; it != acks.second;) {
+        if (it->second.on_end && e.kind != event_kind::after_run) {
+          ++it;
+          continue;
+        }
+        send_reply(it->second.identity, it->second.delimiter, it->second.reply);
+        it = held.erase(it);
+      }
     }
     if (e.kind == event_kind::after_run && e.run->owner_run_id.empty()) {
       auto range = waiting.equal_range(e.run->id);

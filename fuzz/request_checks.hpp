@@ -130,7 +130,7 @@ class request_harness {
         codes::bad_json,          codes::too_large,         codes::too_deep,         codes::unknown_type,
         codes::invalid_chain,     codes::unknown_field,     codes::duplicate_id,     codes::unknown_reference,
         codes::unknown_operation, codes::template_syntax,   codes::condition_syntax, codes::invalid_input,
-        codes::not_found,         codes::busy,              codes::store_error};
+        codes::not_found,         codes::busy,              codes::store_error,      codes::not_waiting};
     const auto& code = e["code"].get_ref<const std::string&>();
     if (std::find(documented.begin(), documented.end(), code) == documented.end())
       out.push_back("an undocumented error code: " + dump(e).substr(0, 300));

@@ -6,7 +6,7 @@ import { ChainEditor } from './editor.js';
 import { childrenOf, countRuns, duration, formatMs, isFinal, renderTree } from './tree.js';
 
 const MAX_CHAINS = 300;  // chains kept on the page; the oldest finished ones are dropped
-const RANK = { pending: 0, running: 1, completed: 2, failed: 2, skipped: 2, cancelled: 2 };
+const RANK = { pending: 0, scheduled: 0.5, running: 1, waiting: 1.5, completed: 2, failed: 2, skipped: 2, cancelled: 2 };
 const EXAMPLE = {
   operation: 'run', id: 'demo', input: { name: 'world' },
   children: [
@@ -196,6 +196,11 @@ async function renderDetail() {
     const dd = document.createElement('dd'); dd.textContent = String(v);
     return [dt, dd];
   }));
+  // An await step waiting for a signal gets a form that sends one to it (POST /api/runs/ID/signal).
+  const form = $('signal-form');
+  if (form.dataset.run !== full.id) { form.dataset.run = full.id; setText($('signal-status'), ''); }
+  form.hidden = full.status !== 'waiting';
+  setText($('signal-key'), full.input && typeof full.input.key === 'string' ? full.input.key : '');
   $('detail-error').hidden = !full.error;
   $('detail-error').querySelector('pre').textContent = full.error ? JSON.stringify(full.error, null, 2) : '';
   $('detail-input').textContent = JSON.stringify(full.input, null, 2);
@@ -268,6 +273,19 @@ $('edit-copy').addEventListener('click', () => {
   if (d) { editor.value = JSON.stringify(d.chain, null, 2); $('chain-text').focus(); }
 });
 $('detail-close').addEventListener('click', () => selectRun(null));
+$('signal-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const id = $('signal-form').dataset.run;
+  const status = $('signal-status');
+  let payload;
+  try { payload = JSON.parse($('signal-payload').value); } catch (err) { status.textContent = `not JSON: ${err.message}`; return; }
+  try {
+    const r = await api('POST', `/api/runs/${encodeURIComponent(id)}/signal`, { payload });
+    status.textContent = r.delivered ? 'delivered' : 'kept';
+  } catch (err) {
+    status.textContent = err.path ? `${err.path}: ${err.message}` : err.message;
+  }
+});
 $('filters').addEventListener('click', (e) => {
   const f = e.target.dataset && e.target.dataset.filter;
   if (!f) return;

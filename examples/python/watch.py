@@ -36,7 +36,7 @@ def main():
     sub.setsockopt(zmq.RCVHWM, 0)
     sub.setsockopt(zmq.LINGER, 0)
     if a.chain:
-        for kind in ("before:run ", "after:run "):
+        for kind in ("before:run ", "update:run ", "after:run "):
             sub.setsockopt(zmq.SUBSCRIBE, (kind + a.chain).encode())
         sub.setsockopt(zmq.SUBSCRIBE, b"heartbeat")
     else:

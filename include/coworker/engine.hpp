@@ -84,6 +84,12 @@ struct engine_stats {
   std::size_t log_events = 0;    ///< events in memory: held, unread by a cursor, or in the replay window
 };
 
+/// What became of a signal (docs/protocol.md, "signal").
+struct signal_outcome {
+  bool delivered = false;  ///< an await step took it; false: kept for one that starts later
+  std::string run_id;      ///< the await step's run, when delivered
+};
+
 /// Events from the log for a reader that may fall behind (engine::events_after).
 struct event_page {
   enum class status { events, resync, timeout, closed };
@@ -137,8 +143,10 @@ class engine {
  public:
   explicit engine(engine_config cfg = {});
   ~engine();  ///< shutdown()
-  /// Cancels every run in flight and waits (bounded by cancel_grace + 3 s) until they have ended as
-  /// cancelled and their events are delivered. New submits still work afterwards.
+  /// In memory mode, cancels every run in flight and waits (bounded by cancel_grace + 3 s) until
+  /// they have ended as cancelled and their events are delivered. With a durable store, stops every
+  /// run where it stands instead, without recording an end: the next engine on the file resumes
+  /// them, as after a crash (docs/durability.md, "Stopping"). New submits still work afterwards.
   void shutdown();
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
@@ -190,6 +198,17 @@ class engine {
   std::vector<run_record> list(const list_query& q = {}) const;
   /// Cancels a run and everything below it. Works from the moment submit() returned its id.
   expected<void> cancel(const std::string& run_id);
+  /// Sends a signal to the oldest await step waiting for `key` whose schema the payload fits, or keeps
+  /// it (stored, in durable mode) for an await that starts later, up to limits.signalKeepMs
+  /// (docs/chain-language.md, "await"). Errors: invalid_input (path /payload/...: the step keeps
+  /// waiting), busy (limits.keptSignals), unavailable (the store cannot keep it). With a durable store a
+  /// delivered signal returns once the await's end is stored; `wait_stored` false: at once
+  /// (wait(run_id, 0) tells when it is).
+  expected<signal_outcome> signal(const std::string& key, const json& payload, bool wait_stored = true);
+  /// The same for the await step of run `run_id` only: not_found for an unknown run, not_waiting for
+  /// a run that is not an await waiting now.
+  expected<signal_outcome> signal_run(const std::string& run_id, const json& payload, bool wait_stored = true);
+
   /// The run's first event is stored (always true in memory mode once it is published): what a
   /// durable `run` acknowledgement waits for.
   bool durable(const std::string& run_id) const;

@@ -10,9 +10,18 @@
 
 namespace coworker {
 
-enum class event_kind { before_run, after_run };
+/// before:run: a run started; update:run: a run not ended changed its status (an await step waits
+/// for a signal); after:run: it ended (docs/protocol.md, "Events").
+enum class event_kind { before_run, after_run, update_run };
 
-inline const char* to_string(event_kind k) { return k == event_kind::before_run ? "before:run" : "after:run"; }
+inline const char* to_string(event_kind k) {
+  switch (k) {
+    case event_kind::before_run: return "before:run";
+    case event_kind::after_run: return "after:run";
+    case event_kind::update_run: return "update:run";
+  }
+  return "?";
+}
 
 struct event {
   std::uint64_t seq = 0;   ///< +1 per event of one engine instance

@@ -37,6 +37,11 @@ struct limits {
   /// history in memory mode; in durable mode a cache of a quarter of it, the rest read back from the
   /// store (docs/durability.md, "History").
   std::size_t retained_bytes = 64 * 1024 * 1024;
+  /// A signal no await step was waiting for is kept this long for one that starts later
+  /// (docs/chain-language.md, "await"); also an await step's timeout when it sets none.
+  std::size_t signal_keep_ms = 24 * 60 * 60 * 1000;
+  /// Signals kept at once: past it a signal nobody waits for gets `busy`.
+  std::size_t max_kept_signals = 100000;
 };
 
 }  // namespace coworker

@@ -35,7 +35,8 @@ class responder {
   explicit responder(sink s);
   void ok(json output) const;
   void fail(error err) const;
-  void complete(expected<json> result) const;
+  /// True when this call completed it (false: done already, by an answer, a timeout or a cancel).
+  bool complete(expected<json> result) const;
   /// True once the run no longer waits for an answer (answered, cancelled or timed out).
   bool done() const;
   void mark_done() const;

@@ -13,7 +13,9 @@
 
 namespace coworker {
 
-enum class run_status { pending, running, completed, failed, skipped, cancelled };
+/// `scheduled`: a chain accepted with a later start (startAt); `waiting`: an await step waiting for a
+/// signal (docs/run-record.md, "Status"). The final ones come last (is_final).
+enum class run_status { pending, scheduled, running, waiting, completed, failed, skipped, cancelled };
 
 std::string_view to_string(run_status s);
 std::optional<run_status> parse_run_status(std::string_view s);

@@ -13,6 +13,7 @@
 #include "chain/json_parse.hpp"
 #include "chain/pointer.hpp"
 #include "chain/references.hpp"
+#include "core/json_schema.hpp"
 
 namespace coworker::chain {
 
@@ -53,6 +54,7 @@ class builder {
   void build_list(step& s, const json& v, const std::string& ptr, int depth, int level, const char* name);
   void check_group(step& s, const json& j, const std::string& ptr);
   void check_for_each(const json& j, const std::string& ptr);
+  void check_await(const json& j, const std::string& ptr);
 
   const compile_options& opts_;
   std::vector<error>& errors_;
@@ -175,6 +177,7 @@ std::shared_ptr<step> builder::build(const json& j, const std::string& ptr, int 
       if (!j.contains("operation"))
         err(codes::invalid_chain, "a step needs 'operation' (or 'children', 'parallel' + 'operations', 'forEach')",
             ptr);
+      if (s->operation == "await") check_await(j, ptr);
       break;
     case step_kind::chain:
       if (!j.contains("operation"))
@@ -186,6 +189,29 @@ std::shared_ptr<step> builder::build(const json& j, const std::string& ptr, int 
     case step_kind::for_each: check_for_each(j, ptr); break;
   }
   return s;
+}
+
+/// An await step's input is `{"key": "...", "schema": {...}}` (docs/chain-language.md, "await"):
+/// the key may be a template, the schema is checked here, before anything runs.
+void builder::check_await(const json& j, const std::string& ptr) {
+  auto in = j.find("input");
+  const auto p = ptr + "/input";
+  if (in == j.end() || !in->is_object()) {
+    if (in == j.end() || !in->is_string())  // a whole-input template is checked when the step runs
+      err(codes::invalid_chain, "an await step needs \"input\": {\"key\": \"...\"} (and an optional \"schema\")",
+          in == j.end() ? ptr : p);
+    return;
+  }
+  for (auto it = in->begin(); it != in->end(); ++it)
+    if (it.key() != "key" && it.key() != "schema")
+      err(codes::unknown_field, "an await step's input has \"key\" and \"schema\" only, not \"" + printable(it.key(), 60) + "\"",
+          child_pointer(p, it.key()));
+  auto key = in->find("key");
+  if (key == in->end() || !key->is_string() || key->get_ref<const std::string&>().empty())
+    err(codes::invalid_chain, "an await step's input needs \"key\": a non-empty string (a template may build it)",
+        key == in->end() ? p : p + "/key");
+  if (auto schema = in->find("schema"); schema != in->end())
+    if (auto r = schema::check(*schema, p + "/schema"); !r) errors_.push_back(r.error());
 }
 
 void builder::take_id(step& s, const json& v, const std::string& p) {

@@ -70,6 +70,7 @@ void run_metrics::on_event(const event& e) {
     ++in_flight_;
     return;
   }
+  if (e.kind == event_kind::update_run) return;  // still in flight (an await waiting)
   switch (r.status) {
     case run_status::completed: ++c.completed; break;
     case run_status::failed:

@@ -12,9 +12,10 @@ struct responder::shared {
 
 responder::responder(sink s) : s_(std::make_shared<shared>()) { s_->out = std::move(s); }
 
-void responder::complete(expected<json> result) const {
-  if (!s_ || s_->done.exchange(true)) return;
+bool responder::complete(expected<json> result) const {
+  if (!s_ || s_->done.exchange(true)) return false;
   if (s_->out) s_->out(std::move(result));
+  return true;
 }
 
 void responder::ok(json output) const { complete(expected<json>(std::move(output))); }

@@ -12,8 +12,8 @@
 namespace coworker {
 
 namespace {
-constexpr std::array<std::string_view, 6> status_names{"pending",   "running", "completed",
-                                                       "failed",    "skipped", "cancelled"};
+constexpr std::array<std::string_view, 8> status_names{"pending",   "scheduled", "running", "waiting",
+                                                       "completed", "failed",    "skipped", "cancelled"};
 
 json optional_string(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 }  // namespace

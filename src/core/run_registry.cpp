@@ -32,6 +32,9 @@ void run_registry::restore(std::vector<run_record> records,
   std::sort(records.begin(), records.end(), [](const run_record& a, const run_record& b) { return a.id < b.id; });
   std::lock_guard lock(mu_);
   for (auto& r : records) {
+    // An await that waited when the engine stopped waits again once its chain resumes (and says so
+    // then): until that moment it is not reachable by a signal.
+    if (r.status == run_status::waiting) r.status = run_status::running;
     auto rec = std::make_shared<const run_record>(std::move(r));
     if (rec->owner_run_id.empty()) {
       roots_.insert(rec->id);
@@ -87,6 +90,14 @@ void run_registry::started(record_ptr r) {
   }
   e.rec = r;
   publish_locked(event_kind::before_run, std::move(r), e);
+}
+
+void run_registry::updated(record_ptr r) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(r->id);
+  if (it == entries_.end() || !it->second.rec || is_final(it->second.rec->status)) return;  // ended meanwhile (forced)
+  it->second.rec = r;
+  publish_locked(event_kind::update_run, std::move(r), it->second);
 }
 
 namespace {

@@ -93,6 +93,7 @@ class run_registry {
   /// The id of the run started with idempotency `key`, if any.
   std::optional<std::string> find_key(const std::string& key) const;
   void started(record_ptr r);   ///< publishes before:run
+  void updated(record_ptr r);   ///< publishes update:run (a run not ended changed its status)
   void finished(record_ptr r);  ///< publishes after:run
   /// Ends a record an actor left unfinished (it died or did not answer a cancel in time).
   /// Does nothing when the record is already final.

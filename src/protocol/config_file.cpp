@@ -48,7 +48,8 @@ constexpr std::int64_t kib = 1024, mib = 1024 * kib;
 expected<void> read_limits(const json& l, config_file::limit_values& out) {
   const std::string at = "/limits";
   if (auto r = known_keys(l, {"requestBytes", "jsonDepth", "steps", "chainDepth", "valueBytes", "concurrentRuns",
-                              "blobBytes", "eventCutBytes", "stepTimeoutMs", "chainElements", "retainedBytes"},
+                              "blobBytes", "eventCutBytes", "stepTimeoutMs", "chainElements", "retainedBytes",
+                              "signalKeepMs", "keptSignals"},
                           at, "limits");
       !r)
     return r;
@@ -71,6 +72,8 @@ expected<void> read_limits(const json& l, config_file::limit_values& out) {
       {"stepTimeoutMs", 0, 365LL * 24 * 3600 * 1000, &out.step_timeout_ms},
       {"chainElements", 1, 10'000'000, &out.chain_elements},
       {"retainedBytes", 0, 64 * 1024 * mib, &out.retained_bytes},
+      {"signalKeepMs", 0, 365LL * 24 * 3600 * 1000, &out.signal_keep_ms},
+      {"keptSignals", 0, 10'000'000, &out.kept_signals},
   };
   for (const auto& e : entries)
     if (auto r = read_int(l, e.key, e.min, e.max, *e.out, at); !r) return r;

@@ -47,6 +47,7 @@ int http_status_of(const std::string& code) {
   if (code == codes::not_found) return 404;
   if (code == codes::unauthorized) return 401;
   if (code == codes::too_large) return 413;
+  if (code == codes::not_waiting) return 409;
   if (code == codes::busy || code == codes::unavailable) return 503;
   if (code == codes::internal || code == codes::store_error) return 500;
   return 400;
@@ -98,6 +99,7 @@ api_response http_api::handle(const api_request& r, const std::atomic<bool>& sto
     }
     return call(req);
   }
+  if (r.path == "/api/signals") return post ? signal(r, {}) : wrong_method();
   if (static const std::string blobs = "/api/blobs/"; r.path.rfind(blobs, 0) == 0) {
     if (!get) return wrong_method();
     // The body is the value itself (docs/web.md): what a client saves or hands on.
@@ -115,6 +117,7 @@ api_response http_api::handle(const api_request& r, const std::atomic<bool>& sto
     }
     if (action == "cancel") return post ? call(json{{"type", "cancel"}, {"runId", id}}) : wrong_method();
     if (action == "chain") return get ? chain_of(id) : wrong_method();
+    if (action == "signal") return post ? signal(r, id) : wrong_method();
   }
   return error_response(make_error(codes::not_found, "no endpoint " + r.path + " (see docs/web.md)"));
 }
@@ -148,6 +151,21 @@ api_response http_api::submit(const api_request& r, const std::atomic<bool>& sto
     if (rec || rec.error().code != codes::timeout) return {200, run_reply(eng_, out.wait_run_id, nullptr)};
   }
   return error_response(make_error(codes::busy, "the server is stopping; the run goes on: GET /api/runs/" + run_id));
+}
+
+api_response http_api::signal(const api_request& r, const std::string& run_id) {
+  // The body: {"key", "payload"} or {"runId", "payload"} (POST /api/signals), {"payload"} (POST
+  // /api/runs/{id}/signal: the web view's form on a waiting run).
+  auto parsed = chain::parse_json(r.body, eng_.config().lim);
+  if (!parsed) return error_response(parsed.error());
+  if (!parsed->is_object()) return error_response(make_error(codes::bad_json, "the body is {\"key\": ..., \"payload\": ...}"));
+  json req = std::move(*parsed);
+  req["type"] = "signal";
+  if (!run_id.empty()) {
+    req.erase("key");
+    req["runId"] = run_id;
+  }
+  return call(req);
 }
 
 api_response http_api::validate(const api_request& r) const {

@@ -40,6 +40,8 @@ class http_api {
  private:
   api_response submit(const api_request& r, const std::atomic<bool>& stopping);
   api_response validate(const api_request& r) const;
+  /// POST /api/signals, or POST /api/runs/{run_id}/signal.
+  api_response signal(const api_request& r, const std::string& run_id);
   api_response chain_of(const std::string& run_id);
   api_response call(const json& request);
   void remember(const std::string& run_id, const json& chain, const json* input);

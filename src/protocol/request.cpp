@@ -41,7 +41,7 @@ expected<request> parse_list(const json& f) {
     if (!s)
       return make_error(codes::invalid_input,
                         "unknown status '" + chain::printable(*status, 40) +
-                            "' (pending, running, completed, failed, skipped, cancelled)",
+                            "' (pending, scheduled, running, waiting, completed, failed, skipped, cancelled)",
                         "/status");
     r.query.status = *s;
   }
@@ -54,6 +54,21 @@ expected<request> parse_list(const json& f) {
   auto limit = int_field(f, "limit", 100, 1, max_list_limit);
   if (!limit) return limit.error();
   r.query.limit = static_cast<std::size_t>(*limit);
+  return request(std::move(r));
+}
+
+expected<request> parse_signal(const json& f) {
+  signal_request r;
+  auto key = string_field(f, "key", false);
+  if (!key) return key.error();
+  auto run_id = string_field(f, "runId", false);
+  if (!run_id) return run_id.error();
+  if (key->empty() == run_id->empty())
+    return make_error(codes::invalid_input, "a signal names either a \"key\" (a non-empty string) or a \"runId\"",
+                      key->empty() ? "/key" : "/runId");
+  r.key = std::move(*key);
+  r.run_id = std::move(*run_id);
+  if (auto payload = f.find("payload"); payload != f.end()) r.payload = &*payload;
   return request(std::move(r));
 }
 
@@ -81,11 +96,12 @@ expected<request> parse_request(const json& f) {
     if (!id) return id.error();
     return request(blob_request{std::move(*id)});
   }
+  if (*type == "signal") return parse_signal(f);
   if (*type == "operations") return request(operations_request{});
   if (*type == "ping") return request(ping_request{});
   return make_error(codes::unknown_type,
                     "unknown request type '" + chain::printable(*type, 64) +
-                        "' (run, get, list, cancel, snapshot, blob, operations, ping)",
+                        "' (run, get, list, cancel, snapshot, blob, signal, operations, ping)",
                     "/type");
 }
 

@@ -38,11 +38,17 @@ struct snapshot_request {
 struct blob_request {
   std::string blob_id;
 };
+/// `{"type":"signal","key":...,"payload":...}` or with `runId` instead of `key` (docs/protocol.md).
+struct signal_request {
+  std::string key;     ///< empty: by run id
+  std::string run_id;
+  const json* payload = nullptr;  ///< into the parsed frame; null: JSON null
+};
 struct operations_request {};
 struct ping_request {};
 
 using request = std::variant<run_request, get_request, list_request, cancel_request, snapshot_request,
-                             blob_request, operations_request, ping_request>;
+                             blob_request, signal_request, operations_request, ping_request>;
 
 /// Parses a request object. Errors: bad_json (no `type` string), unknown_type, invalid_chain (no
 /// chain object in a run), invalid_input (a field of the wrong type or out of range), each with the

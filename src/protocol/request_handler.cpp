@@ -97,6 +97,22 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
             o.reply = ok_reply(json{{"value", std::move(*v)}}, o.id);
             return o;
           },
+          [&](const signal_request& r) {
+            const json payload = r.payload ? *r.payload : json();
+            const bool durable = !eng.config().db_path.empty();
+            auto sent = r.key.empty() ? eng.signal_run(r.run_id, payload, !hold) : eng.signal(r.key, payload, !hold);
+            if (!sent) return fail(sent.error());
+            if (!sent->delivered) {
+              o.reply = ok_reply(json{{"kept", true}}, o.id);
+              return o;
+            }
+            o.reply = ok_reply(json{{"delivered", true}, {"runId", sent->run_id}}, o.id);
+            if (durable && hold) {
+              o.ack_run_id = sent->run_id;
+              o.ack_on_end = true;
+            }
+            return o;
+          },
           [&](const operations_request&) {
             json ops = json::array();
             ops.push_back(json{{"name", "run"}, {"description", "a nested chain"}});

@@ -16,6 +16,9 @@ struct outcome {
   /// set: `reply` is ready, but send it only once this run is stored (engine::durable, or its
   /// first event seen on a cursor). Only with `hold` and a durable engine.
   std::string ack_run_id;
+  /// With ack_run_id: send `reply` only once that run's end is stored (engine::wait(id, 0) says so),
+  /// not its start: a signal delivered to an await step.
+  bool ack_on_end = false;
   json id;                  ///< the client's own request id, echoed in the reply
 };
 

@@ -59,6 +59,8 @@ std::string machine::label() const {
 
 std::int64_t machine::attempt_timeout_ms() const {
   if (step_.options.timeout_ms) return *step_.options.timeout_ms;
+  if (step_.kind == step_kind::operation && step_.operation == "await")
+    return static_cast<std::int64_t>(cfg_.lim.signal_keep_ms);
   if (step_.kind == step_kind::operation) return static_cast<std::int64_t>(cfg_.lim.step_timeout_ms);
   return 0;
 }
@@ -275,6 +277,12 @@ void machine::run_operation() {
   if (auto t = attempt_timeout_ms()) req.deadline = now_ + t;
   calling_ = true;
   emit(call_operation{token_, std::move(req)});
+  if (step_.operation == "await" && rec_.status != run_status::waiting) {
+    // An await step waits for a signal: its record says so (docs/run-record.md, "Status"), once
+    // the call is out, so whoever sees `waiting` can signal it. Its answer comes as a later event.
+    rec_.status = run_status::waiting;
+    emit(publish_update{std::make_shared<const run_record>(rec_)});
+  }
 }
 
 void machine::on_answer(operation_answered& a) {

@@ -113,6 +113,10 @@ struct cancel_child {
 struct publish_start {
   record_ptr record;
 };
+/// The run's status changed while it runs (an await step now waits): its record is published.
+struct publish_update {
+  record_ptr record;
+};
 /// End a run that did not end by itself: a child that ignored its cancel, or a run recorded
 /// before a restart that the resumed chain did not take up again.
 struct force_end {
@@ -126,7 +130,7 @@ struct end_run {
   std::shared_ptr<const export_list> exports;
 };
 using action = std::variant<spawn_child, call_operation, release_operation, start_timer, cancel_child,
-                            publish_start, force_end, end_run>;
+                            publish_start, publish_update, force_end, end_run>;
 
 /// Where a machine's actions go, in the order it decides them. A carrier may carry each out as it
 /// comes (the run actor does: a forEach's first element starts while the machine still decides the
@@ -190,7 +194,8 @@ class machine {
   std::uint64_t attempt_token() const { return token_; }
   bool cancelling() const { return cancelling_; }
   /// The attempt's timeout: options.timeoutMs, else for an operation step the engine's default
-  /// (limits.stepTimeoutMs), so that a handler that never returns cannot keep a run; 0: none.
+  /// (limits.stepTimeoutMs; limits.signalKeepMs for an await step), so that a handler that never
+  /// returns cannot keep a run; 0: none.
   std::int64_t attempt_timeout_ms() const;
 
  private:

@@ -1,4 +1,4 @@
-// run_schema: the tables of schema 3 (schema 2 and the blob tables) and the migrations from 1 and 2 (docs/store.md, "Run records").
+// run_schema: the tables of schema 4 (schema 2, the blob tables of 3, the kept signals of 4) and the migrations from 1 and 2 (docs/store.md, "Run records").
 #include "runs/run_schema.hpp"
 
 #include <sqlite3.h>
@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS run_keys (key TEXT PRIMARY KEY, root_id TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, bytes INTEGER NOT NULL, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS run_blobs (chain INTEGER NOT NULL, blob TEXT NOT NULL, PRIMARY KEY(chain, blob)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS run_blobs_blob ON run_blobs(blob);
+CREATE TABLE IF NOT EXISTS signals (
+  id INTEGER PRIMARY KEY, key TEXT NOT NULL, payload TEXT NOT NULL, kept INTEGER NOT NULL, taken_by TEXT);
 CREATE VIEW IF NOT EXISTS run_records AS
   SELECT r.id AS id, COALESCE(c.id, r.id) AS chain_id, r.status AS status,
          json_set(json_remove(json_patch('{"doctype":null,"stepId":null,"stepIndex":null,"started":null,"finished":null,' ||

@@ -159,6 +159,42 @@ try:
     wait_for("risky's error", lambda: "template_error" in driver.find_element(By.CSS_SELECTOR, "#detail-error pre").text)
     driver.save_screenshot(SHOT)
 
+    # Signal a waiting await step from the form on its record: a payload its schema refuses shows the
+    # error with its pointer and the step keeps waiting; a valid one is delivered and the chain ends.
+    set_text(json.dumps({"operation": "run", "id": "approval", "children": [
+        {"id": "approve", "operation": "await", "input": {"key": "web-approval",
+         "schema": {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}}}},
+        {"id": "after", "operation": "log", "input": {"ok": "{{approve.output.ok}}"}}]}))
+    driver.find_element(By.ID, "submit").click()
+    wait_for("the await to wait", lambda: status("approve") == "waiting")
+    node("approve").find_element(By.CSS_SELECTOR, ".row").click()
+    wait_for("the signal form", lambda: driver.find_element(By.ID, "signal-form").is_displayed())
+    key = driver.find_element(By.ID, "signal-key").get_attribute("textContent")
+    if key != "web-approval":
+        fail(f"the form shows the key {key!r}, not 'web-approval'")
+    payload = driver.find_element(By.ID, "signal-payload")
+    payload.clear()
+    payload.send_keys('{"ok": "yes"}')
+    driver.find_element(By.ID, "signal-send").click()
+    wait_for("the refusal", lambda: "/payload/ok" in driver.find_element(By.ID, "signal-status").text)
+    if status("approve") != "waiting":
+        fail("a refused signal ended the wait")
+    # The browser logs the refusal's 400 (reading the log empties it): that one is expected.
+    unexpected = [e for e in driver.get_log("browser")
+                  if e.get("level") == "SEVERE" and not ("/signal " in e["message"] and "400" in e["message"])]
+    if unexpected:
+        fail(f"the page logged errors: {unexpected}")
+    payload.clear()
+    payload.send_keys('{"ok": true}')
+    driver.find_element(By.ID, "signal-send").click()
+    # The form goes once the step completes, so its words are read whether shown or not.
+    wait_for("the delivery", lambda: driver.find_element(By.ID, "signal-status").get_attribute("textContent") == "delivered")
+    wait_for("the await to complete", lambda: status("approve") == "completed")
+    wait_for("the chain to complete", lambda: driver.find_element(
+        By.CSS_SELECTOR, "#tree > .node").get_attribute("data-status") == "completed")
+    wait_for("the form to go", lambda: not driver.find_element(By.ID, "signal-form").is_displayed())
+    driver.find_element(By.ID, "detail-close").click()
+
     # Cancel: a long wait, from the page's button.
     set_text(json.dumps({"operation": "run", "id": "slow", "children": [
         {"id": "nap", "operation": "wait", "input": {"ms": 60000}}]}))

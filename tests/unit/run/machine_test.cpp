@@ -1,6 +1,8 @@
 // The rules of a run's life (docs/chain-language.md, docs/engine.md "How a run goes"), checked on
 // run::machine through the deterministic simulator: no threads, no sleeps, a clock that moves only
 // when the test moves it. Each case is named <condition>_<outcome>.
+#include <algorithm>
+
 #include <boost/test/unit_test.hpp>
 
 #include "simulator.hpp"
@@ -73,6 +75,50 @@ BOOST_AUTO_TEST_CASE(step_without_timeout_gets_the_default_step_timeout) {
   BOOST_TEST(s.rec(a).err->code == codes::timeout);
   BOOST_TEST(s.rec(a).err->message == "step 'a' timed out after 5000 ms");
   BOOST_TEST(s.released == 1);  // the handler's answer is no longer wanted
+}
+
+// --- await ---------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(await_step_publishes_waiting_then_completes_with_the_signal) {
+  simulator s;
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };  // the signal comes later
+  auto top = s.submit(chain_of(R"({"id":"ok","operation":"await","input":{"key":"k"}},
+                                   {"id":"next","operation":"op","input":"{{ok.output.yes}}"})"));
+  auto a = s.run_of("ok");
+  BOOST_TEST(to_string(s.rec(a).status) == "waiting");
+  BOOST_TEST(to_string(s.rec(top).status) == "running");  // its chain stays running
+  // The record says waiting once the call is out (whoever sees it can signal the step).
+  auto started = std::find(s.trace.begin(), s.trace.end(), a + " started");
+  auto waiting = std::find(s.trace.begin(), s.trace.end(), a + " waiting");
+  auto called = std::find(s.trace.begin(), s.trace.end(), a + " call await #1");
+  BOOST_TEST((started < called && called < waiting && waiting != s.trace.end()));
+  s.answer = [](const op_request& r) -> std::optional<expected<json>> { return r.in(); };
+  s.reply(a, json{{"yes", true}});
+  BOOST_TEST(to_string(s.rec(a).status) == "completed");
+  BOOST_TEST(deref(s.rec(a).output).dump() == R"({"yes":true})");
+  BOOST_TEST(deref(s.rec(s.run_of("next")).input).dump() == "true");
+  BOOST_TEST(to_string(s.rec(top).status) == "completed");
+}
+
+BOOST_AUTO_TEST_CASE(await_step_without_timeout_times_out_after_the_signal_keep_time_into_on_error) {
+  limits lim;
+  lim.signal_keep_ms = 7000;
+  lim.step_timeout_ms = 1000;  // not the await's: it waits for people
+  simulator s(lim);
+  s.answer = [](const op_request& r) -> std::optional<expected<json>> {
+    if (r.operation == "await") return std::nullopt;
+    return r.in();
+  };
+  s.submit(chain_of(R"({"id":"ok","operation":"await","input":{"key":"k"},
+                        "onError":{"id":"late","operation":"op","input":"{{error.code}}"}})"));
+  auto a = s.run_of("ok");
+  s.advance(6999);
+  BOOST_TEST(to_string(s.rec(a).status) == "waiting");
+  s.advance(1);
+  BOOST_TEST(to_string(s.rec(a).status) == "failed");
+  BOOST_TEST(s.rec(a).err->code == codes::timeout);
+  BOOST_TEST(s.rec(a).recovered);
+  BOOST_TEST(deref(s.rec(s.run_of("late")).output).dump() == R"("timeout")");
 }
 
 // --- retry --------------------------------------------------------------------------------------

@@ -232,6 +232,9 @@ class simulator {
           } else if constexpr (std::is_same_v<A, run::publish_start>) {
             trace.push_back(self + " started");
             publish(x.record);
+          } else if constexpr (std::is_same_v<A, run::publish_update>) {
+            trace.push_back(self + " " + std::string(to_string(x.record->status)));
+            publish(x.record);
           } else if constexpr (std::is_same_v<A, run::force_end>) {
             trace.push_back(self + " force " + x.run_id);
             forced.push_back(x);

@@ -14,6 +14,7 @@
 
 #include "runs/retention.hpp"
 #include "runs/run_row.hpp"
+#include "runs/run_schema.hpp"
 #include "runs/run_store.hpp"
 #include "../../sql_helpers.hpp"
 #include "core/blob.hpp"
@@ -147,7 +148,7 @@ BOOST_AUTO_TEST_CASE(a_file_of_schema_1_is_migrated_with_nothing_lost) {
   BOOST_REQUIRE_MESSAGE(store.has_value(), (store ? "" : store.error().message));
   BOOST_REQUIRE(notes.size() == 2);
   BOOST_TEST(notes[1].find("migrated 20 run records") != std::string::npos);
-  BOOST_TEST(sql_rows(f.path(), "PRAGMA user_version").at(0).first == "3");
+  BOOST_TEST(sql_rows(f.path(), "PRAGMA user_version").at(0).first == std::to_string(runs::schema_version));
 
   for (const auto& [id, want] : before) {
     auto got = (*store)->record(id);

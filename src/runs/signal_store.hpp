@@ -1,0 +1,39 @@
+// Kept signals in the SQLite file (docs/store.md, "Signals"): the signal_keeper of a durable engine.
+// A signal is stored before the board answers "kept", and an await's taking of it is stored too,
+// so neither a kept signal nor one taken by a step that had not ended is lost across a restart.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/signal_board.hpp"
+
+struct sqlite3;
+
+namespace coworker {
+
+class signal_store final : public signal_keeper {
+ public:
+  /// Opens its own connection to the run store's file (whose tables run_store::open made).
+  static expected<std::unique_ptr<signal_store>> open(const std::string& path);
+  ~signal_store() override;
+  signal_store(const signal_store&) = delete;
+  signal_store& operator=(const signal_store&) = delete;
+
+  /// Every row, kept or taken, oldest first.
+  expected<std::vector<kept_signal>> load();
+  expected<std::uint64_t> keep(const std::string& key, const json& payload, std::int64_t at) override;
+  expected<void> take(std::uint64_t id, const std::string& run_id) override;
+  expected<void> drop(const std::vector<std::uint64_t>& ids) override;
+
+ private:
+  signal_store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  error failure(const std::string& what) const;
+  sqlite3* db_;
+  std::string path_;
+  std::mutex mu_;
+};
+
+}  // namespace coworker
