@@ -1,0 +1,397 @@
+// engine::impl: what one engine owns (the actor system, the registry, the store, the operations,
+// the signal board, the pools) and how it starts, resumes and stops. Only actors/engine*.cpp see it;
+// the public API is include/coworker/engine.hpp.
+#pragma once
+
+#include "coworker/engine.hpp"
+
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "atoms.hpp"
+#include "ops/engine_ops.hpp"
+#include "chain/compile.hpp"
+#include "chain/json_parse.hpp"
+#include "core/blob.hpp"
+#include "core/histogram.hpp"
+#include "core/value_forms.hpp"
+#include "engine_core.hpp"
+#include "llm_ops.hpp"
+#include "ops/builtin.hpp"
+#include "core/signal_board.hpp"
+#include "runs/retention.hpp"
+#include "runs/run_store.hpp"
+#include "runs/signal_store.hpp"
+
+namespace coworker {
+
+namespace engine_detail {
+
+inline caf::actor_system_config& configure(caf::actor_system_config& cfg, const engine_config& c) {
+  auto threads = c.threads ? c.threads : std::max(1u, std::thread::hardware_concurrency());
+  cfg.set("scheduler.max-threads", threads);
+  cfg.set("scheduler.policy", c.scheduler_policy == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
+  return cfg;
+}
+
+/// How often kept signals expire and awaits that stopped waiting are forgotten (signal_board::sweep).
+inline constexpr std::chrono::seconds signal_sweep_every{10};
+
+/// The committer asks for a retention pass once per this many transactions.
+inline constexpr std::uint64_t store_retention_batches = 1024;
+
+inline std::string new_epoch() {
+  // The first 26 characters after "run-" of a fresh id: unique per engine start, time-ordered.
+  return "ep-" + new_run_id().substr(4);
+}
+
+}  // namespace engine_detail
+
+struct engine::impl {
+  engine_config cfg;
+  std::optional<error> startup_error;
+  std::unique_ptr<run_store> runs;  // the durable run store, when db_path is set
+  std::unique_ptr<history_pruner> pruner;  // its retention, on a thread of its own
+  std::shared_ptr<store::document_store> docs;
+  std::shared_ptr<run_registry> registry;
+  std::unique_ptr<value_forms> forms;  // values as the store, events and replies carry them (blobs)
+  operation_table ops;
+  std::unique_ptr<signal_store> signal_rows;  // kept signals, in durable mode
+  std::unique_ptr<signal_board> signals;      // awaits and signals (docs/chain-language.md, "await")
+  std::unique_ptr<timer_service> timers;
+  std::unique_ptr<thread_pool> blocking;
+  engine_core core;
+  std::mutex submit_mu;  // makes "find key, else start" one step
+  std::uint64_t persist_batches = 0;
+  latency_histogram commit_latency;  // store transactions, for /metrics
+  caf::actor_system_config caf_cfg;
+  std::unique_ptr<caf::actor_system> sys;  // declared last: actors end before what they use
+
+  explicit impl(engine_config c) : cfg(std::move(c)) {
+    if (!cfg.log_sink) {
+      cfg.log_sink = [](std::string_view level, std::string_view text) {
+        std::fprintf(stderr, "[%.*s] %.*s\n", static_cast<int>(level.size()), level.data(),
+                     static_cast<int>(text.size()), text.data());
+      };
+    }
+    std::uint64_t first_seq = 0;
+    if (!cfg.db_path.empty()) {
+      auto opened = run_store::open(cfg.db_path, [this](const std::string& m) { cfg.log_sink("info", m); });
+      if (opened) {
+        runs = std::move(*opened);
+        first_seq = runs->last_seq();  // seq continues across restarts
+      } else {
+        startup_error = opened.error();
+      }
+    }
+    registry = std::make_shared<run_registry>(engine_detail::new_epoch(), cfg.retain_chains, first_seq, cfg.replay_events);
+    // Blob texts kept in memory: all there is in memory mode; in durable mode the store has them,
+    // and these cover a blob asked for before its record's write committed (docs/store.md, "Blobs").
+    forms = std::make_unique<value_forms>(cfg.lim.blob_bytes, runs ? cfg.lim.retained_bytes / 4 : cfg.lim.retained_bytes);
+    // Finished chains leave memory past limits.retainedBytes; in durable mode a quarter of it is a
+    // cache, and the store answers for the rest (docs/durability.md, "History").
+    registry->set_retained_bytes(runs ? cfg.lim.retained_bytes / 4 : cfg.lim.retained_bytes);
+    if (runs) {
+      // Start-up reads only what is unfinished; finished history is read when asked for.
+      std::vector<run_record> unfinished;
+      for (const auto& c : runs->unfinished_chains())
+        for (auto& r : whole_chain_records(c.root_id)) unfinished.push_back(std::move(r));
+      registry->restore(std::move(unfinished), runs->unfinished_keys());
+      registry->set_history(std::shared_ptr<run_history>(std::shared_ptr<void>{}, runs.get()));
+      pruner = std::make_unique<history_pruner>(
+          *runs, retention_policy{cfg.retain_stored_chains, cfg.retain_stored_ms, 100}, cfg.retention_every.count(),
+          cfg.log_sink);
+      registry->set_persist(
+          [this](const std::vector<const event*>& batch, const std::vector<chain_submission>& chains) -> expected<void> {
+            auto t0 = std::chrono::steady_clock::now();
+            auto r = runs->write(batch, chains, forms.get());
+            commit_latency.observe(std::chrono::steady_clock::now() - t0);
+            if (!r) return r;
+            if (++persist_batches % engine_detail::store_retention_batches == 0 && pruner) pruner->poke();
+            return {};
+          },
+          cfg.log_sink);
+    }
+    open_signals();
+    timers = std::make_unique<timer_service>();
+    core.timers = timers.get();
+    blocking = std::make_unique<thread_pool>(cfg.blocking_threads);
+    core.registry = registry.get();
+    core.ops = &ops;
+    core.blocking = blocking.get();
+    core.settings.lim = cfg.lim;
+    core.settings.cancel_grace_ms = cfg.cancel_grace.count();
+    core.settings.new_id = new_run_id;
+    core.seeds = std::random_device{}();
+    for (auto& op : engine_operations(*timers, cfg.log_sink)) (void)ops.add(std::move(op));
+    (void)ops.add(await_operation(*signals));
+    sweep_signals_later();
+    for (auto& op : ops::text_operations()) (void)ops.add(std::move(op));
+    for (auto& op : ops::llm_operations(ops::llm_config_from(cfg.ops_config))) (void)ops.add(std::move(op));
+    if (!cfg.db_path.empty() && !startup_error) open_documents();
+    sys = std::make_unique<caf::actor_system>(engine_detail::configure(caf_cfg, cfg));
+  }
+
+  /// The signal board, with the signals a durable store kept at the last stop.
+  void open_signals() {
+    if (runs) {
+      auto opened = signal_store::open(cfg.db_path);
+      if (opened) {
+        signal_rows = std::move(*opened);
+      } else if (!startup_error) {
+        startup_error = opened.error();
+      }
+    }
+    signals = std::make_unique<signal_board>(static_cast<std::int64_t>(cfg.lim.signal_keep_ms), cfg.lim.max_kept_signals,
+                                             signal_rows.get(), cfg.log_sink);
+    if (!signal_rows) return;
+    if (auto rows = signal_rows->load()) {
+      signals->restore(std::move(*rows));
+    } else {
+      cfg.log_sink("error", rows.error().message);
+    }
+  }
+
+  void sweep_signals_later() {
+    timers->after(engine_detail::signal_sweep_every, [this] {
+      signals->sweep(now_ms(), [this](const std::string& run_id) {
+        auto r = registry->get(run_id);
+        return !r || is_final(r->status);  // gone from memory: ended long ago
+      });
+      sweep_signals_later();
+    });
+  }
+
+  std::optional<std::string> blob_text(const std::string& id) const {
+    if (auto t = forms->text(id)) return t;
+    if (runs) return runs->blob(id);
+    return std::nullopt;
+  }
+  /// `v` with the blob references it holds resolved; nullopt when it holds none.
+  expected<std::optional<json>> whole(const json& v) const {
+    if (!blob::holds_ref(v)) return std::optional<json>{};
+    // A reference nothing stores is left as it is: a value a user wrote in that shape, or one whose
+    // chain retention deleted. A blob whose text is not its id's is an error.
+    auto r = blob::resolve(v, [this](const std::string& id) { return blob_text(id); }, true);
+    if (!r) return std::move(r).error();
+    return std::optional<json>(std::move(*r));
+  }
+
+  /// The record's input and output with their references resolved.
+  expected<void> whole_values(run_record& r) const {
+    for (value_ptr* v : {&r.input, &r.output}) {
+      if (!*v) continue;
+      auto w = whole(**v);
+      if (!w) return std::move(w).error();
+      if (*w) *v = std::make_shared<const json>(std::move(**w));
+    }
+    return {};
+  }
+
+  /// A chain's records from the store, to resume: values whole (what the store keeps as blobs read back).
+  std::vector<run_record> whole_chain_records(const std::string& root_id) const {
+    auto records = runs->chain_records(root_id);
+    for (auto& r : records)
+      if (auto w = whole_values(r); !w)
+        cfg.log_sink("error", "run " + r.id + " resumes with a blob reference in its values: " + w.error().message);
+    return records;
+  }
+
+  void open_documents() {
+    store::schema_registry schemas;
+    for (const auto& dir : {std::string(COWORKER_SOURCE_DIR) + "/config/doctypes", cfg.doctypes_dir}) {
+      if (auto r = schemas.load_dir(dir); !r) {
+        startup_error = r.error();
+        return;
+      }
+    }
+    auto opened = store::document_store::open(cfg.db_path, std::move(schemas));
+    if (!opened) {
+      startup_error = opened.error();
+      return;
+    }
+    docs = std::move(*opened);
+    for (auto& op : ops::store_operations(docs, ops::ops_config_from_json(cfg.ops_config))) (void)ops.add(std::move(op));
+  }
+
+  std::size_t resume() {
+    if (!runs) return 0;
+    std::size_t n = 0;
+    for (auto& c : runs->unfinished_chains()) {
+      if (registry->get(c.root_id) && is_final(registry->get(c.root_id)->status)) continue;
+      auto records = whole_chain_records(c.root_id);
+      for (json* v : {&c.document, &c.input}) {  // a large chain input is stored as blobs
+        auto w = whole(*v);
+        if (w && *w) *v = std::move(**w);
+        if (!w) cfg.log_sink("error", "chain " + c.root_id + " resumes with a blob reference in its input: " + w.error().message);
+      }
+      std::vector<std::pair<std::string, std::string>> key;
+      if (!c.key.empty()) key.emplace_back(c.key, c.root_id);
+      registry->restore(records, key);
+      if (!registry->get(c.root_id)) {
+        // Accepted, but cut off before its first event was stored.
+        auto pending = std::make_shared<run_record>();
+        pending->id = pending->chain_id = c.root_id;
+        pending->operation = "run";
+        pending->created = now_ms();
+        registry->add_pending(std::move(pending), c.key);
+      }
+      auto compiled = chain::compile_chain(c.document, compile_opts());
+      if (!compiled.ok()) {
+        const auto& e = compiled.errors.front();
+        registry->force_finish(c.root_id, run_status::failed,
+                               run_error{e.code, "cannot resume: " + e.message, c.root_id, "run", e.path});
+        continue;
+      }
+      run_spec spec;
+      spec.core = &core;
+      auto& w = spec.where;
+      w.step = compiled.doc->root;
+      if (c.has_input) {
+        auto copy = std::make_shared<chain::step>(*w.step);
+        copy->has_input = false;
+        w.step = std::move(copy);
+        w.pipe = share(c.input);
+      }
+      w.id = w.chain_id = c.root_id;
+      w.resume = std::make_shared<const resume_plan>(records);
+      w.seed = core.seeds++;
+      spawn_run(*sys, std::move(spec));
+      ++n;
+    }
+    return n;
+  }
+
+  ~impl() {
+    shutdown();
+    registry->stop_delivery();  // its thread may hold CAF state (a callback that submitted)
+    blocking.reset();  // runs what is queued; answers go to actors that are gone and are dropped
+    timers.reset();
+    sys.reset();
+    registry.reset();  // delivers the last events
+    docs.reset();
+  }
+
+  /// Memory mode: cancels every chain in flight and waits (bounded) for them to end as cancelled.
+  /// Durable mode: stops every chain where it stands, to resume at the next start.
+  void shutdown() {
+    auto cancel_all = [this](bool kill) {
+      std::vector<caf::actor> live;
+      {
+        // Cancelling the top chains cancels their trees in order; a child cancelled on its own
+        // would fail its chain instead. A chain killed takes its tree with it (~run_state).
+        std::lock_guard lock(core.dir_mu);
+        for (const auto& [id, a] : core.directory) live.push_back(a);
+      }
+      for (const auto& a : live) {
+        if (kill) {
+          caf::anon_send_exit(a, caf::exit_reason::kill);
+        } else {
+          caf::anon_send(a, cancel_atom::value);  // a second cancel is ignored
+        }
+      }
+    };
+    if (runs) {
+      // Nothing is cancelled or recorded: what is stored resumes at the next start, like after a
+      // crash (docs/durability.md, "Stopping"). Events published so far are written first.
+      core.leaving.store(true, std::memory_order_release);
+      // A chain spawned a moment ago enters the directory a moment later: kill until it is empty.
+      auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      for (int round = 0; std::chrono::steady_clock::now() < until; ++round) {
+        {
+          std::lock_guard lock(core.dir_mu);
+          if (core.directory.empty()) break;
+        }
+        if (round % 10 == 0) cancel_all(true);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      registry->flush();
+      return;
+    }
+    // Runs just spawned enter the directory a moment later, so cancel until nothing is active.
+    auto deadline = std::chrono::steady_clock::now() + cfg.cancel_grace + std::chrono::seconds(3);
+    for (int round = 0; registry->active_chains() > 0 && std::chrono::steady_clock::now() < deadline; ++round) {
+      if (round % 10 == 0) cancel_all(false);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // Whatever still runs is recorded as cancelled rather than left `running`, and its actor ends.
+    list_filter f;
+    f.roots_only = true;
+    f.limit = static_cast<std::size_t>(-1);
+    for (const auto& r : registry->list(f))
+      if (!is_final(r->status))
+        registry->force_finish(r->id, run_status::cancelled,
+                               run_error{codes::cancelled, "cancelled: the engine shut down", r->id, r->operation, {}});
+    cancel_all(true);
+    registry->flush();
+  }
+
+  chain::compile_options compile_opts() const {
+    chain::compile_options o;
+    o.lim = cfg.lim;
+    o.known_operation = [this](std::string_view name) { return ops.contains(name); };
+    return o;
+  }
+
+  /// Starts a chain; `created` tells a new run from the existing run of an idempotency key.
+  expected<std::string> start(const chain::compile_result& compiled, const json* source, const submit_options& opts,
+                              bool& created) {
+    if (!compiled.ok()) {
+      auto e = compiled.errors.front();
+      if (compiled.errors.size() > 1)
+        e.message += " (and " + std::to_string(compiled.errors.size() - 1) + " more errors)";
+      return e;
+    }
+    std::lock_guard lock(submit_mu);
+    if (!opts.key.empty())
+      if (auto existing = registry->find_key(opts.key)) return *existing;
+    if (registry->active_chains() >= cfg.lim.max_concurrent_runs)
+      return make_error(codes::busy, "the engine runs " + std::to_string(cfg.lim.max_concurrent_runs) +
+                                         " chains already; try again later");
+    if (startup_error) return *startup_error;
+    if (auto failing = registry->store_failure())
+      return make_error(codes::unavailable, "the store cannot write (" + failing->message +
+                                                "); nothing new is accepted until it can, try again later");
+    auto root = compiled.doc->root;
+    run_spec spec;
+    auto& w = spec.where;
+    if (opts.input) {
+      auto copy = std::make_shared<chain::step>(*root);
+      copy->has_input = false;
+      root = std::move(copy);
+      w.pipe = share(*opts.input);
+    }
+    spec.core = &core;
+    w.step = root;
+    w.id = new_run_id();
+    w.chain_id = w.id;
+    w.seed = core.seeds++;
+    auto pending = std::make_shared<run_record>();
+    pending->id = w.id;
+    pending->operation = root->operation;
+    pending->step_id = root->id;
+    pending->chain_id = w.id;
+    pending->created = now_ms();
+    // Accepted is running (the reply says so): a `list` of running chains sent right after the
+    // reply finds it, even before its actor has started.
+    pending->status = run_status::running;
+    chain_submission saved;
+    if (runs) {
+      saved.root_id = w.id;
+      saved.document = share(*source);
+      if (opts.input) saved.input = w.pipe;
+      saved.key = opts.key;
+      saved.created = pending->created;
+    }
+    registry->add_pending(std::move(pending), opts.key, std::move(saved));
+    auto id = w.id;
+    spawn_run(*sys, std::move(spec));  // in the directory before its id is known: cancel finds it
+    created = true;
+    return id;
+  }
+};
+
+}  // namespace coworker
