@@ -22,6 +22,9 @@ struct op_request {
   int attempt = 1;
   value_ptr input;  ///< the resolved input (null handle: JSON null)
   std::int64_t deadline = 0;  ///< ms since the epoch when the attempt times out; 0: no timeout
+  /// ms since the epoch when the attempt started: before a restart, for an attempt that resumed
+  /// (a `wait` ends at started + ms, not ms after the restart).
+  std::int64_t started = 0;
 
   const json& in() const { return deref(input); }
 };

@@ -41,6 +41,11 @@ struct run_record {
   std::int64_t created = 0;     ///< ms since the epoch
   std::int64_t started = 0;
   std::int64_t finished = 0;
+  /// While it runs: when its current attempt started, and (waiting for a retry) when the next one
+  /// starts. Stored, so a restart keeps its deadlines and `wait`s where they were (docs/durability.md,
+  /// "Timers"); 0 once it ended.
+  std::int64_t attempt_started = 0;
+  std::int64_t retry_at = 0;
   value_ptr input;              ///< null handle: JSON null
   value_ptr output;
   std::optional<run_error> err;

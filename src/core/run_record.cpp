@@ -54,6 +54,8 @@ json to_json(const run_record& r) {
          {"chainId", r.chain_id},
          {"role", optional_string(r.role)},
          {"keepAlive", r.keep_alive}};
+  if (r.attempt_started) j["attemptStarted"] = r.attempt_started;
+  if (r.retry_at) j["retryAt"] = r.retry_at;
   return j;
 }
 
@@ -84,6 +86,8 @@ expected<run_record> run_record_from_json(const json& j) {
   r.created = num("created");
   r.started = num("started");
   r.finished = num("finished");
+  r.attempt_started = num("attemptStarted");
+  r.retry_at = num("retryAt");
   if (j.contains("input") && !j["input"].is_null()) r.input = share(j["input"]);
   if (j.contains("output") && !j["output"].is_null()) r.output = share(j["output"]);
   if (auto it = j.find("error"); it != j.end() && it->is_object()) {

@@ -1,8 +1,11 @@
 // `log` writes its input to the engine log and passes it on; `message` records a conversation
-// turn; `wait` passes its input on after `ms` milliseconds without holding a thread.
+// turn; `wait` passes its input on `ms` milliseconds after its attempt started, holding no thread.
 #include "ops/engine_ops.hpp"
 
+#include <algorithm>
+
 #include "core/frame.hpp"
+#include "coworker/run_record.hpp"
 
 namespace coworker {
 
@@ -55,10 +58,13 @@ std::vector<operation> engine_operations(timer_service& timers, log_fn log) {
       r.fail(make_error(codes::invalid_input, "wait needs {\"ms\": <milliseconds from 0 to 86400000>}"));
       return;
     }
-    timers.after(std::chrono::milliseconds(static_cast<std::int64_t>(ms->get<double>())),
-                 [r, input = req.input] {
-                   if (!r.done()) r.ok(deref(input));
-                 });
+    // It ends `ms` after its attempt started, which a restart keeps (docs/durability.md, "Timers"):
+    // a wait of 10 s with 3 s left when the daemon stopped ends 3 s after it resumed.
+    const auto total = static_cast<std::int64_t>(ms->get<double>());
+    const auto left = req.started ? std::clamp<std::int64_t>(req.started + total - now_ms(), 0, total) : total;
+    timers.after(std::chrono::milliseconds(left), [r, input = req.input] {
+      if (!r.done()) r.ok(deref(input));
+    });
   };
   ops.push_back(std::move(wait_op));
   return ops;

@@ -141,16 +141,28 @@ void machine::on_start() {
     auto old = at_.resume->by_id.find(r.id);
     if (old != at_.resume->by_id.end()) {
       // Resumed after a restart: its `if` and input were settled before; run the attempt again
-      // and take the children that finished (docs/durability.md).
-      adopting_ = true;
-      r.created = old->second->created;
-      r.attempts = old->second->attempts;
-      input_ = old->second->input;
+      // and take the children that finished (docs/durability.md). Its timers keep their due
+      // times: an attempt keeps its start (its deadline, a `wait`'s end), a retry its time.
+      const auto& was = *old->second;
+      r.created = was.created;
+      r.attempts = was.attempts;
+      input_ = was.input;
       r.input = input_;
       r.status = run_status::running;
-      r.started = old->second->started ? old->second->started : now_;
+      r.started = was.started ? was.started : now_;
+      if (was.retry_at) {
+        // It waited for a retry: the next attempt starts at its time, afresh.
+        r.retry_at = was.retry_at;
+        ph_ = phase::waiting_retry;
+        emit(publish_start{std::make_shared<const run_record>(r)});
+        emit(start_timer{timer::retry, std::max<std::int64_t>(0, was.retry_at - now_), token_});
+        return;
+      }
+      adopting_ = true;
+      resumed_attempt_started_ = was.attempt_started;
       ++r.attempts;  // before:run shows the attempt that starts
       counted_ = true;
+      r.attempt_started = was.attempt_started ? was.attempt_started : now_;
       emit(publish_start{std::make_shared<const run_record>(r)});
       begin_attempt();
       return;
@@ -191,6 +203,7 @@ void machine::on_start() {
   r.input = input_;
   r.status = run_status::running;
   r.started = now_;
+  r.attempt_started = now_;
   ++r.attempts;  // before:run shows the attempt that starts
   counted_ = true;
   emit(publish_start{std::make_shared<const run_record>(r)});
@@ -200,8 +213,12 @@ void machine::on_start() {
 // --- attempts -----------------------------------------------------------------------------------
 
 void machine::begin_attempt() {
-  if (ph_ == phase::waiting_retry) adopting_ = false;  // a retry runs everything afresh
+  const bool retrying = ph_ == phase::waiting_retry;
+  if (retrying) adopting_ = false;  // a retry runs everything afresh
   ph_ = phase::running;
+  // The attempt's start: kept from before a restart (its deadline and a `wait` end on time), else now.
+  rec_.attempt_started = resumed_attempt_started_ ? resumed_attempt_started_ : now_;
+  resumed_attempt_started_ = 0;
   failure_.reset();
   for (std::size_t i = first_; i < children_.size(); ++i) {  // the last attempt's results are not needed
     children_[i].result.reset();
@@ -213,7 +230,13 @@ void machine::begin_attempt() {
   ++token_;
   if (!counted_) ++rec_.attempts;
   counted_ = false;
-  if (auto t = attempt_timeout_ms()) emit(start_timer{timer::attempt_timeout, t, token_});
+  if (retrying) {
+    // The stored record says the retry began: a restart from here resumes this attempt, not the wait.
+    rec_.retry_at = 0;
+    emit(publish_update{std::make_shared<const run_record>(rec_)});
+  }
+  if (auto t = attempt_timeout_ms())
+    emit(start_timer{timer::attempt_timeout, std::max<std::int64_t>(0, rec_.attempt_started + t - now_), token_});
 
   switch (step_.kind) {
     case step_kind::operation:
@@ -273,8 +296,9 @@ void machine::begin_attempt() {
 }
 
 void machine::run_operation() {
-  op_request req{step_.operation, step_.doctype, step_.role, rec_.id, rec_.chain_id, step_.id, rec_.attempts, input_, 0};
-  if (auto t = attempt_timeout_ms()) req.deadline = now_ + t;
+  op_request req{step_.operation, step_.doctype, step_.role, rec_.id, rec_.chain_id, step_.id, rec_.attempts, input_, 0,
+                 rec_.attempt_started};
+  if (auto t = attempt_timeout_ms()) req.deadline = rec_.attempt_started + t;
   calling_ = true;
   emit(call_operation{token_, std::move(req)});
   if (step_.operation == "await" && rec_.status != run_status::waiting) {
@@ -339,6 +363,9 @@ void machine::resolve_failure() {
     const double u = static_cast<double>(draw() >> 11) * 0x1.0p-53;
     if (auto delay = retry_delay(*step_.options.retry, rec_.attempts, failure_->code, u)) {
       ph_ = phase::waiting_retry;
+      // Stored with its due time: a restart meanwhile starts the retry then (docs/durability.md, "Timers").
+      rec_.retry_at = now_ + delay->count();
+      emit(publish_update{std::make_shared<const run_record>(rec_)});
       emit(start_timer{timer::retry, delay->count(), token_});
       return;
     }
@@ -434,6 +461,8 @@ void machine::finish(run_status status) {
   ph_ = phase::done;
   rec_.status = status;
   rec_.finished = now_;
+  rec_.attempt_started = 0;  // timers are for runs that have not ended
+  rec_.retry_at = 0;
   rec_.success = status == run_status::completed;
   if (status == run_status::completed) rec_.err.reset();
   rec_.child_run_ids.clear();

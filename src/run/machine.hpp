@@ -113,7 +113,8 @@ struct cancel_child {
 struct publish_start {
   record_ptr record;
 };
-/// The run's status changed while it runs (an await step now waits): its record is published.
+/// The run changed while it runs (an await step now waits; it waits for a retry, or the retry
+/// began): its record is published, so the store has its status and due times.
 struct publish_update {
   record_ptr record;
 };
@@ -240,6 +241,7 @@ class machine {
   std::uint64_t token_ = 0;        ///< the current attempt
   std::uint64_t drain_token_ = 0;  ///< the current drain
   std::uint64_t rng_;
+  std::int64_t resumed_attempt_started_ = 0;  ///< the stored start of an attempt resumed after a restart
   value_ptr input_;
   std::optional<run_error> failure_;
 

@@ -131,8 +131,10 @@ BOOST_AUTO_TEST_CASE(always_failing_with_retry_max_2_runs_three_attempts_with_gr
   BOOST_TEST(to_string(s.rec(a).status) == "running");  // waiting for the first retry
   s.advance(99);
   BOOST_TEST(s.rec(a).attempts == 1);
+  BOOST_TEST(s.rec(a).retry_at == s.now + 1);  // published with the retry's time
   s.advance(1);
-  BOOST_TEST(s.rec(a).attempts == 1);  // records are published at start and end only
+  BOOST_TEST(s.rec(a).attempts == 2);  // the retry's start is published too (a restart resumes it)
+  BOOST_TEST(s.rec(a).retry_at == s.now + 300);  // it failed again: waiting for the second retry
   s.run_timers();
   BOOST_TEST(to_string(s.rec(a).status) == "failed");
   BOOST_TEST(s.rec(a).attempts == 3);
@@ -577,6 +579,97 @@ BOOST_AUTO_TEST_CASE(resumed_chain_takes_finished_steps_and_reruns_the_running_o
   BOOST_TEST(stray_end->error.message == "abandoned when the chain resumed after a restart");
   BOOST_TEST(to_string(s.rec("run-000101").status) == "completed");
   BOOST_TEST(to_string(s.rec("run-000102").status) == "completed");
+}
+
+// --- timers across a restart (docs/durability.md, "Timers") --------------------------------------
+
+namespace {
+
+/// A store's view of a chain `run-000100` stopped while its step `a` (an operation step) ran.
+std::shared_ptr<const resume_plan> stopped_with(run_record a) {
+  run_record top;
+  top.id = top.chain_id = "run-000100";
+  top.operation = "run";
+  top.status = run_status::running;
+  top.attempts = 1;
+  top.created = top.started = top.attempt_started = 500;
+  a.id = "run-000101";
+  a.owner_run_id = a.parent_run_id = "run-000100";
+  a.chain_id = "run-000100";
+  a.step_index = 0;
+  a.step_id = "a";
+  a.operation = "op";
+  a.status = run_status::running;
+  a.attempts = 1;
+  a.created = a.started = 500;
+  return std::make_shared<const resume_plan>(std::vector<run_record>{top, a});
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(attempt_resumed_after_a_restart_keeps_its_deadline_and_start) {
+  run_record a;
+  a.attempt_started = 1'000'000 - 7000;  // started 7 s before the restart, with a 10 s timeout
+  simulator s;
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };
+  s.submit(chain_of(R"({"id":"a","operation":"op","options":{"timeoutMs":10000}})"), 42, stopped_with(a), "run-000100");
+  BOOST_REQUIRE(!s.calls.empty());
+  BOOST_TEST(s.calls.front().request.started == 1'000'000 - 7000);  // a `wait` ends on its old time
+  BOOST_TEST(s.calls.front().request.deadline == 1'000'000 + 3000);
+  BOOST_TEST(s.rec("run-000101").attempt_started == 1'000'000 - 7000);
+  s.advance(2999);
+  BOOST_TEST(to_string(s.rec("run-000101").status) == "running");
+  s.advance(1);
+  BOOST_TEST(s.rec("run-000101").err->code == codes::timeout);
+}
+
+BOOST_AUTO_TEST_CASE(attempt_whose_deadline_passed_while_stopped_times_out_at_once_after_a_restart) {
+  run_record a;
+  a.attempt_started = 1'000'000 - 60'000;
+  simulator s;
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };
+  s.submit(chain_of(R"({"id":"a","operation":"op","options":{"timeoutMs":10000}})"), 42, stopped_with(a), "run-000100");
+  s.advance(0);
+  BOOST_TEST(s.rec("run-000101").err->code == codes::timeout);
+}
+
+BOOST_AUTO_TEST_CASE(retry_is_stored_with_its_time_and_a_restart_starts_it_then) {
+  {
+    // Waiting for a retry publishes the record with retryAt; starting it clears it.
+    simulator s;
+    s.answer = [](const op_request& r) -> std::optional<expected<json>> {
+      if (r.attempt == 1) return make_error("flaky", "not yet");
+      return json("ok");
+    };
+    s.submit(chain_of(R"({"id":"a","operation":"op","options":{"retry":{"max":1,"delayMs":5000}}})"));
+    auto a = s.run_of("a");
+    BOOST_TEST(s.rec(a).retry_at == s.now + 5000);
+    BOOST_TEST(to_string(s.rec(a).status) == "running");
+    s.advance(5000);
+    BOOST_TEST(to_string(s.rec(a).status) == "completed");
+    BOOST_TEST(s.rec(a).retry_at == 0);
+    BOOST_TEST(s.rec(a).attempt_started == 0);  // an ended run has no timers
+  }
+  // Stopped while waiting for that retry, 2 s before its time: the resumed run waits those 2 s,
+  // then runs attempt 2 afresh.
+  run_record a;
+  a.retry_at = 1'000'000 + 2000;
+  a.attempt_started = 1'000'000 - 3000;
+  simulator s;
+  int calls = 0;
+  s.answer = [&](const op_request& r) -> std::optional<expected<json>> {
+    ++calls;
+    return json{{"attempt", r.attempt}};
+  };
+  s.submit(chain_of(R"({"id":"a","operation":"op","options":{"retry":{"max":1,"delayMs":5000}}})"), 42, stopped_with(a),
+           "run-000100");
+  BOOST_TEST(calls == 0);
+  s.advance(1999);
+  BOOST_TEST(calls == 0);
+  s.advance(1);
+  BOOST_TEST(calls == 1);
+  BOOST_TEST(deref(s.rec("run-000101").output)["attempt"] == 2);
+  BOOST_TEST(to_string(s.rec("run-000100").status) == "completed");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
