@@ -13,6 +13,7 @@ using timeout_atom = caf::atom_constant<caf::atom("timeout")>;  // self: an atte
 using retry_atom = caf::atom_constant<caf::atom("retry")>;      // self: start the next attempt
 using opdone_atom = caf::atom_constant<caf::atom("opdone")>;    // handler → run: an answer
 using drained_atom = caf::atom_constant<caf::atom("drained")>;  // self: stop waiting for children
+using begin_atom = caf::atom_constant<caf::atom("begin")>;      // self: a scheduled chain's start time
 
 /// What a run sends its parent when it ends.
 struct run_result {

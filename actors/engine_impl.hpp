@@ -376,8 +376,11 @@ struct engine::impl {
     pending->chain_id = w.id;
     pending->created = now_ms();
     // Accepted is running (the reply says so): a `list` of running chains sent right after the
-    // reply finds it, even before its actor has started.
-    pending->status = run_status::running;
+    // reply finds it, even before its actor has started. One with a later start is scheduled.
+    pending->status = opts.start_at > pending->created ? run_status::scheduled : run_status::running;
+    if (pending->status == run_status::scheduled) pending->start_at = opts.start_at;
+    w.start_at = opts.start_at;
+    w.created = pending->created;
     chain_submission saved;
     if (runs) {
       saved.root_id = w.id;

@@ -103,6 +103,7 @@ void carry(run_actor* self, run::action& a) {
                   case run::timer::attempt_timeout: caf::anon_send(h, timeout_atom::value, tok); break;
                   case run::timer::retry: caf::anon_send(h, retry_atom::value, tok); break;
                   case run::timer::drain: caf::anon_send(h, drained_atom::value, tok); break;
+                  case run::timer::start: caf::anon_send(h, begin_atom::value, tok); break;
                 }
               }));
         } else if constexpr (std::is_same_v<A, run::cancel_child>) {
@@ -223,6 +224,7 @@ caf::behavior run_behavior(run_actor* self, run_spec spec) {
       [self](timeout_atom, std::uint64_t tok) { feed(self, run::timer_fired{run::timer::attempt_timeout, tok}); },
       [self](retry_atom, std::uint64_t tok) { feed(self, run::timer_fired{run::timer::retry, tok}); },
       [self](drained_atom, std::uint64_t tok) { feed(self, run::timer_fired{run::timer::drain, tok}); },
+      [self](begin_atom, std::uint64_t tok) { feed(self, run::timer_fired{run::timer::start, tok}); },
       [self](cancel_atom) { feed(self, run::cancel_asked{}); },
       [self](cancel_atom, std::string& run_id) { feed(self, run::cancel_asked{std::move(run_id)}); },
   };

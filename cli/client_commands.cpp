@@ -21,6 +21,7 @@ struct client_args {
   std::string file, key, input, run_id, status, chain, payload;
   bool wait = false;
   int limit = 20;
+  std::int64_t start_at = 0, start_delay = 0;
   std::string curve_server_key;  ///< the daemon's public key, or a file holding it
   std::string curve_key_file;    ///< this client's secret key file
   curve_keypair curve;           ///< resolved from the two above; empty: plain
@@ -100,6 +101,8 @@ int submit(const client_args& a) {
   if (chain.is_discarded()) return std::fprintf(stderr, "coworker: %s is not valid JSON\n", a.file.c_str()), 2;
   json req{{"type", "run"}, {"chain", chain}, {"wait", a.wait}};
   if (!a.key.empty()) req["key"] = a.key;
+  if (a.start_at) req["startAt"] = a.start_at;
+  if (a.start_delay) req["startDelayMs"] = a.start_delay;
   if (!a.input.empty()) {
     auto in = json::parse(a.input, nullptr, false);
     if (in.is_discarded()) return std::fprintf(stderr, "coworker: --input is not valid JSON\n"), 2;
@@ -262,6 +265,8 @@ void add_client_commands(CLI::App& app, dispatch& d) {
   c->add_flag("--wait", s->wait, "wait for the chain to end and print its record tree");
   c->add_option("--key", s->key, "idempotency key: the same key returns the same run");
   c->add_option("--input", s->input, "JSON that replaces the chain's input");
+  c->add_option("--start-at", s->start_at, "start at this time (ms since the epoch); scheduled until then");
+  c->add_option("--start-delay", s->start_delay, "start this many ms from now; scheduled until then");
   c->callback([s, &d] { d.run = [s] { return with_keys(*s, submit); }; });
 
   auto w = std::make_shared<client_args>();

@@ -56,6 +56,9 @@ struct submit_options {
   /// durable). false: it returns at once; engine::durable(id) tells when the chain is stored, and
   /// a cursor sees its first event then (the ZeroMQ gateway holds its reply until that event).
   bool wait_durable = true;
+  /// Start later: the chain is stored at once and `scheduled` until this time (ms since the epoch;
+  /// 0 or a time past: at once). docs/chain-language.md, "Delayed start".
+  std::int64_t start_at = 0;
 };
 
 struct list_query {

@@ -46,6 +46,7 @@ struct run_record {
   /// "Timers"); 0 once it ended.
   std::int64_t attempt_started = 0;
   std::int64_t retry_at = 0;
+  std::int64_t start_at = 0;  ///< a `scheduled` chain's start (startAt); 0 once it started
   value_ptr input;              ///< null handle: JSON null
   value_ptr output;
   std::optional<run_error> err;

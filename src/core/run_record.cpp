@@ -56,6 +56,7 @@ json to_json(const run_record& r) {
          {"keepAlive", r.keep_alive}};
   if (r.attempt_started) j["attemptStarted"] = r.attempt_started;
   if (r.retry_at) j["retryAt"] = r.retry_at;
+  if (r.start_at) j["startAt"] = r.start_at;
   return j;
 }
 
@@ -88,6 +89,7 @@ expected<run_record> run_record_from_json(const json& j) {
   r.finished = num("finished");
   r.attempt_started = num("attemptStarted");
   r.retry_at = num("retryAt");
+  r.start_at = num("startAt");
   if (j.contains("input") && !j["input"].is_null()) r.input = share(j["input"]);
   if (j.contains("output") && !j["output"].is_null()) r.output = share(j["output"]);
   if (auto it = j.find("error"); it != j.end() && it->is_object()) {

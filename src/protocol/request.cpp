@@ -21,6 +21,20 @@ expected<request> parse_run(const json& f) {
   auto wait = bool_field(f, "wait", false);
   if (!wait) return wait.error();
   r.wait = *wait;
+  // A later start (docs/chain-language.md, "Delayed start"): at most a year ahead.
+  const bool at = f.contains("startAt") && !f["startAt"].is_null();
+  const bool delay = f.contains("startDelayMs") && !f["startDelayMs"].is_null();
+  if (at && delay) return make_error(codes::invalid_input, "give \"startAt\" or \"startDelayMs\", not both", "/startDelayMs");
+  const auto now = now_ms();
+  if (at) {
+    auto v = int_field(f, "startAt", 0, 0, now + max_start_ahead_ms);
+    if (!v) return v.error();
+    r.start_at = *v;
+  } else if (delay) {
+    auto v = int_field(f, "startDelayMs", 0, 0, max_start_ahead_ms);
+    if (!v) return v.error();
+    r.start_at = *v > 0 ? now + *v : 0;
+  }
   return request(std::move(r));
 }
 

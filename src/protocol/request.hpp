@@ -12,6 +12,8 @@ namespace coworker::protocol {
 
 /// The most finished chains a `snapshot` may ask for (`recent`).
 inline constexpr std::int64_t max_snapshot_recent = 10000;
+/// How far ahead a `run` may start (`startAt`, `startDelayMs`): a year.
+inline constexpr std::int64_t max_start_ahead_ms = 365LL * 24 * 3600 * 1000;
 /// The most records a `list` may ask for (`limit`).
 inline constexpr std::int64_t max_list_limit = 10000;
 
@@ -20,6 +22,7 @@ struct run_request {
   const json* input = nullptr;  ///< null: the chain's own input
   std::string key;
   bool wait = false;
+  std::int64_t start_at = 0;  ///< `startAt`, or now + `startDelayMs`; 0: at once
 };
 struct get_request {
   std::string run_id;

@@ -44,6 +44,7 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
           [&](const run_request& r) {
             submit_options opts;
             opts.key = r.key;
+            opts.start_at = r.start_at;
             if (r.input) opts.input = *r.input;
             const bool durable = !eng.config().db_path.empty();
             // A waiting reply goes out after the chain's end is stored, which implies its start is.
@@ -61,7 +62,9 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
             }
             // Accepted chains are running (docs/protocol.md); one that already ended says so.
             auto rec = eng.get(*id);
-            std::string status = rec && is_final(rec->status) ? std::string(to_string(rec->status)) : "running";
+            std::string status = rec && (is_final(rec->status) || rec->status == run_status::scheduled)
+                                     ? std::string(to_string(rec->status))
+                                     : "running";
             o.reply = ok_reply(json{{"runId", *id}, {"status", status}}, o.id);
             if (!opts.wait_durable) o.ack_run_id = *id;
             return o;

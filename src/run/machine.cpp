@@ -14,6 +14,7 @@ using chain::step_kind;
 const char* to_string(phase p) {
   switch (p) {
     case phase::idle: return "idle";
+    case phase::scheduled: return "scheduled";
     case phase::running: return "running";
     case phase::draining: return "draining";
     case phase::waiting_retry: return "waiting_retry";
@@ -96,6 +97,9 @@ void machine::handle(event ev, std::int64_t now, action_sink& out) {
             case timer::drain:
               on_drain_expired(e.token);
               return;
+            case timer::start:
+              if (e.token == token_ && ph_ == phase::scheduled) begin_run(true);
+              return;
           }
         } else if constexpr (std::is_same_v<E, cancel_asked>) {
           if (e.run_id.empty() || e.run_id == rec_.id) {
@@ -135,9 +139,36 @@ void machine::on_start() {
   r.chain_id = at_.chain_id.empty() ? r.id : std::move(at_.chain_id);
   r.role = step_.role;
   r.keep_alive = step_.options.keep_alive.value_or(step_.operation == "message");
+  if (at_.created) r.created = at_.created;
+
+  // A chain submitted with a later start (startAt) is `scheduled` until then; one scheduled before
+  // a restart keeps its time (docs/chain-language.md, "Delayed start").
+  auto start_at = at_.start_at;
+  const run_record* was_scheduled = nullptr;
+  if (at_.resume)
+    if (auto old = at_.resume->by_id.find(r.id); old != at_.resume->by_id.end() && old->second->status == run_status::scheduled)
+      was_scheduled = old->second.get();
+  if (was_scheduled) {
+    r.created = was_scheduled->created;
+    start_at = was_scheduled->start_at;
+  }
+  if (start_at > now_) {
+    ph_ = phase::scheduled;
+    r.status = run_status::scheduled;
+    r.start_at = start_at;
+    emit(publish_update{std::make_shared<const run_record>(r)});
+    emit(start_timer{timer::start, start_at - now_, token_});
+    return;
+  }
+  begin_run(was_scheduled != nullptr);
+}
+
+void machine::begin_run(bool fresh) {
+  auto& r = rec_;
+  r.start_at = 0;
   ph_ = phase::running;
 
-  if (at_.resume) {
+  if (at_.resume && !fresh) {
     auto old = at_.resume->by_id.find(r.id);
     if (old != at_.resume->by_id.end()) {
       // Resumed after a restart: its `if` and input were settled before; run the attempt again
@@ -463,6 +494,7 @@ void machine::finish(run_status status) {
   rec_.finished = now_;
   rec_.attempt_started = 0;  // timers are for runs that have not ended
   rec_.retry_at = 0;
+  rec_.start_at = 0;
   rec_.success = status == run_status::completed;
   if (status == run_status::completed) rec_.err.reset();
   rec_.child_run_ids.clear();

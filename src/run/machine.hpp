@@ -49,6 +49,9 @@ struct placement {
   /// How many copies of this run the chain may have in flight at once (run/element_budget.hpp).
   std::size_t width = 1;
   std::uint64_t seed = 0;  ///< the retry jitter's generator; children get seeds drawn from it
+  /// A top chain's later start (ms since the epoch; startAt): `scheduled` until then. 0: at once.
+  std::int64_t start_at = 0;
+  std::int64_t created = 0;  ///< a top chain's creation, as its accepted record says (0: now)
 };
 
 // --- events in ----------------------------------------------------------------------------------
@@ -70,7 +73,7 @@ struct operation_answered {
 struct operation_missing {
   std::uint64_t attempt = 0;
 };
-enum class timer { attempt_timeout, retry, drain };
+enum class timer { attempt_timeout, retry, drain, start };
 struct timer_fired {
   timer which = timer::attempt_timeout;
   std::uint64_t token = 0;  ///< stale timers carry an older token and are ignored
@@ -157,7 +160,7 @@ class action_list final : public action_sink {
 
 // --- the machine --------------------------------------------------------------------------------
 
-enum class phase { idle, running, draining, waiting_retry, fallback, done };
+enum class phase { idle, scheduled, running, draining, waiting_retry, fallback, done };
 const char* to_string(phase p);
 
 /// One child of the run, in start order across attempts (and the fallback, last).
@@ -202,6 +205,7 @@ class machine {
  private:
   // Each of these is a rule of docs/chain-language.md; machine.cpp tells which.
   void on_start();
+  void begin_run(bool fresh);  ///< `fresh`: not taken up from a restart's records
   void begin_attempt();
   void run_operation();
   void on_answer(operation_answered& a);

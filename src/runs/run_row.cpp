@@ -13,6 +13,7 @@ std::string row_fields(const run_record& r, const json* output_with) {
   if (r.finished) j["finished"] = r.finished;
   if (r.attempt_started) j["attemptStarted"] = r.attempt_started;
   if (r.retry_at) j["retryAt"] = r.retry_at;
+  if (r.start_at) j["startAt"] = r.start_at;
   if (r.err) j["error"] = to_json(*r.err);
   if (r.success) j["success"] = true;
   if (r.recovered) j["recovered"] = true;

@@ -672,4 +672,67 @@ BOOST_AUTO_TEST_CASE(retry_is_stored_with_its_time_and_a_restart_starts_it_then)
   BOOST_TEST(to_string(s.rec("run-000100").status) == "completed");
 }
 
+// --- delayed start (docs/chain-language.md, "Delayed start") -------------------------------------
+
+BOOST_AUTO_TEST_CASE(chain_with_a_later_start_is_scheduled_until_then) {
+  simulator s;
+  int calls = 0;
+  s.answer = [&](const op_request& r) -> std::optional<expected<json>> {
+    ++calls;
+    return r.in();
+  };
+  auto top = s.submit_at(chain_of(R"({"id":"a","operation":"op","input":1})"), s.now + 5000);
+  BOOST_TEST(to_string(s.rec(top).status) == "scheduled");
+  BOOST_TEST(s.rec(top).start_at == s.now + 5000);
+  BOOST_TEST(s.rec(top).started == 0);
+  s.advance(4999);
+  BOOST_TEST(calls == 0);
+  s.advance(1);
+  BOOST_TEST(calls == 1);
+  BOOST_TEST(to_string(s.rec(top).status) == "completed");
+  BOOST_TEST(s.rec(top).start_at == 0);
+  BOOST_TEST(s.rec(top).started == s.now);
+}
+
+BOOST_AUTO_TEST_CASE(scheduled_chain_cancelled_before_its_start_never_runs) {
+  simulator s;
+  int calls = 0;
+  s.answer = [&](const op_request& r) -> std::optional<expected<json>> {
+    ++calls;
+    return r.in();
+  };
+  auto top = s.submit_at(chain_of(R"({"id":"a","operation":"op"})"), s.now + 5000);
+  s.cancel(top);
+  BOOST_TEST(to_string(s.rec(top).status) == "cancelled");
+  BOOST_TEST(s.rec(top).err->code == codes::cancelled);
+  s.run_timers();
+  BOOST_TEST(calls == 0);
+  BOOST_TEST(s.runs_of("a").empty());
+}
+
+BOOST_AUTO_TEST_CASE(scheduled_chain_resumed_after_a_restart_keeps_its_start_time) {
+  run_record top;
+  top.id = top.chain_id = "run-000100";
+  top.operation = "run";
+  top.status = run_status::scheduled;
+  top.created = 900'000;
+  top.start_at = 1'000'000 + 3000;
+  simulator s;
+  int calls = 0;
+  s.answer = [&](const op_request& r) -> std::optional<expected<json>> {
+    ++calls;
+    return r.in();
+  };
+  auto id = s.submit(chain_of(R"({"id":"a","operation":"op","input":"{{input}}"})"), 42,
+                     std::make_shared<const resume_plan>(std::vector<run_record>{top}), "run-000100");
+  BOOST_TEST(to_string(s.rec(id).status) == "scheduled");
+  BOOST_TEST(s.rec(id).created == 900'000);
+  s.advance(2999);
+  BOOST_TEST(calls == 0);
+  s.advance(1);
+  BOOST_TEST(calls == 1);
+  BOOST_TEST(to_string(s.rec(id).status) == "completed");
+  BOOST_TEST(s.rec(id).attempts == 1);  // it had never started: its first attempt
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -53,7 +53,7 @@ class simulator {
 
   /// Submits a chain (JSON text); returns the top run's id once every message has been handled.
   std::string submit(const std::string& chain_text, std::uint64_t seed = 42,
-                     std::shared_ptr<const resume_plan> resume = nullptr, std::string id = {}) {
+                     std::shared_ptr<const resume_plan> resume = nullptr, std::string id = {}, std::int64_t start_at = 0) {
     chain::compile_options opts;
     opts.lim = cfg_.lim;
     auto compiled = chain::compile_chain_text(chain_text, opts);
@@ -64,6 +64,7 @@ class simulator {
     p.id = id.empty() ? cfg_.new_id() : id;
     p.chain_id = p.id;
     p.seed = seed;
+    p.start_at = start_at;
     if (resume)  // what the store held is known before the chain resumes, as in the registry
       for (const auto& [rid, r] : resume->by_id) publish(r);
     p.resume = std::move(resume);
@@ -71,6 +72,11 @@ class simulator {
     add(std::move(p), {});
     settle();
     return top;
+  }
+
+  /// Submits a chain that starts at `start_at` (startAt).
+  std::string submit_at(const std::string& chain_text, std::int64_t start_at) {
+    return submit(chain_text, 42, nullptr, {}, start_at);
   }
 
   /// Handles messages until none is left (time does not move).
@@ -220,7 +226,7 @@ class simulator {
             ++released;
             std::erase_if(calls, [&](const pending_call& c) { return c.run_id == self; });
           } else if constexpr (std::is_same_v<A, run::start_timer>) {
-            static const char* names[] = {"timeout", "retry", "drain"};
+            static const char* names[] = {"timeout", "retry", "drain", "start"};
             trace.push_back(self + " timer " + names[static_cast<int>(x.which)] + " " + std::to_string(x.delay_ms));
             timers_asked_.emplace_back(x.which, x.delay_ms);
             timers_.emplace(std::make_pair(now + x.delay_ms, ++timer_seq_),
