@@ -21,9 +21,11 @@
 #include "engine_core.hpp"
 #include "llm_ops.hpp"
 #include "ops/builtin.hpp"
+#include "core/schedule_book.hpp"
 #include "core/signal_board.hpp"
 #include "runs/retention.hpp"
 #include "runs/run_store.hpp"
+#include "runs/schedule_store.hpp"
 #include "runs/signal_store.hpp"
 
 namespace coworker {
@@ -61,6 +63,12 @@ struct engine::impl {
   operation_table ops;
   std::unique_ptr<signal_store> signal_rows;  // kept signals, in durable mode
   std::unique_ptr<signal_board> signals;      // awaits and signals (docs/chain-language.md, "await")
+  std::unique_ptr<schedule_store> schedule_rows;  // schedules, in durable mode
+  schedule_book schedules;                    // guarded by schedule_mu (actors/engine_schedules.cpp)
+  mutable std::mutex schedule_mu;
+  timer_service::id schedule_timer = 0;
+  std::int64_t schedule_timer_at = 0;
+  bool stopping = false;  // guarded by schedule_mu: no more schedule ticks
   std::unique_ptr<timer_service> timers;
   std::unique_ptr<thread_pool> blocking;
   engine_core core;
@@ -128,11 +136,12 @@ struct engine::impl {
     core.seeds = std::random_device{}();
     for (auto& op : engine_operations(*timers, cfg.log_sink)) (void)ops.add(std::move(op));
     (void)ops.add(await_operation(*signals));
-    sweep_signals_later();
+    sweep_signals_later(timers.get());
     for (auto& op : ops::text_operations()) (void)ops.add(std::move(op));
     for (auto& op : ops::llm_operations(ops::llm_config_from(cfg.ops_config))) (void)ops.add(std::move(op));
     if (!cfg.db_path.empty() && !startup_error) open_documents();
     sys = std::make_unique<caf::actor_system>(engine_detail::configure(caf_cfg, cfg));
+    open_schedules();  // last: a fire submits a chain
   }
 
   /// The signal board, with the signals a durable store kept at the last stop.
@@ -155,13 +164,15 @@ struct engine::impl {
     }
   }
 
-  void sweep_signals_later() {
-    timers->after(engine_detail::signal_sweep_every, [this] {
+  /// Re-arms itself on the timer thread through the service's own pointer: the `timers` member is
+  /// reset while the last callbacks may still run (the service joins its thread first).
+  void sweep_signals_later(timer_service* on) {
+    on->after(engine_detail::signal_sweep_every, [this, on] {
       signals->sweep(now_ms(), [this](const std::string& run_id) {
         auto r = registry->get(run_id);
         return !r || is_final(r->status);  // gone from memory: ended long ago
       });
-      sweep_signals_later();
+      sweep_signals_later(on);
     });
   }
 
@@ -265,7 +276,16 @@ struct engine::impl {
     return n;
   }
 
+  /// Schedules (actors/engine_schedules.cpp).
+  void open_schedules();
+  void arm_schedules_locked();
+  void fire_schedules();
+
   ~impl() {
+    {
+      std::lock_guard lock(schedule_mu);
+      stopping = true;
+    }
     shutdown();
     registry->stop_delivery();  // its thread may hold CAF state (a callback that submitted)
     blocking.reset();  // runs what is queued; answers go to actors that are gone and are dropped

@@ -1,5 +1,6 @@
-// The client commands: submit, watch, runs, show, cancel, signal — they talk to `coworker serve`.
+// The client commands: submit, watch, runs, show, cancel, signal, schedules — they talk to `coworker serve`.
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <thread>
 
@@ -166,6 +167,30 @@ int signal(const client_args& a) {
   return 0;
 }
 
+/// A time for people: "2026-12-02 14:05:00 UTC", or "-".
+std::string when(const json& ms) {
+  if (!ms.is_number_integer()) return "-";
+  std::time_t t = static_cast<std::time_t>(ms.get<std::int64_t>() / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+int schedules(const client_args& a) {
+  auto r = request(a, json{{"type", "schedules"}}, a.timeout_ms);
+  if (int rc = report(r)) return rc;
+  for (const auto& s : (*r)["schedules"]) {
+    auto rule = s.contains("cron") ? s["cron"].get<std::string>() + " " + s["tz"].get<std::string>()
+                                   : "every " + std::to_string(s["everyMs"].get<std::int64_t>()) + " ms";
+    std::printf("%-20s  %-28s  next %-23s  last %-23s  %s%s\n", s["name"].get<std::string>().c_str(), rule.c_str(),
+                when(s["nextFireAt"]).c_str(), when(s["lastFireAt"]).c_str(), s["overlap"].get<std::string>().c_str(),
+                s["paused"].get<bool>() ? "  paused" : "");
+  }
+  return 0;
+}
+
 /// Subscribe first, then snapshot (the Clone pattern); drop events at or below the snapshot's seq;
 /// on a gap, say so and take a new snapshot.
 int watch(const client_args& a) {
@@ -297,6 +322,10 @@ void add_client_commands(CLI::App& app, dispatch& d) {
       return with_keys(*sg, signal);
     };
   });
+
+  auto sc = std::make_shared<client_args>();
+  c = client_command(app, "schedules", "List the daemon's schedules with their next and last fire times", *sc);
+  c->callback([sc, &d] { d.run = [sc] { return with_keys(*sc, schedules); }; });
 
   auto x = std::make_shared<client_args>();
   c = client_command(app, "cancel", "Cancel a run and everything below it", *x);

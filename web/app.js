@@ -90,6 +90,7 @@ async function resync(why) {
     $('token-form').hidden = true;
     stream.open(state.seq, state.epoch);
     if (state.chain && !state.runs.has(state.chain)) await loadChain(state.chain);
+    loadSchedules();
     schedule();
   } catch (e) {
     stream.onState('closed');
@@ -99,6 +100,28 @@ async function resync(why) {
     resyncing = false;
   }
 }
+
+/// The daemon's schedules (GET /api/schedules): name, rule, next and last fire; refreshed on every
+/// resync and every 10 s (a schedule's fires show up as chains in the list above).
+async function loadSchedules() {
+  let list;
+  try { list = (await api('GET', '/api/schedules')).schedules; } catch (e) { return; }
+  $('schedules').hidden = list.length === 0;
+  const when = (ms) => (ms ? new Date(ms).toLocaleString() : '—');
+  $('schedule-list').replaceChildren(...list.map((s) => {
+    const li = document.createElement('li');
+    li.dataset.name = s.name;
+    const name = document.createElement('span'); name.className = 'name'; name.textContent = s.name;
+    const state = document.createElement('span'); state.className = 'state'; state.textContent = s.paused ? 'paused' : s.overlap;
+    const rule = document.createElement('span'); rule.className = 'rule';
+    rule.textContent = s.cron ? `${s.cron} (${s.tz})` : `every ${formatMs(s.everyMs)}`;
+    const times = document.createElement('span'); times.className = 'times';
+    times.textContent = `next ${when(s.nextFireAt)} · last ${when(s.lastFireAt)}`;
+    li.append(name, state, rule, times);
+    return li;
+  }));
+}
+setInterval(loadSchedules, 10000);
 
 function askToken() {
   $('token-form').hidden = false;

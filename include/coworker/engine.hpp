@@ -212,6 +212,16 @@ class engine {
   /// a run that is not an await waiting now.
   expected<signal_outcome> signal_run(const std::string& run_id, const json& payload, bool wait_stored = true);
 
+  /// Creates or replaces a schedule (docs/chain-language.md, "Schedules"): `request` has the fields of
+  /// the protocol's `schedule` request (name, cron or everyMs, tz, chain, input, overlap, catchUp,
+  /// paused). Its chain is validated first (errors under /chain). Returns `{"name","nextFireAt"}`.
+  /// A request with only `name` and `paused` pauses or resumes an existing schedule.
+  expected<json> schedule(const json& request);
+  /// Removes a schedule: not_found for an unknown name. Chains it started go on.
+  expected<void> unschedule(const std::string& name);
+  /// Every schedule: its definition, `nextFireAt` (null when paused), `lastFireAt`, `lastRunId`, `skipped`.
+  json schedules() const;
+
   /// The run's first event is stored (always true in memory mode once it is published): what a
   /// durable `run` acknowledgement waits for.
   bool durable(const std::string& run_id) const;

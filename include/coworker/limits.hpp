@@ -42,6 +42,8 @@ struct limits {
   std::size_t signal_keep_ms = 24 * 60 * 60 * 1000;
   /// Signals kept at once: past it a signal nobody waits for gets `busy`.
   std::size_t max_kept_signals = 100000;
+  /// Schedules at once (docs/chain-language.md, "Schedules"): past it a new one gets `busy`.
+  std::size_t max_schedules = 10000;
 };
 
 }  // namespace coworker

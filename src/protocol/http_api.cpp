@@ -100,6 +100,23 @@ api_response http_api::handle(const api_request& r, const std::atomic<bool>& sto
     return call(req);
   }
   if (r.path == "/api/signals") return post ? signal(r, {}) : wrong_method();
+  if (r.path == "/api/schedules") {
+    if (get) return call(json{{"type", "schedules"}});
+    if (!post) return wrong_method();
+    auto body = chain::parse_json(r.body, eng_.config().lim);
+    if (!body) return error_response(body.error());
+    if (!body->is_object()) return error_response(make_error(codes::bad_json, "the body is a schedule: {\"name\", \"cron\", \"chain\", ...}"));
+    (*body)["type"] = "schedule";
+    return call(*body);
+  }
+  if (static const std::string one = "/api/schedules/"; r.path.rfind(one, 0) == 0) {
+    static const std::string tail = "/unschedule";
+    auto rest = r.path.substr(one.size());
+    if (rest.size() <= tail.size() || rest.compare(rest.size() - tail.size(), tail.size(), tail) != 0)
+      return error_response(make_error(codes::not_found, "no endpoint " + r.path + " (see docs/web.md)"));
+    if (!post) return wrong_method();
+    return call(json{{"type", "unschedule"}, {"name", rest.substr(0, rest.size() - tail.size())}});
+  }
   if (static const std::string blobs = "/api/blobs/"; r.path.rfind(blobs, 0) == 0) {
     if (!get) return wrong_method();
     // The body is the value itself (docs/web.md): what a client saves or hands on.

@@ -111,11 +111,18 @@ expected<request> parse_request(const json& f) {
     return request(blob_request{std::move(*id)});
   }
   if (*type == "signal") return parse_signal(f);
+  if (*type == "schedule") return request(schedule_request{&f});
+  if (*type == "schedules") return request(schedules_request{});
+  if (*type == "unschedule") {
+    auto name = string_field(f, "name", true);
+    if (!name) return name.error();
+    return request(unschedule_request{std::move(*name)});
+  }
   if (*type == "operations") return request(operations_request{});
   if (*type == "ping") return request(ping_request{});
   return make_error(codes::unknown_type,
                     "unknown request type '" + chain::printable(*type, 64) +
-                        "' (run, get, list, cancel, snapshot, blob, signal, operations, ping)",
+                        "' (run, get, list, cancel, snapshot, blob, signal, schedule, schedules, unschedule, operations, ping)",
                     "/type");
 }
 

@@ -47,11 +47,20 @@ struct signal_request {
   std::string run_id;
   const json* payload = nullptr;  ///< into the parsed frame; null: JSON null
 };
+/// `schedule` (create, replace, pause), `schedules`, `unschedule` (docs/chain-language.md, "Schedules").
+struct schedule_request {
+  const json* frame = nullptr;  ///< the whole request: the engine reads the schedule's fields
+};
+struct schedules_request {};
+struct unschedule_request {
+  std::string name;
+};
 struct operations_request {};
 struct ping_request {};
 
 using request = std::variant<run_request, get_request, list_request, cancel_request, snapshot_request,
-                             blob_request, signal_request, operations_request, ping_request>;
+                             blob_request, signal_request, schedule_request, schedules_request, unschedule_request,
+                             operations_request, ping_request>;
 
 /// Parses a request object. Errors: bad_json (no `type` string), unknown_type, invalid_chain (no
 /// chain object in a run), invalid_input (a field of the wrong type or out of range), each with the

@@ -116,6 +116,21 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
             }
             return o;
           },
+          [&](const schedule_request& r) {
+            auto s = eng.schedule(*r.frame);
+            if (!s) return fail(s.error());
+            o.reply = ok_reply(std::move(*s), o.id);
+            return o;
+          },
+          [&](const schedules_request&) {
+            o.reply = ok_reply(json{{"schedules", eng.schedules()}}, o.id);
+            return o;
+          },
+          [&](const unschedule_request& r) {
+            if (auto u = eng.unschedule(r.name); !u) return fail(u.error());
+            o.reply = ok_reply(json{{"name", r.name}, {"removed", true}}, o.id);
+            return o;
+          },
           [&](const operations_request&) {
             json ops = json::array();
             ops.push_back(json{{"name", "run"}, {"description", "a nested chain"}});

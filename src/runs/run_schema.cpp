@@ -1,4 +1,4 @@
-// run_schema: the tables of schema 4 (schema 2, the blob tables of 3, the kept signals of 4) and the migrations from 1 and 2 (docs/store.md, "Run records").
+// run_schema: the tables of schema 4 (schema 2, the blob tables of 3, the kept signals and schedules of 4) and the migrations from 1 and 2 (docs/store.md, "Run records").
 #include "runs/run_schema.hpp"
 
 #include <sqlite3.h>
@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS run_blobs (chain INTEGER NOT NULL, blob TEXT NOT NULL
 CREATE INDEX IF NOT EXISTS run_blobs_blob ON run_blobs(blob);
 CREATE TABLE IF NOT EXISTS signals (
   id INTEGER PRIMARY KEY, key TEXT NOT NULL, payload TEXT NOT NULL, kept INTEGER NOT NULL, taken_by TEXT);
+CREATE TABLE IF NOT EXISTS schedules (
+  name TEXT PRIMARY KEY, definition TEXT NOT NULL, last_fire INTEGER NOT NULL DEFAULT 0, last_run TEXT);
 CREATE VIEW IF NOT EXISTS run_records AS
   SELECT r.id AS id, COALESCE(c.id, r.id) AS chain_id, r.status AS status,
          json_set(json_remove(json_patch('{"doctype":null,"stepId":null,"stepIndex":null,"started":null,"finished":null,' ||

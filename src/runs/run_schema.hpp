@@ -12,7 +12,7 @@ struct sqlite3;
 namespace coworker::runs {
 
 /// 1: whole records in `runs.record` (before 2026-12). 2: values once in `run_values`, records in columns and `fields`.
-/// 3: blobs (2026-12). 4: kept signals (`signals`; 2026-12).
+/// 3: blobs (2026-12). 4: kept signals and schedules (`signals`, `schedules`; 2026-12).
 inline constexpr int schema_version = 4;
 
 /// Creates the tables, or migrates schema 1 to 2 in one transaction (nothing changes when it fails).

@@ -10,18 +10,9 @@ namespace coworker {
 namespace sql = store::sql;
 
 expected<std::unique_ptr<signal_store>> signal_store::open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
-    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return make_error(codes::store_error, "store '" + path + "': cannot open it for signals: " + m);
-  }
-  sqlite3_busy_timeout(db, 5000);
-  if (auto r = sql::exec(db, path, "PRAGMA synchronous=FULL"); !r) {
-    sqlite3_close(db);
-    return r.error();
-  }
-  return std::unique_ptr<signal_store>(new signal_store(db, path));
+  auto db = sql::open_connection(path, "signals");
+  if (!db) return db.error();
+  return std::unique_ptr<signal_store>(new signal_store(*db, path));
 }
 
 signal_store::~signal_store() { sqlite3_close(db_); }

@@ -46,6 +46,27 @@ struct statement {
   }
 };
 
+/// A connection of its own to an existing store file (WAL, a 5 s busy timeout, synchronous=FULL):
+/// for a part of the store written outside the committer (kept signals, schedules). `what` names
+/// the part in the error.
+inline expected<sqlite3*> open_connection(const std::string& path, const std::string& what) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return make_error(codes::store_error, "store '" + path + "': cannot open it for " + what + ": " + m);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  char* msg = nullptr;
+  if (sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, &msg) != SQLITE_OK) {
+    std::string m = msg ? msg : "unknown error";
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    return make_error(codes::store_error, "store '" + path + "': " + m);
+  }
+  return db;
+}
+
 /// Runs `text`; a store_error naming the file on failure.
 inline expected<void> exec(sqlite3* db, const std::string& path, const char* text) {
   char* msg = nullptr;

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -213,6 +214,17 @@ try:
     wait_for("it to run", lambda: status("nap") == "running")
     driver.find_element(By.ID, "cancel").click()
     wait_for("it to be cancelled", lambda: status("nap") == "cancelled")
+
+    # A schedule made over the API shows in the list (refreshed every 10 s), with its rule.
+    req = urllib.request.Request(URL.rstrip("/") + "/api/schedules", method="POST", headers={"Content-Type": "application/json"},
+                                 data=json.dumps({"name": "nightly", "cron": "0 3 * * *", "tz": "Europe/Berlin", "paused": True,
+                                                  "chain": {"operation": "run", "children": [{"operation": "log"}]}}).encode())
+    with urllib.request.urlopen(req, timeout=20) as r:
+        if not json.loads(r.read()).get("ok"):
+            fail("the schedule was refused")
+    item = wait_for("the schedule in the list", lambda: driver.find_elements(By.CSS_SELECTOR, '#schedule-list li[data-name="nightly"]'))[0]
+    if "0 3 * * * (Europe/Berlin)" not in item.text or "paused" not in item.text:
+        fail(f"the schedule shows as {item.text!r}")
 
     errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
     if errors:

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Schedules and delayed starts through a real durable `coworker serve` (issue 18), from pyzmq:
+a schedule with everyMs fires once per period (every fire between two listings started exactly one
+chain, each with its own key on the schedule's grid); a kill -9 and a restart do not fire anything
+twice; `overlap: skip` never lets two of its runs overlap; a chain with startDelayMs is `scheduled`,
+then starts at its time, and one cancelled before its time never runs; `coworker schedules` and
+GET /api/schedules list what runs.
+
+    schedules.py /path/to/coworker
+"""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import zmq
+
+from ports import free_ports
+
+BIN = sys.argv[1]
+TMP = tempfile.mkdtemp(prefix="coworker-schedules-")
+DB = os.path.join(TMP, "serve.db")
+LOG = os.path.join(TMP, "serve.log")
+CTX = zmq.Context.instance()
+SAFETY = 60.0
+
+
+class Daemon:
+    def __init__(self):
+        req, ev, http = free_ports(3)
+        self.req, self.ev, self.http = f"tcp://127.0.0.1:{req}", f"tcp://127.0.0.1:{ev}", f"http://127.0.0.1:{http}"
+        self.proc = subprocess.Popen([BIN, "serve", "--db", DB, "--requests", self.req, "--events", self.ev,
+                                      "--workers", "none", "--http", f"127.0.0.1:{http}"],
+                                     stdout=open(LOG, "a"), stderr=subprocess.STDOUT)
+        self.sock = CTX.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.connect(self.req)
+        self.sub = CTX.socket(zmq.SUB)
+        self.sub.setsockopt(zmq.LINGER, 0)
+        self.sub.setsockopt(zmq.SUBSCRIBE, b"after:run ")
+        self.sub.setsockopt(zmq.SUBSCRIBE, b"heartbeat")
+        self.sub.connect(self.ev)
+        if self.call({"type": "ping"}, timeout=30).get("pong") is not True:
+            fail("no pong")
+
+    def call(self, req, timeout=SAFETY):
+        self.sock.send_multipart([b"", json.dumps(req).encode()])
+        if not self.sock.poll(int(timeout * 1000)):
+            fail(f"no reply to {str(req)[:100]}")
+        return json.loads(self.sock.recv_multipart()[-1])
+
+    def ended_chains(self, step_id, n):
+        """Waits for `n` more top chains of `step_id` to end (after:run events); their records."""
+        got = []
+        deadline = time.time() + SAFETY
+        while len(got) < n:
+            if time.time() > deadline:
+                fail(f"only {len(got)} of {n} chains of {step_id} ended")
+            if not self.sub.poll(1000):
+                continue
+            topic, body = self.sub.recv_multipart()
+            if topic == b"heartbeat":
+                continue
+            run = json.loads(body)["run"]
+            if run["ownerRunId"] is None and run["stepId"] == step_id:
+                got.append(run)
+        return got
+
+    def stop(self, sig):
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=SAFETY)
+        self.sock.close()
+        self.sub.close()
+
+
+def fail(msg):
+    print(f"FAIL: {msg}", flush=True)
+    print(open(LOG).read()[-3000:])
+    if daemon and daemon.proc.poll() is None:
+        daemon.proc.kill()
+    os._exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def listing(name):
+    r = daemon.call({"type": "schedules"})
+    check(r["ok"], r)
+    found = [s for s in r["schedules"] if s["name"] == name]
+    check(len(found) == 1, f"{name} not listed: {r}")
+    return found[0]
+
+
+def keys_of(name):
+    """The fire times of the chains a schedule started, from their idempotency keys in the file."""
+    db = sqlite3.connect(DB)
+    rows = db.execute("SELECT key, root_id FROM run_keys WHERE key LIKE ?", (f"schedule:{name}:%",)).fetchall()
+    db.close()
+    return sorted(int(k.rsplit(":", 1)[1]) for k, _ in rows), {r for _, r in rows}
+
+
+daemon = None
+daemon = Daemon()
+
+# 1. everyMs: the reply gives the next fire; fires once per period.
+tick = {"operation": "run", "id": "tick", "input": {"n": 1},
+        "children": [{"id": "say", "operation": "log", "input": "tick {{input.n}}"}]}
+bad = daemon.call({"type": "schedule", "name": "tick", "everyMs": 1000, "chain": {"operation": "run", "children": [
+    {"id": "x", "operation": "log", "input": "{{ghost.output}}"}]}})
+check(not bad["ok"] and bad["error"]["path"].startswith("/chain/children/0/input"), bad)
+bad = daemon.call({"type": "schedule", "name": "tick", "cron": "61 * * * *", "chain": tick})
+check(not bad["ok"] and bad["error"]["path"] == "/cron", bad)
+r = daemon.call({"type": "schedule", "name": "tick", "everyMs": 1000, "chain": tick, "input": {"n": 7}})
+check(r["ok"] and r["name"] == "tick" and isinstance(r["nextFireAt"], int), r)
+first = listing("tick")
+check(first["nextFireAt"] == r["nextFireAt"] and first["lastFireAt"] is None, first)
+runs = daemon.ended_chains("tick", 3)
+check(all(x["status"] == "completed" for x in runs), runs)
+check(all(x["input"] == {"n": 7} for x in runs), "the schedule's input replaces the chain's")
+before = listing("tick")
+runs = daemon.ended_chains("tick", 3)
+after = listing("tick")
+times, roots = keys_of("tick")
+check(len(times) == len(set(times)), f"a fire time twice: {times}")
+between = [t for t in times if before["lastFireAt"] < t <= after["lastFireAt"]]
+check(len(between) == (after["lastFireAt"] - before["lastFireAt"]) // 1000,
+      f"every fire between two listings started one chain: {between}")
+check(all((t - times[0]) % 1000 == 0 for t in times), f"fires off the schedule's grid: {times}")
+
+# 2. kill -9 and restart: nothing fires twice, the schedule goes on.
+daemon.stop(signal.SIGKILL)
+daemon = Daemon()
+runs = daemon.ended_chains("tick", 2)
+times, roots = keys_of("tick")
+check(len(times) == len(set(times)) and all((t - times[0]) % 1000 == 0 for t in times), f"after kill -9: {times}")
+db = sqlite3.connect(DB)
+chains = {rid for rid, rec in db.execute("SELECT id, record FROM run_records WHERE json_extract(record, '$.stepId') = 'tick' "
+                                         "AND json_extract(record, '$.ownerRunId') IS NULL")}
+db.close()
+check(chains == roots, f"every chain of the schedule has its own fire key: {len(chains)} chains, {len(roots)} keys")
+
+# 3. overlap skip: a chain longer than the period never overlaps the next.
+slow = {"operation": "run", "id": "slow", "children": [{"id": "nap", "operation": "wait", "input": {"ms": 1300}}]}
+r = daemon.call({"type": "schedule", "name": "slow", "everyMs": 500, "chain": slow, "overlap": "skip"})
+check(r["ok"], r)
+runs = daemon.ended_chains("slow", 3)
+r = daemon.call({"type": "unschedule", "name": "slow"})
+check(r == {"ok": True, "name": "slow", "removed": True}, r)
+runs.sort(key=lambda x: x["started"])
+for a, b in zip(runs, runs[1:]):
+    check(b["started"] >= a["finished"], f"two runs of an overlap:skip schedule overlap: {a['id']} and {b['id']}")
+r = daemon.call({"type": "unschedule", "name": "slow"})
+check(not r["ok"] and r["error"]["code"] == "not_found", r)
+
+# 4. Pause, list over HTTP and from the CLI.
+r = daemon.call({"type": "schedule", "name": "tick", "paused": True})
+check(r["ok"] and r["nextFireAt"] is None, r)
+with urllib.request.urlopen(daemon.http + "/api/schedules", timeout=SAFETY) as resp:
+    body = json.loads(resp.read())
+check([s["name"] for s in body["schedules"]] == ["tick"] and body["schedules"][0]["paused"], body)
+out = subprocess.run([BIN, "schedules", "--requests", daemon.req], capture_output=True, text=True, timeout=SAFETY)
+check(out.returncode == 0 and "tick" in out.stdout and "every 1000 ms" in out.stdout and "paused" in out.stdout, out)
+
+# 5. Delayed start: scheduled until its time, then it runs; one cancelled before never runs.
+r = daemon.call({"type": "run", "chain": {"operation": "run", "id": "later", "children": [
+    {"id": "a", "operation": "log", "input": "later"}]}, "startDelayMs": 1500})
+check(r["ok"] and r["status"] == "scheduled", r)
+later = r["runId"]
+rec = daemon.call({"type": "get", "runId": later})["run"]
+check(rec["status"] == "scheduled" and rec["started"] is None and rec["startAt"] >= rec["created"] + 1500, rec)
+r = daemon.call({"type": "run", "chain": {"operation": "run", "id": "never", "children": [
+    {"id": "a", "operation": "log", "input": "never"}]}, "startAt": rec["startAt"] + 60000})
+never = r["runId"]
+check(daemon.call({"type": "cancel", "runId": never})["ok"], "cancel a scheduled chain")
+done = daemon.ended_chains("later", 1)[0]
+check(done["status"] == "completed" and done["started"] >= rec["startAt"], done)
+gone = daemon.call({"type": "get", "runId": never, "tree": True})["run"]
+check(gone["status"] == "cancelled" and gone["children"] == [], gone)
+r = daemon.call({"type": "run", "chain": {"operation": "run", "children": [{"operation": "log"}]}, "startDelayMs": -1})
+check(not r["ok"] and r["error"]["path"] == "/startDelayMs", r)
+
+daemon.stop(signal.SIGTERM)
+print("schedules: ok")
