@@ -8,87 +8,29 @@ GET /api/schedules list what runs.
 
     schedules.py /path/to/coworker
 """
-import json
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
-import zmq
+from serve_harness import SAFETY, Run
 
-from ports import free_ports
-
-BIN = sys.argv[1]
-TMP = tempfile.mkdtemp(prefix="coworker-schedules-")
-DB = os.path.join(TMP, "serve.db")
-LOG = os.path.join(TMP, "serve.log")
-CTX = zmq.Context.instance()
-SAFETY = 60.0
+T = Run(sys.argv[1], "schedules")
+fail, check = T.fail, T.check
+BIN, DB = T.binary, T.db
 
 
-class Daemon:
-    def __init__(self):
-        req, ev, http = free_ports(3)
-        self.req, self.ev, self.http = f"tcp://127.0.0.1:{req}", f"tcp://127.0.0.1:{ev}", f"http://127.0.0.1:{http}"
-        self.proc = subprocess.Popen([BIN, "serve", "--db", DB, "--requests", self.req, "--events", self.ev,
-                                      "--workers", "none", "--http", f"127.0.0.1:{http}"],
-                                     stdout=open(LOG, "a"), stderr=subprocess.STDOUT)
-        self.sock = CTX.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.connect(self.req)
-        self.sub = CTX.socket(zmq.SUB)
-        self.sub.setsockopt(zmq.LINGER, 0)
-        self.sub.setsockopt(zmq.SUBSCRIBE, b"after:run ")
-        self.sub.setsockopt(zmq.SUBSCRIBE, b"heartbeat")
-        self.sub.connect(self.ev)
-        if self.call({"type": "ping"}, timeout=30).get("pong") is not True:
-            fail("no pong")
-
-    def call(self, req, timeout=SAFETY):
-        self.sock.send_multipart([b"", json.dumps(req).encode()])
-        if not self.sock.poll(int(timeout * 1000)):
-            fail(f"no reply to {str(req)[:100]}")
-        return json.loads(self.sock.recv_multipart()[-1])
-
-    def ended_chains(self, step_id, n):
-        """Waits for `n` more top chains of `step_id` to end (after:run events); their records."""
-        got = []
-        deadline = time.time() + SAFETY
-        while len(got) < n:
-            if time.time() > deadline:
-                fail(f"only {len(got)} of {n} chains of {step_id} ended")
-            if not self.sub.poll(1000):
-                continue
-            topic, body = self.sub.recv_multipart()
-            if topic == b"heartbeat":
-                continue
-            run = json.loads(body)["run"]
-            if run["ownerRunId"] is None and run["stepId"] == step_id:
-                got.append(run)
-        return got
-
-    def stop(self, sig):
-        self.proc.send_signal(sig)
-        self.proc.wait(timeout=SAFETY)
-        self.sock.close()
-        self.sub.close()
+def start():
+    return T.start(["after:run "])
 
 
-def fail(msg):
-    print(f"FAIL: {msg}", flush=True)
-    print(open(LOG).read()[-3000:])
-    if daemon and daemon.proc.poll() is None:
-        daemon.proc.kill()
-    os._exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
+def ended_chains(d, step_id, n):
+    """The next `n` top chains of `step_id` to end (after:run events)."""
+    got = []
+    for run in d.runs(lambda r: r["ownerRunId"] is None and r["stepId"] == step_id, f"chains of {step_id}"):
+        got.append(run)
+        if len(got) == n:
+            return got
 
 
 def listing(name):
@@ -107,8 +49,7 @@ def keys_of(name):
     return sorted(int(k.rsplit(":", 1)[1]) for k, _ in rows), {r for _, r in rows}
 
 
-daemon = None
-daemon = Daemon()
+daemon = start()
 
 # 1. everyMs: the reply gives the next fire; fires once per period.
 tick = {"operation": "run", "id": "tick", "input": {"n": 1},
@@ -122,11 +63,11 @@ r = daemon.call({"type": "schedule", "name": "tick", "everyMs": 1000, "chain": t
 check(r["ok"] and r["name"] == "tick" and isinstance(r["nextFireAt"], int), r)
 first = listing("tick")
 check(first["nextFireAt"] == r["nextFireAt"] and first["lastFireAt"] is None, first)
-runs = daemon.ended_chains("tick", 3)
+runs = ended_chains(daemon, "tick", 3)
 check(all(x["status"] == "completed" for x in runs), runs)
 check(all(x["input"] == {"n": 7} for x in runs), "the schedule's input replaces the chain's")
 before = listing("tick")
-runs = daemon.ended_chains("tick", 3)
+runs = ended_chains(daemon, "tick", 3)
 after = listing("tick")
 times, roots = keys_of("tick")
 check(len(times) == len(set(times)), f"a fire time twice: {times}")
@@ -137,8 +78,8 @@ check(all((t - times[0]) % 1000 == 0 for t in times), f"fires off the schedule's
 
 # 2. kill -9 and restart: nothing fires twice, the schedule goes on.
 daemon.stop(signal.SIGKILL)
-daemon = Daemon()
-runs = daemon.ended_chains("tick", 2)
+daemon = start()
+runs = ended_chains(daemon, "tick", 2)
 times, roots = keys_of("tick")
 check(len(times) == len(set(times)) and all((t - times[0]) % 1000 == 0 for t in times), f"after kill -9: {times}")
 db = sqlite3.connect(DB)
@@ -151,7 +92,7 @@ check(chains == roots, f"every chain of the schedule has its own fire key: {len(
 slow = {"operation": "run", "id": "slow", "children": [{"id": "nap", "operation": "wait", "input": {"ms": 1300}}]}
 r = daemon.call({"type": "schedule", "name": "slow", "everyMs": 500, "chain": slow, "overlap": "skip"})
 check(r["ok"], r)
-runs = daemon.ended_chains("slow", 3)
+runs = ended_chains(daemon, "slow", 3)
 r = daemon.call({"type": "unschedule", "name": "slow"})
 check(r == {"ok": True, "name": "slow", "removed": True}, r)
 runs.sort(key=lambda x: x["started"])
@@ -163,8 +104,7 @@ check(not r["ok"] and r["error"]["code"] == "not_found", r)
 # 4. Pause, list over HTTP and from the CLI.
 r = daemon.call({"type": "schedule", "name": "tick", "paused": True})
 check(r["ok"] and r["nextFireAt"] is None, r)
-with urllib.request.urlopen(daemon.http + "/api/schedules", timeout=SAFETY) as resp:
-    body = json.loads(resp.read())
+body = daemon.get("/api/schedules")
 check([s["name"] for s in body["schedules"]] == ["tick"] and body["schedules"][0]["paused"], body)
 out = subprocess.run([BIN, "schedules", "--requests", daemon.req], capture_output=True, text=True, timeout=SAFETY)
 check(out.returncode == 0 and "tick" in out.stdout and "every 1000 ms" in out.stdout and "paused" in out.stdout, out)
@@ -180,7 +120,7 @@ r = daemon.call({"type": "run", "chain": {"operation": "run", "id": "never", "ch
     {"id": "a", "operation": "log", "input": "never"}]}, "startAt": rec["startAt"] + 60000})
 never = r["runId"]
 check(daemon.call({"type": "cancel", "runId": never})["ok"], "cancel a scheduled chain")
-done = daemon.ended_chains("later", 1)[0]
+done = ended_chains(daemon, "later", 1)[0]
 check(done["status"] == "completed" and done["started"] >= rec["startAt"], done)
 gone = daemon.call({"type": "get", "runId": never, "tree": True})["run"]
 check(gone["status"] == "cancelled" and gone["children"] == [], gone)

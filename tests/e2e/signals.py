@@ -7,100 +7,25 @@ a run waits, restarted, then signalled; the same over HTTP (POST /api/signals, P
 
     signals.py /path/to/coworker
 """
-import json
-import os
 import signal
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 
-import zmq
+from serve_harness import SAFETY, Run
 
-from ports import free_ports
-
-BIN = sys.argv[1]
-TMP = tempfile.mkdtemp(prefix="coworker-signals-")
-DB = os.path.join(TMP, "serve.db")
-LOG = os.path.join(TMP, "serve.log")
-CTX = zmq.Context.instance()
-SAFETY = 60.0  # a wait that reaches this is a hang, not a slow machine
+T = Run(sys.argv[1], "signals")
+fail, check = T.fail, T.check
 
 
-class Daemon:
-    def __init__(self):
-        req, ev, http = free_ports(3)
-        self.req, self.ev, self.http = f"tcp://127.0.0.1:{req}", f"tcp://127.0.0.1:{ev}", f"http://127.0.0.1:{http}"
-        self.proc = subprocess.Popen([BIN, "serve", "--db", DB, "--requests", self.req, "--events", self.ev,
-                                      "--workers", "none", "--http", f"127.0.0.1:{http}"],
-                                     stdout=open(LOG, "a"), stderr=subprocess.STDOUT)
-        self.sock = CTX.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.connect(self.req)
-        self.sub = CTX.socket(zmq.SUB)
-        self.sub.setsockopt(zmq.LINGER, 0)
-        self.sub.setsockopt(zmq.SUBSCRIBE, b"update:run ")
-        self.sub.setsockopt(zmq.SUBSCRIBE, b"heartbeat")
-        self.sub.connect(self.ev)
-        if self.call({"type": "ping"}, timeout=30).get("pong") is not True:
-            fail("no pong")
-        # The subscription is live once a heartbeat arrives (ZeroMQ's slow joiner).
-        deadline = time.time() + SAFETY
-        while time.time() < deadline:
-            if self.sub.poll(1000) and self.sub.recv_multipart()[0] == b"heartbeat":
-                return
-        fail("no heartbeat")
-
-    def call(self, req, timeout=SAFETY):
-        self.sock.send_multipart([b"", json.dumps(req).encode()])
-        if not self.sock.poll(int(timeout * 1000)):
-            fail(f"no reply to {str(req)[:100]}")
-        return json.loads(self.sock.recv_multipart()[-1])
-
-    def post(self, path, body):
-        req = urllib.request.Request(self.http + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=SAFETY) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
-
-    def waiting(self, step_id, chain_id):
-        """The run id of step `step_id` of chain `chain_id` once its update:run event says it waits."""
-        deadline = time.time() + SAFETY
-        while time.time() < deadline:
-            if not self.sub.poll(1000):
-                continue
-            topic, body = self.sub.recv_multipart()
-            if topic == b"heartbeat":
-                continue
-            env = json.loads(body)
-            run = env["run"]
-            if run["stepId"] == step_id and run["chainId"] == chain_id and run["status"] == "waiting":
-                return run["id"]
-        fail(f"step {step_id} never waited")
-
-    def stop(self, sig):
-        self.proc.send_signal(sig)
-        self.proc.wait(timeout=SAFETY)
-        self.sock.close()
-        self.sub.close()
+def start():
+    return T.start(["update:run "])
 
 
-def fail(msg):
-    print(f"FAIL: {msg}", flush=True)
-    print(open(LOG).read()[-3000:])
-    if daemon and daemon.proc.poll() is None:
-        daemon.proc.kill()
-    os._exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
+def waiting(d, step_id, chain_id):
+    """The run id of step `step_id` of chain `chain_id` once its update:run event says it waits."""
+    for run in d.runs(lambda r: r["stepId"] == step_id and r["chainId"] == chain_id and r["status"] == "waiting",
+                      f"waiting {step_id}"):
+        return run["id"]
 
 
 def approval(i, extra=None):
@@ -126,14 +51,13 @@ def final(run_id):
     fail(f"{run_id} did not end")
 
 
-daemon = None
-daemon = Daemon()
+daemon = start()
 
 # 1. Signalled by key: the step waits (update:run, status waiting), the signal is delivered to it.
 r = daemon.call({"type": "run", "chain": approval(1)})
 check(r["ok"], r)
 chain1 = r["runId"]
-step1 = daemon.waiting("approve", chain1)
+step1 = waiting(daemon, "approve", chain1)
 snap = daemon.call({"type": "snapshot"})
 check(any(x["id"] == step1 and x["status"] == "waiting" for x in snap["runs"]), "the snapshot shows the waiting run")
 got = daemon.call({"type": "list", "status": "waiting", "roots": False})
@@ -153,7 +77,7 @@ check(r["status"] == "completed" and r["tree"]["children"][0]["output"] == {"ok"
 # 3. An invalid payload is refused with its pointer and the step keeps waiting; a valid one then.
 r = daemon.call({"type": "run", "chain": approval(3)})
 chain3 = r["runId"]
-step3 = daemon.waiting("approve", chain3)
+step3 = waiting(daemon, "approve", chain3)
 r = daemon.call({"type": "signal", "key": "invoice-3", "payload": {"ok": "yes"}})
 check(not r["ok"] and r["error"]["code"] == "invalid_input" and r["error"]["path"] == "/payload/ok", r)
 r = daemon.call({"type": "signal", "key": "invoice-3", "payload": {"ok": True, "by": ""}})
@@ -181,9 +105,9 @@ check(step["output"] == {"ok": False, "escalated": "timeout"}, step)
 for i, sig in ((5, signal.SIGKILL), (6, signal.SIGTERM)):
     r = daemon.call({"type": "run", "chain": approval(i)})
     chain = r["runId"]
-    step = daemon.waiting("approve", chain)
+    step = waiting(daemon, "approve", chain)
     daemon.stop(sig)
-    daemon = Daemon()
+    daemon = start()
     deadline = time.time() + SAFETY
     while daemon.call({"type": "get", "runId": step})["run"]["status"] != "waiting":
         check(time.time() < deadline, f"step {step} does not wait after the restart ({sig.name})")
@@ -200,7 +124,7 @@ r = daemon.call({"type": "run", "chain": approval(7), "wait": True})
 check(r["status"] == "completed", r)
 r = daemon.call({"type": "run", "chain": approval(8)})
 chain8 = r["runId"]
-step8 = daemon.waiting("approve", chain8)
+step8 = waiting(daemon, "approve", chain8)
 status, body = daemon.post(f"/api/runs/{step8}/signal", {"payload": {"ok": 1}})
 check(status == 400 and body["error"]["path"] == "/payload/ok", (status, body))
 status, body = daemon.post(f"/api/runs/{step8}/signal", {"payload": {"ok": True}})
