@@ -110,7 +110,9 @@ expected<json> engine::schedule(const json& request) {
                       !request.contains("everyMs");
   if (toggle) {
     if (!request["paused"].is_boolean()) return make_error(codes::invalid_input, "\"paused\" is true or false", "/paused");
-    const auto name = request.value("name", std::string());
+    auto n = request.find("name");
+    if (n == request.end() || !n->is_string()) return make_error(codes::invalid_input, "\"name\" is the schedule's name", "/name");
+    const auto name = n->get<std::string>();
     std::lock_guard lock(m.schedule_mu);
     if (!m.schedules.set_paused(name, request["paused"].get<bool>(), now))
       return make_error(codes::not_found, "no schedule '" + name + "'", "/name");

@@ -58,6 +58,7 @@ BOOST_AUTO_TEST_CASE(pausing_stops_the_fires_and_unknown_names_are_not_found) {
   BOOST_TEST((*paused)["nextFireAt"].is_null());
   BOOST_TEST(eng.schedules()[0]["paused"] == true);
   BOOST_TEST(eng.schedule(json{{"name", "q"}, {"paused", true}}).error().code == codes::not_found);
+  BOOST_TEST(eng.schedule(json{{"name", 5}, {"paused", true}}).error().path == "/name");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
