@@ -395,7 +395,9 @@ void machine::resolve_failure() {
     if (auto delay = retry_delay(*step_.options.retry, rec_.attempts, failure_->code, u)) {
       ph_ = phase::waiting_retry;
       // Stored with its due time: a restart meanwhile starts the retry then (docs/durability.md, "Timers").
+      // An await no longer waits for a signal meanwhile.
       rec_.retry_at = now_ + delay->count();
+      rec_.status = run_status::running;
       emit(publish_update{std::make_shared<const run_record>(rec_)});
       emit(start_timer{timer::retry, delay->count(), token_});
       return;

@@ -121,6 +121,21 @@ BOOST_AUTO_TEST_CASE(await_step_without_timeout_times_out_after_the_signal_keep_
   BOOST_TEST(deref(s.rec(s.run_of("late")).output).dump() == R"("timeout")");
 }
 
+BOOST_AUTO_TEST_CASE(await_step_retried_after_a_timeout_runs_while_it_waits_for_the_retry_then_waits_again) {
+  simulator s;
+  s.answer = [](const op_request&) { return std::optional<expected<json>>{}; };
+  s.submit(chain_of(R"({"id":"ok","operation":"await","input":{"key":"k"},
+                        "options":{"timeoutMs":1000,"retry":{"max":1,"delayMs":500,"retryOn":["timeout"]}}})"));
+  auto a = s.run_of("ok");
+  BOOST_TEST(to_string(s.rec(a).status) == "waiting");
+  s.advance(1000);
+  BOOST_TEST(to_string(s.rec(a).status) == "running");  // waiting for the retry, not for a signal
+  BOOST_TEST(s.rec(a).retry_at == s.now + 500);
+  s.advance(500);
+  BOOST_TEST(to_string(s.rec(a).status) == "waiting");
+  BOOST_TEST(s.rec(a).attempts == 2);
+}
+
 // --- retry --------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(always_failing_with_retry_max_2_runs_three_attempts_with_growing_delays) {
