@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Schedules and delayed starts through a real durable `coworker serve` (issue 18), from pyzmq:
-a schedule with everyMs fires once per period (every fire between two listings started exactly one
-chain, each with its own key on the schedule's grid); a kill -9 and a restart do not fire anything
+a schedule with everyMs fires once per period (at most one chain per fire time between two
+listings, each with its own key on the schedule's grid); a kill -9 and a restart do not fire anything
 twice; `overlap: skip` never lets two of its runs overlap; a chain with startDelayMs is `scheduled`,
 then starts at its time, and one cancelled before its time never runs; `coworker schedules` and
 GET /api/schedules list what runs.
@@ -72,8 +72,10 @@ after = listing("tick")
 times, roots = keys_of("tick")
 check(len(times) == len(set(times)), f"a fire time twice: {times}")
 between = [t for t in times if before["lastFireAt"] < t <= after["lastFireAt"]]
-check(len(between) == (after["lastFireAt"] - before["lastFireAt"]) // 1000,
-      f"every fire between two listings started one chain: {between}")
+# One chain per fire time at most; a tick that came late on a loaded machine fires once for the
+# latest time due (tests/unit/lang/schedule_test.cpp), so a slot may have no chain, never two.
+check(3 <= len(between) <= (after["lastFireAt"] - before["lastFireAt"]) // 1000,
+      f"the fires between two listings: {between}")
 check(all((t - times[0]) % 1000 == 0 for t in times), f"fires off the schedule's grid: {times}")
 
 # 2. kill -9 and restart: nothing fires twice, the schedule goes on.
