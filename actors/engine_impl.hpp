@@ -52,6 +52,13 @@ inline std::string new_epoch() {
 
 }  // namespace engine_detail
 
+/// What a chain was started from, kept with its records in memory mode (run_registry::origin): a
+/// redrive starts it again from there. A durable engine reads the stored chain instead.
+struct chain_origin {
+  chain::step_ptr root;  ///< the root step as started (its own input dropped when one was given)
+  value_ptr pipe;        ///< the input given with the chain, or null
+};
+
 struct engine::impl {
   engine_config cfg;
   std::optional<error> startup_error;
@@ -268,13 +275,19 @@ struct engine::impl {
         w.pipe = share(c.input);
       }
       w.id = w.chain_id = c.root_id;
-      w.resume = std::make_shared<const resume_plan>(records);
+      // A chain stopped while redriven resumes as a redrive: what it had not run again yet is run.
+      const auto root_rec = std::find_if(records.begin(), records.end(), [&](const run_record& r) { return r.id == c.root_id; });
+      const bool redriven = root_rec != records.end() && root_rec->redrives > 0;
+      w.resume = std::make_shared<const resume_plan>(records, redriven);
       w.seed = core.seeds++;
       spawn_run(*sys, std::move(spec));
       ++n;
     }
     return n;
   }
+
+  /// Redrive (actors/engine_redrive.cpp).
+  expected<redrive_outcome> redrive(const std::string& run_id, const redrive_options& opts);
 
   /// Schedules (actors/engine_schedules.cpp).
   void open_schedules();
@@ -409,7 +422,9 @@ struct engine::impl {
       saved.key = opts.key;
       saved.created = pending->created;
     }
-    registry->add_pending(std::move(pending), opts.key, std::move(saved));
+    std::shared_ptr<const void> origin;
+    if (!runs) origin = std::make_shared<const chain_origin>(chain_origin{root, w.pipe});
+    registry->add_pending(std::move(pending), opts.key, std::move(saved), std::move(origin));
     auto id = w.id;
     spawn_run(*sys, std::move(spec));  // in the directory before its id is known: cancel finds it
     created = true;

@@ -1,4 +1,5 @@
-// The client commands: submit, watch, runs, show, cancel, signal, schedules — they talk to `coworker serve`.
+// The client commands: submit, watch, runs, show, cancel, signal, redrive, schedules — they talk to
+// `coworker serve`.
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -21,6 +22,7 @@ struct client_args {
   int timeout_ms = 10000;
   std::string file, key, input, run_id, status, chain, payload;
   bool wait = false;
+  bool dry_run = false;
   int limit = 20;
   std::int64_t start_at = 0, start_delay = 0;
   std::string curve_server_key;  ///< the daemon's public key, or a file holding it
@@ -164,6 +166,26 @@ int signal(const client_args& a) {
     std::cout << "delivered to " << (*r)["runId"].get<std::string>() << "\n";
   else
     std::cout << "kept until an await for '" << a.key << "' starts\n";
+  return 0;
+}
+
+/// docs/chain-language.md, "Redrive": prints what runs again (and, with --wait, the record tree).
+int redrive(const client_args& a) {
+  json req{{"type", "redrive"}, {"runId", a.run_id}, {"dryRun", a.dry_run}, {"wait", a.wait}};
+  auto r = request(a, req, a.wait ? 24 * 3600 * 1000 : a.timeout_ms);
+  if (int rc = report(r)) return rc;
+  if (a.wait) {
+    std::cout << dump((*r)["tree"], 2) << "\n";
+    return (*r)["status"] == "completed" ? 0 : 1;
+  }
+  std::string steps;
+  for (const auto& s : (*r)["wouldRun"]) steps += (steps.empty() ? "" : ", ") + s.get<std::string>();
+  if (steps.empty()) steps = "(none: only the chain's end)";
+  if (a.dry_run) {
+    std::cout << "a redrive of " << a.run_id << " would run: " << steps << "\n";
+  } else {
+    std::cout << a.run_id << " running (redrive " << (*r)["redrives"].get<int>() << "): " << steps << "\n";
+  }
   return 0;
 }
 
@@ -322,6 +344,13 @@ void add_client_commands(CLI::App& app, dispatch& d) {
       return with_keys(*sg, signal);
     };
   });
+
+  auto rd = std::make_shared<client_args>();
+  c = client_command(app, "redrive", "Continue a failed or cancelled chain: what ended well is kept, the rest runs again", *rd);
+  c->add_option("run_id", rd->run_id, "the chain's run id")->required();
+  c->add_flag("--dry-run", rd->dry_run, "only print the steps that would run again");
+  c->add_flag("--wait", rd->wait, "wait for the chain to end and print its record tree");
+  c->callback([rd, &d] { d.run = [rd] { return with_keys(*rd, redrive); }; });
 
   auto sc = std::make_shared<client_args>();
   c = client_command(app, "schedules", "List the daemon's schedules with their next and last fire times", *sc);

@@ -25,7 +25,10 @@ let frame = 0;
 
 function put(rec) {
   const old = state.runs.get(rec.id);
-  if (old && RANK[rec.status] < RANK[old.status]) return;  // an older view of a run that moved on
+  // An older view of a run that moved on is dropped; a run that started after it ended runs again
+  // (a redrive: docs/chain-language.md).
+  const again = old && old.finished && rec.started && rec.started >= old.finished;
+  if (old && RANK[rec.status] < RANK[old.status] && !again) return;
   if (old && old.childRunIds && rec.childRunIds && rec.childRunIds.length < old.childRunIds.length) rec.childRunIds = old.childRunIds;
   state.runs.set(rec.id, rec);
   if (rec.ownerRunId) {
@@ -195,8 +198,9 @@ function renderChain(now) {
   pill.textContent = root.status;
   title.append(pill);
   $('chain-meta').textContent = `${root.id} · started ${new Date(root.created).toLocaleString()}` +
-    (root.started ? ` · ${formatMs(duration(root, now))}` : '');
+    (root.started ? ` · ${formatMs(duration(root, now))}` : '') + (root.redrives ? ` · redriven ${root.redrives}×` : '');
   $('cancel').hidden = isFinal(root.status);
+  $('redrive').hidden = !(root.status === 'failed' || root.status === 'cancelled');
   const doc = state.docs.get(root.id);
   $('resubmit').hidden = $('edit-copy').hidden = !doc;
   renderTree($('tree'), root.id, { runs: state.runs, kids: state.kids, selected: state.run, now, onSelect: selectRun });
@@ -286,6 +290,15 @@ $('check').addEventListener('click', check);
 $('submit').addEventListener('click', async () => { if (await check()) await submit(editor.value); });
 $('cancel').addEventListener('click', async () => {
   try { await api('POST', `/api/runs/${encodeURIComponent(state.chain)}/cancel`); } catch (e) { $('chain-meta').textContent = e.message; }
+});
+$('redrive').addEventListener('click', async () => {
+  // What ended well is kept; what failed or never ran runs again under the same chain id.
+  try {
+    const r = await api('POST', `/api/runs/${encodeURIComponent(state.chain)}/redrive`);
+    $('chain-meta').textContent = `redriving: ${r.wouldRun.length ? r.wouldRun.join(', ') : 'the chain'}`;
+  } catch (e) {
+    $('chain-meta').textContent = e.message;
+  }
 });
 $('resubmit').addEventListener('click', () => {
   const d = state.docs.get(state.chain);

@@ -61,6 +61,22 @@ struct submit_options {
   std::int64_t start_at = 0;
 };
 
+/// docs/chain-language.md, "Redrive".
+struct redrive_options {
+  bool dry_run = false;  ///< only say what would run again; change nothing
+  /// With a durable store, redrive() returns once the chain is stored as in flight again (its new
+  /// start is durable): a crash after that resumes the redrive. false: at once.
+  bool wait_durable = true;
+};
+
+struct redrive_outcome {
+  std::string run_id;                  ///< the chain's id (the same as before)
+  int redrives = 0;                    ///< the chain's redrives, this one counted
+  /// The steps that run again or for the first time, in document order: each by its id (a step
+  /// without one by its JSON Pointer). Those past the failure may still be skipped by their `if`.
+  std::vector<std::string> would_run;
+};
+
 struct list_query {
   std::optional<run_status> status;
   std::string chain_id;
@@ -211,6 +227,12 @@ class engine {
   /// The same for the await step of run `run_id` only: not_found for an unknown run, not_waiting for
   /// a run that is not an await waiting now.
   expected<signal_outcome> signal_run(const std::string& run_id, const json& payload, bool wait_stored = true);
+
+  /// Continues a failed or cancelled top chain (docs/chain-language.md, "Redrive"): the runs that
+  /// ended well keep their records and outputs, the others run again under their ids, the steps that
+  /// never ran run now; the root record counts `redrives`. Errors: not_found, invalid_input (a step's
+  /// run id: redrive its chain), not_redrivable (the chain completed or still runs), busy, unavailable.
+  expected<redrive_outcome> redrive(const std::string& run_id, const redrive_options& opts = {});
 
   /// Creates or replaces a schedule (docs/chain-language.md, "Schedules"): `request` has the fields of
   /// the protocol's `schedule` request (name, cron or everyMs, tz, chain, input, overlap, catchUp,

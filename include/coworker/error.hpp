@@ -45,6 +45,8 @@ inline constexpr const char* llm_error = "llm_error";
 inline constexpr const char* not_found = "not_found";
 /// A signal for a run id that is not an await step waiting for one.
 inline constexpr const char* not_waiting = "not_waiting";
+/// A redrive of a chain that completed or still runs (only failed or cancelled chains are redriven).
+inline constexpr const char* not_redrivable = "not_redrivable";
 inline constexpr const char* busy = "busy";
 /// The durable store cannot write (disk full, I/O error): nothing new is accepted until it can.
 inline constexpr const char* unavailable = "unavailable";
@@ -66,7 +68,7 @@ inline constexpr const char* all[] = {
     method_not_allowed, not_registered, template_error, condition_error, invalid_document, handler_error,
     timeout,        cancelled,        worker_lost,     no_destination, llm_error,     not_found,
     busy,           unavailable,      store_error,     unauthorized,   internal,      bind_failed,
-    no_curve,       insecure,         not_waiting,
+    no_curve,       insecure,         not_waiting,     not_redrivable,
 };
 }  // namespace codes
 

@@ -53,6 +53,8 @@ struct run_record {
   bool success = false;
   bool recovered = false;
   int attempts = 0;
+  /// A top chain: how many times it was redriven (docs/chain-language.md, "Redrive"); 0: never.
+  int redrives = 0;
   std::string parent_run_id;    ///< the run before this one in the flow (docs/run-record.md)
   std::string owner_run_id;     ///< the run that started this one: its chain, group, forEach or failed run
   std::vector<std::string> child_run_ids;
@@ -60,6 +62,13 @@ struct run_record {
   std::string role;
   bool keep_alive = false;
 };
+
+/// A run that ended this way lets its chain go on: completed, skipped, or failed and recovered by
+/// its onError fallback (docs/chain-language.md, "onError"). A redrive keeps such runs.
+inline bool ended_well(const run_record& r) {
+  return r.status == run_status::completed || r.status == run_status::skipped ||
+         (r.status == run_status::failed && r.recovered);
+}
 
 /// The record's JSON form (docs/run-record.md), its values whole.
 json to_json(const run_record& r);

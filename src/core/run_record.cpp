@@ -57,6 +57,7 @@ json to_json(const run_record& r) {
   if (r.attempt_started) j["attemptStarted"] = r.attempt_started;
   if (r.retry_at) j["retryAt"] = r.retry_at;
   if (r.start_at) j["startAt"] = r.start_at;
+  if (r.redrives) j["redrives"] = r.redrives;
   return j;
 }
 
@@ -99,6 +100,7 @@ expected<run_record> run_record_from_json(const json& j) {
   r.success = flag("success");
   r.recovered = flag("recovered");
   r.attempts = static_cast<int>(num("attempts"));
+  r.redrives = static_cast<int>(num("redrives"));
   r.parent_run_id = str("parentRunId");
   r.owner_run_id = str("ownerRunId");
   if (auto it = j.find("childRunIds"); it != j.end() && it->is_array())

@@ -11,7 +11,8 @@
 
 namespace coworker {
 
-void run_registry::add_pending(record_ptr root, const std::string& key, chain_submission submission) {
+void run_registry::add_pending(record_ptr root, const std::string& key, chain_submission submission,
+                               std::shared_ptr<const void> origin) {
   std::lock_guard lock(mu_);
   active_.insert(root->id);
   roots_.insert(root->id);
@@ -24,7 +25,7 @@ void run_registry::add_pending(record_ptr root, const std::string& key, chain_su
     key_of_root_[root->id] = key;
   }
   auto id = root->id;
-  entries_[id] = entry{std::move(root), {}, 0, 0};
+  entries_[id] = entry{std::move(root), {}, 0, 0, 0, std::move(origin), false};
 }
 
 void run_registry::restore(std::vector<run_record> records,
@@ -89,6 +90,7 @@ void run_registry::started(record_ptr r) {
     if (owner != entries_.end()) owner->second.live_children.push_back(r->id);
   }
   e.rec = r;
+  e.replaceable = false;
   publish_locked(event_kind::before_run, std::move(r), e);
 }
 
@@ -100,19 +102,14 @@ void run_registry::updated(record_ptr r) {
   publish_locked(event_kind::update_run, std::move(r), it->second);
 }
 
-namespace {
-
-/// Approximately what a finished record costs in memory: the record itself and its values, whose
-/// parsed form takes about twice their text (a value shared by two records counts twice: the
-/// estimate errs on the side of dropping early). Bounded by `cap`.
-std::size_t retained_size(const run_record& r, std::size_t cap) {
+/// The record itself and its values, whose parsed form takes about twice their text (a value shared
+/// by two records counts twice: the estimate errs on the side of dropping early).
+std::size_t run_registry::retained_size(const run_record& r, std::size_t cap) {
   std::size_t n = 512 + r.id.size() * (2 + r.child_run_ids.size());
   if (r.input) n += 2 * approx_size(*r.input, cap);
   if (r.output) n += 2 * approx_size(*r.output, cap);
   return n;
 }
-
-}  // namespace
 
 void run_registry::set_retained_bytes(std::size_t bytes) {
   std::lock_guard lock(mu_);
@@ -130,7 +127,8 @@ void run_registry::finished(record_ptr r) {
   const auto bytes = retained_size(*r, retained_budget_.load(std::memory_order_relaxed));
   std::lock_guard lock(mu_);
   auto& e = entries_[r->id];
-  if (e.rec && is_final(e.rec->status)) return;  // already ended (forced): first end wins
+  if (e.rec && is_final(e.rec->status) && !e.replaceable) return;  // already ended (forced): first end wins
+  e.replaceable = false;
   if (!e.rec && !r->owner_run_id.empty()) {
     // A run that ends without starting (skipped) still belongs to its owner's children.
     auto owner = entries_.find(r->owner_run_id);

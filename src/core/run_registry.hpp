@@ -87,7 +87,9 @@ class run_registry {
   void set_history(std::shared_ptr<run_history> h);
 
   /// A chain accepted but not started yet (no event). With `key`, later lookups by key find it.
-  void add_pending(record_ptr root, const std::string& key = {}, chain_submission submission = {});
+  /// `origin`: what the chain was started from, kept while its records are (chain_origin).
+  void add_pending(record_ptr root, const std::string& key = {}, chain_submission submission = {},
+                   std::shared_ptr<const void> origin = nullptr);
   /// Records read back from a durable store at start: no events. Unfinished roots count as active.
   void restore(std::vector<run_record> records, const std::vector<std::pair<std::string, std::string>>& keys);
   /// The id of the run started with idempotency `key`, if any.
@@ -98,6 +100,17 @@ class run_registry {
   /// Ends a record an actor left unfinished (it died or did not answer a cancel in time).
   /// Does nothing when the record is already final.
   void force_finish(const std::string& id, run_status status, const run_error& err);
+
+  // --- redrive (docs/chain-language.md, "Redrive"; run_reopen.cpp) ---------------------------------
+  /// The records of a top chain held in memory (none once it left memory), root first.
+  std::vector<run_record> chain_records(const std::string& root_id) const;
+  /// What a top chain held in memory was started from (add_pending's `origin`), or null.
+  std::shared_ptr<const void> origin(const std::string& root_id) const;
+  /// Makes a finished top chain active again to be redriven: `records` (its tree, from memory or
+  /// the store) are held, the root is `running` with one more redrive, and the runs that did not end
+  /// well may end again (their new record replaces the old). `stored`, when it has a document, is
+  /// written again to the store's chains in flight. Fails with not_redrivable when the chain runs.
+  expected<void> reopen(const std::string& root_id, const std::vector<run_record>& records, chain_submission stored);
 
   record_ptr get(const std::string& id) const;
   /// The record with its descendants: `{...record, "children": [...]}`, the values as `forms` gives
@@ -139,7 +152,12 @@ class run_registry {
     std::uint64_t first_seq = 0;             ///< its first event (0: none yet)
     std::uint64_t final_seq = 0;             ///< its after:run (0: not ended, or restored)
     std::size_t tree_bytes = 0;              ///< a top chain: retained_size of its finished records
+    std::shared_ptr<const void> origin;      ///< a top chain: what it was started from (add_pending)
+    bool replaceable = false;                ///< final, but redriven: its next end replaces it
   };
+
+  /// Approximately what a finished record costs in memory, bounded by `cap`.
+  static std::size_t retained_size(const run_record& r, std::size_t cap);
 
   void publish_locked(event_kind k, record_ptr r, entry& e);
   void retire_locked(const std::string& root_id);

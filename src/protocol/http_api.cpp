@@ -47,7 +47,7 @@ int http_status_of(const std::string& code) {
   if (code == codes::not_found) return 404;
   if (code == codes::unauthorized) return 401;
   if (code == codes::too_large) return 413;
-  if (code == codes::not_waiting) return 409;
+  if (code == codes::not_waiting || code == codes::not_redrivable) return 409;
   if (code == codes::busy || code == codes::unavailable) return 503;
   if (code == codes::internal || code == codes::store_error) return 500;
   return 400;
@@ -135,6 +135,7 @@ api_response http_api::handle(const api_request& r, const std::atomic<bool>& sto
     if (action == "cancel") return post ? call(json{{"type", "cancel"}, {"runId", id}}) : wrong_method();
     if (action == "chain") return get ? chain_of(id) : wrong_method();
     if (action == "signal") return post ? signal(r, id) : wrong_method();
+    if (action == "redrive") return post ? redrive(r, id) : wrong_method();
   }
   return error_response(make_error(codes::not_found, "no endpoint " + r.path + " (see docs/web.md)"));
 }
@@ -182,6 +183,21 @@ api_response http_api::signal(const api_request& r, const std::string& run_id) {
     req.erase("key");
     req["runId"] = run_id;
   }
+  return call(req);
+}
+
+api_response http_api::redrive(const api_request& r, const std::string& run_id) {
+  // The body, optional: {"dryRun": true} (docs/chain-language.md, "Redrive").
+  json req = json::object();
+  if (r.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    auto parsed = chain::parse_json(r.body, eng_.config().lim);
+    if (!parsed) return error_response(parsed.error());
+    if (!parsed->is_object()) return error_response(make_error(codes::bad_json, "the body is {\"dryRun\": true} or empty"));
+    req = std::move(*parsed);
+  }
+  req.erase("wait");  // the reply says it started; the events and GET /api/runs/{id} follow it
+  req["type"] = "redrive";
+  req["runId"] = run_id;
   return call(req);
 }
 

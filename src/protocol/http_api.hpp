@@ -42,6 +42,8 @@ class http_api {
   api_response validate(const api_request& r) const;
   /// POST /api/signals, or POST /api/runs/{run_id}/signal.
   api_response signal(const api_request& r, const std::string& run_id);
+  /// POST /api/runs/{run_id}/redrive.
+  api_response redrive(const api_request& r, const std::string& run_id);
   api_response chain_of(const std::string& run_id);
   api_response call(const json& request);
   void remember(const std::string& run_id, const json& chain, const json* input);

@@ -86,6 +86,20 @@ expected<request> parse_signal(const json& f) {
   return request(std::move(r));
 }
 
+expected<request> parse_redrive(const json& f) {
+  redrive_request r;
+  auto run_id = string_field(f, "runId", true);
+  if (!run_id) return run_id.error();
+  r.run_id = std::move(*run_id);
+  auto dry = bool_field(f, "dryRun", false);
+  if (!dry) return dry.error();
+  r.dry_run = *dry;
+  auto wait = bool_field(f, "wait", false);
+  if (!wait) return wait.error();
+  r.wait = *wait;
+  return request(std::move(r));
+}
+
 }  // namespace
 
 expected<request> parse_request(const json& f) {
@@ -111,6 +125,7 @@ expected<request> parse_request(const json& f) {
     return request(blob_request{std::move(*id)});
   }
   if (*type == "signal") return parse_signal(f);
+  if (*type == "redrive") return parse_redrive(f);
   if (*type == "schedule") return request(schedule_request{&f});
   if (*type == "schedules") return request(schedules_request{});
   if (*type == "unschedule") {
@@ -122,7 +137,8 @@ expected<request> parse_request(const json& f) {
   if (*type == "ping") return request(ping_request{});
   return make_error(codes::unknown_type,
                     "unknown request type '" + chain::printable(*type, 64) +
-                        "' (run, get, list, cancel, snapshot, blob, signal, schedule, schedules, unschedule, operations, ping)",
+                        "' (run, get, list, cancel, snapshot, blob, signal, redrive, schedule, schedules, unschedule, operations, "
+                        "ping)",
                     "/type");
 }
 

@@ -47,6 +47,12 @@ struct signal_request {
   std::string run_id;
   const json* payload = nullptr;  ///< into the parsed frame; null: JSON null
 };
+/// `{"type":"redrive","runId":...}` (docs/chain-language.md, "Redrive").
+struct redrive_request {
+  std::string run_id;
+  bool dry_run = false;
+  bool wait = false;  ///< reply when the chain ends, as a run with `wait`
+};
 /// `schedule` (create, replace, pause), `schedules`, `unschedule` (docs/chain-language.md, "Schedules").
 struct schedule_request {
   const json* frame = nullptr;  ///< the whole request: the engine reads the schedule's fields
@@ -59,7 +65,7 @@ struct operations_request {};
 struct ping_request {};
 
 using request = std::variant<run_request, get_request, list_request, cancel_request, snapshot_request,
-                             blob_request, signal_request, schedule_request, schedules_request, unschedule_request,
+                             blob_request, signal_request, redrive_request, schedule_request, schedules_request, unschedule_request,
                              operations_request, ping_request>;
 
 /// Parses a request object. Errors: bad_json (no `type` string), unknown_type, invalid_chain (no

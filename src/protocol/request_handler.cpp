@@ -116,6 +116,28 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
             }
             return o;
           },
+          [&](const redrive_request& r) {
+            redrive_options ro;
+            ro.dry_run = r.dry_run;
+            const bool durable = !eng.config().db_path.empty();
+            // As for a run: a held reply goes out once the chain is stored as in flight again.
+            ro.wait_durable = !(durable && (hold || r.wait));
+            auto d = eng.redrive(r.run_id, ro);
+            if (!d) return fail(d.error());
+            if (r.dry_run) {
+              o.reply = ok_reply(json{{"runId", d->run_id}, {"wouldRun", d->would_run}}, o.id);
+              return o;
+            }
+            if (r.wait) {
+              o.wait_run_id = d->run_id;
+              return o;
+            }
+            o.reply = ok_reply(json{{"runId", d->run_id}, {"status", "running"}, {"redrives", d->redrives},
+                                    {"wouldRun", d->would_run}},
+                               o.id);
+            if (!ro.wait_durable) o.ack_run_id = d->run_id;
+            return o;
+          },
           [&](const schedule_request& r) {
             auto s = eng.schedule(*r.frame);
             if (!s) return fail(s.error());

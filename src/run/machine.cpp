@@ -31,12 +31,6 @@ run_error error_of(const run_record& r) {
   return run_error{codes::internal, "run ended " + std::string(to_string(r.status)), r.id, r.operation, {}};
 }
 
-/// A child that ended this way lets its chain go on (docs/chain-language.md, "onError").
-bool ended_well(const run_record& r) {
-  return r.status == run_status::completed || r.status == run_status::skipped ||
-         (r.status == run_status::failed && r.recovered);
-}
-
 }  // namespace
 
 machine::machine(placement where, const settings& cfg)
@@ -170,6 +164,14 @@ void machine::begin_run(bool fresh) {
 
   if (at_.resume && !fresh) {
     auto old = at_.resume->by_id.find(r.id);
+    if (old != at_.resume->by_id.end() && at_.resume->redrive && is_final(old->second->status)) {
+      // Redriven (docs/chain-language.md, "Redrive"): it did not end well, so it runs again from
+      // its `if`, under its id, taking the children that ended well. A top chain counts it.
+      r.created = old->second->created;
+      r.redrives = old->second->redrives + (r.owner_run_id.empty() ? 1 : 0);
+      adopting_ = true;
+      old = at_.resume->by_id.end();
+    }
     if (old != at_.resume->by_id.end()) {
       // Resumed after a restart: its `if` and input were settled before; run the attempt again
       // and take the children that finished (docs/durability.md). Its timers keep their due
@@ -177,6 +179,7 @@ void machine::begin_run(bool fresh) {
       const auto& was = *old->second;
       r.created = was.created;
       r.attempts = was.attempts;
+      r.redrives = was.redrives;
       input_ = was.input;
       r.input = input_;
       r.status = run_status::running;
@@ -535,7 +538,7 @@ void machine::finish(run_status status) {
   if (top && at_.resume) {
     // Runs recorded before the restart that this chain did not take up again end as cancelled.
     for (const auto& [id, old] : at_.resume->by_id)
-      if (id != rec_.id)
+      if (id != rec_.id && !is_final(old->status))
         emit(force_end{id, run_status::cancelled,
                        run_error{codes::cancelled, "abandoned when the chain resumed after a restart", id, {}, {}}});
   }
@@ -549,8 +552,8 @@ void machine::spawn(const chain::step_ptr& step, int index, std::string parent_r
   std::string id;
   if (adopting_) {
     if (auto old = at_.resume->child(rec_.id, index)) {
-      if (is_final(old->status)) {
-        // Finished before the restart: taken as it is, never run again.
+      if (at_.resume->redrive ? ended_well(*old) : is_final(old->status)) {
+        // Finished before the restart (or, redriven, ended well): taken as it is, never run again.
         index_of_.emplace(old->id, children_.size());
         children_.push_back(child{old->id, nullptr, nullptr, false, false});
         ++active_;

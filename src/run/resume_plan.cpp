@@ -2,12 +2,13 @@
 #include "run/resume_plan.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "coworker/limits.hpp"
 
 namespace coworker {
 
-resume_plan::resume_plan(const std::vector<run_record>& records) {
+resume_plan::resume_plan(const std::vector<run_record>& records, bool redrive_) : redrive(redrive_) {
   for (const auto& r : records) {
     auto rec = std::make_shared<const run_record>(r);
     by_id.emplace(rec->id, rec);
@@ -41,6 +42,57 @@ std::shared_ptr<const export_list> resume_plan::exports_below(const std::string&
     }
   }
   return out;
+}
+
+namespace {
+
+using chain::step_kind;
+
+struct redrive_walk {
+  const resume_plan& plan;
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+
+  void step(const chain::step& s, const run_record* r, int depth) {
+    if ((r && ended_well(*r)) || depth > max_run_tree_depth) return;
+    if (depth > 0) {
+      const auto& name = s.id.empty() ? s.pointer : s.id;
+      if (seen.insert(name).second) out.push_back(name);
+    }
+    auto child = [&](int i) { return r ? plan.child(r->id, i).get() : nullptr; };
+    switch (s.kind) {
+      case step_kind::chain:
+      case step_kind::parallel:
+        for (std::size_t i = 0; i < s.children.size(); ++i) step(*s.children[i], child(static_cast<int>(i)), depth + 1);
+        return;
+      case step_kind::for_each: {
+        if (!s.body) return;
+        // The first element that did not end well stands for them all (elements share their steps);
+        // none recorded: the elements past the failure, never run.
+        const run_record* element = nullptr;
+        if (r)
+          if (auto it = plan.children_of.find(r->id); it != plan.children_of.end())
+            for (const auto& c : it->second)
+              if (c->step_index >= 0 && !ended_well(*c)) {
+                element = c.get();
+                break;
+              }
+        step(*s.body, element, depth + 1);
+        return;
+      }
+      case step_kind::operation:
+        return;
+    }
+  }
+};
+
+}  // namespace
+
+std::vector<std::string> redrive_steps(const chain::step& root, const resume_plan& plan, const std::string& root_id) {
+  redrive_walk w{plan, {}, {}};
+  auto it = plan.by_id.find(root_id);
+  w.step(root, it == plan.by_id.end() ? nullptr : it->second.get(), 0);
+  return std::move(w.out);
 }
 
 }  // namespace coworker

@@ -1,4 +1,5 @@
-// run_schema: the tables of schema 4 (schema 2, the blob tables of 3, the kept signals and schedules of 4) and the migrations from 1 and 2 (docs/store.md, "Run records").
+// run_schema: the tables of schema 5 (schema 2, the blob tables of 3, the kept signals and schedules of
+// 4, the chains kept after their end of 5) and the migrations from 1 to 4 (docs/store.md, "Run records").
 #include "runs/run_schema.hpp"
 
 #include <sqlite3.h>
@@ -28,7 +29,7 @@ CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY, epoch TEXT NOT NULL, time INTEGER NOT NULL, kind TEXT NOT NULL,
   run_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chains (
-  root_id TEXT PRIMARY KEY, document TEXT NOT NULL, input TEXT, key TEXT);
+  root_id TEXT PRIMARY KEY, document TEXT NOT NULL, input TEXT, key TEXT, ended INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS run_keys (key TEXT PRIMARY KEY, root_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, bytes INTEGER NOT NULL, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS run_blobs (chain INTEGER NOT NULL, blob TEXT NOT NULL, PRIMARY KEY(chain, blob)) WITHOUT ROWID;
@@ -49,6 +50,9 @@ CREATE VIEW IF NOT EXISTS run_records AS
   FROM runs r LEFT JOIN runs c ON c.rowid = r.chain LEFT JOIN runs o ON o.rowid = r.owner
        LEFT JOIN run_values vi ON vi.id = r.input LEFT JOIN run_values vo ON vo.id = r.output;
 )";
+
+/// The chains in flight, found among the ended ones that stay (after `ended` exists: schema 5).
+constexpr const char* chains_index_sql = "CREATE INDEX IF NOT EXISTS chains_open ON chains(root_id) WHERE ended=0";
 
 error failure(sqlite3* db, const std::string& path, const std::string& what) {
   return make_error(codes::store_error, what + " in '" + path + "': " + sqlite3_errmsg(db));
@@ -101,7 +105,10 @@ expected<void> prepare_run_tables(sqlite3* db, const std::string& path, const st
     return make_error(codes::store_error, "store '" + path + "' has schema " + std::to_string(version) +
                                               ", written by a newer coworker (this one reads up to " +
                                               std::to_string(schema_version) + ")");
-  if (version == schema_version) return sql::exec(db, path, tables_sql);
+  if (version == schema_version) {
+    if (auto r = sql::exec(db, path, tables_sql); !r) return r;
+    return sql::exec(db, path, chains_index_sql);
+  }
   if (auto r = sql::exec(db, path, "BEGIN IMMEDIATE"); !r) return r;
   auto undo = [&](error e) -> expected<void> {
     (void)sql::exec(db, path, "ROLLBACK");
@@ -115,6 +122,10 @@ expected<void> prepare_run_tables(sqlite3* db, const std::string& path, const st
   } else if (auto r = sql::exec(db, path, tables_sql); !r) {
     return undo(r.error());
   }
+  // Schema 5: an ended chain's row stays, marked (a redrive reads it again).
+  if (!has_column(db, "chains", "ended"))
+    if (auto r = sql::exec(db, path, "ALTER TABLE chains ADD COLUMN ended INTEGER NOT NULL DEFAULT 0"); !r) return undo(r.error());
+  if (auto r = sql::exec(db, path, chains_index_sql); !r) return undo(r.error());
   if (auto r = sql::exec(db, path, ("PRAGMA user_version=" + std::to_string(schema_version)).c_str()); !r) return undo(r.error());
   if (auto r = sql::exec(db, path, "COMMIT"); !r) return undo(r.error());
   if (old && note) note("store '" + path + "': migrated " + std::to_string(moved) + " run records");

@@ -13,7 +13,7 @@ namespace coworker::runs {
 
 /// 1: whole records in `runs.record` (before 2026-12). 2: values once in `run_values`, records in columns and `fields`.
 /// 3: blobs (2026-12). 4: kept signals and schedules (`signals`, `schedules`; 2026-12).
-inline constexpr int schema_version = 4;
+inline constexpr int schema_version = 5;
 
 /// Creates the tables, or migrates schema 1 to 2 in one transaction (nothing changes when it fails).
 /// `note` receives one line before a migration and one after it. A file of a newer schema is refused.

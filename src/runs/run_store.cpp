@@ -80,6 +80,17 @@ std::string document_text(const json& doc, value_forms* forms, std::vector<blob:
   return dump(copy);
 }
 
+/// A row of `chains`: root_id, document, input, key.
+stored_chain read_chain(sql::statement& q) {
+  stored_chain c;
+  c.root_id = q.column_text(0);
+  c.document = json::parse(q.column_text(1), nullptr, false);
+  c.has_input = sqlite3_column_type(q.s, 2) != SQLITE_NULL;
+  if (c.has_input) c.input = json::parse(q.column_text(2), nullptr, false);
+  c.key = q.column_text(3);
+  return c;
+}
+
 }  // namespace
 
 run_store::run_store(sqlite3* db, std::string path, int lock_fd) : db_(db), path_(std::move(path)), lock_fd_(lock_fd) {}
@@ -181,7 +192,8 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
     }
   }
   sql::statement ev(db_, "INSERT INTO events(seq, epoch, time, kind, run_id) VALUES(?1,?2,?3,?4,?5)");
-  sql::statement done(db_, "DELETE FROM chains WHERE root_id=?1");
+  // An ended chain's document stays (until retention) for a redrive (docs/chain-language.md, "Redrive").
+  sql::statement done(db_, "UPDATE chains SET ended=1 WHERE root_id=?1");
   if (!ev || !done || !rows.ok()) {
     (void)exec("ROLLBACK");
     return store_failure(db_, path_, "cannot prepare the run tables");
@@ -240,19 +252,24 @@ std::uint64_t run_store::last_seq() {
 std::vector<stored_chain> run_store::unfinished_chains() {
   std::lock_guard lock(mu_);
   std::vector<stored_chain> out;
-  sql::statement q(db_, "SELECT root_id, document, input, key FROM chains ORDER BY root_id");
+  sql::statement q(db_, "SELECT root_id, document, input, key FROM chains WHERE ended=0 ORDER BY root_id");
   if (!q) return out;
-  while (sqlite3_step(q.s) == SQLITE_ROW) {
-    stored_chain c;
-    c.root_id = q.column_text(0);
-    c.document = json::parse(q.column_text(1), nullptr, false);
-    c.has_input = sqlite3_column_type(q.s, 2) != SQLITE_NULL;
-    if (c.has_input) c.input = json::parse(q.column_text(2), nullptr, false);
-    c.key = q.column_text(3);
-    if (!c.document.is_discarded()) out.push_back(std::move(c));
-  }
+  while (sqlite3_step(q.s) == SQLITE_ROW)
+    if (auto c = read_chain(q); !c.document.is_discarded()) out.push_back(std::move(c));
   return out;
 }
+
+std::optional<stored_chain> run_store::chain(const std::string& root_id) {
+  std::lock_guard lock(mu_);
+  sql::statement q(db_, "SELECT root_id, document, input, key FROM chains WHERE root_id=?1");
+  if (!q) return std::nullopt;
+  q.bind_text(1, root_id);
+  if (sqlite3_step(q.s) != SQLITE_ROW) return std::nullopt;
+  auto c = read_chain(q);
+  if (c.document.is_discarded()) return std::nullopt;
+  return c;
+}
+
 
 std::vector<run_record> run_store::chain_records(const std::string& chain_id) {
   std::lock_guard lock(mu_);
@@ -265,7 +282,7 @@ std::vector<run_record> run_store::chain_records(const std::string& chain_id) {
 std::vector<run_record> run_store::recent_chain_records(std::size_t limit) {
   std::lock_guard lock(mu_);
   sql::statement q(db_, std::string("WITH recent(row) AS (SELECT rowid FROM runs WHERE owner IS NULL "
-                                        "AND status NOT IN ('pending','running') ORDER BY id DESC LIMIT ?1) ") +
+                                        "AND status IN ('completed','failed','skipped','cancelled') ORDER BY id DESC LIMIT ?1) ") +
                             record_columns + "WHERE r.rowid IN recent OR r.chain IN recent");
   if (!q) return {};
   q.bind_int(1, static_cast<std::int64_t>(limit));
@@ -284,7 +301,7 @@ std::vector<std::pair<std::string, std::string>> run_store::keys() {
 std::vector<std::pair<std::string, std::string>> run_store::unfinished_keys() {
   std::lock_guard lock(mu_);
   std::vector<std::pair<std::string, std::string>> out;
-  sql::statement q(db_, "SELECT key, root_id FROM chains WHERE key IS NOT NULL");
+  sql::statement q(db_, "SELECT key, root_id FROM chains WHERE ended=0 AND key IS NOT NULL");
   if (!q) return out;
   while (sqlite3_step(q.s) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_text(1));
   return out;
@@ -326,7 +343,8 @@ std::optional<std::string> run_store::find_key(const std::string& key) {
 
 expected<std::size_t> run_store::prune(const retention_policy& p, std::int64_t now) {
   std::lock_guard lock(mu_);
-  const char* finished_roots = "FROM runs WHERE owner IS NULL AND status NOT IN ('pending','running') ";
+  // Only chains that ended: a scheduled or waiting chain is in flight, however old.
+  const char* finished_roots = "FROM runs WHERE owner IS NULL AND status IN ('completed','failed','skipped','cancelled') ";
   // Finished chains with an id below the oldest of the newest keep_chains are past the count.
   std::string boundary;
   if (p.keep_chains == 0) {
@@ -350,10 +368,11 @@ expected<std::size_t> run_store::prune(const retention_policy& p, std::int64_t n
   sql::statement root(db_, "DELETE FROM runs WHERE rowid=?1");
   sql::statement values(db_, "DELETE FROM run_values WHERE chain=?1");
   sql::statement keys(db_, "DELETE FROM run_keys WHERE root_id=?1");
+  sql::statement documents(db_, "DELETE FROM chains WHERE root_id=?1");
   // A blob is shared by every chain that carried the same value: it goes with the last of them.
   sql::statement links(db_, "DELETE FROM run_blobs WHERE chain=?1 RETURNING blob");
   sql::statement blobs(db_, "DELETE FROM blobs WHERE id=?1 AND NOT EXISTS (SELECT 1 FROM run_blobs WHERE blob=?1)");
-  bool ok = steps && root && values && keys && links && blobs;
+  bool ok = steps && root && values && keys && documents && links && blobs;
   std::vector<std::string> unlinked;
   for (const auto& [row, id] : old) {
     for (auto* d : {&steps, &root, &values}) {
@@ -363,9 +382,11 @@ expected<std::size_t> run_store::prune(const retention_policy& p, std::int64_t n
       sqlite3_reset(d->s);
     }
     if (!ok) break;
-    keys.bind_text(1, id);
-    ok = sqlite3_step(keys.s) == SQLITE_DONE;
-    sqlite3_reset(keys.s);
+    for (auto* d : {&keys, &documents}) {
+      d->bind_text(1, id);
+      ok = ok && sqlite3_step(d->s) == SQLITE_DONE;
+      sqlite3_reset(d->s);
+    }
     links.bind_int(1, row);
     int rc = SQLITE_DONE;
     while (ok && (rc = sqlite3_step(links.s)) == SQLITE_ROW) unlinked.push_back(links.column_text(0));

@@ -58,6 +58,8 @@ class run_store final : public run_history {
 
   std::uint64_t last_seq();
   std::vector<stored_chain> unfinished_chains();
+  /// The chain as submitted, in flight or ended (kept until retention deletes it: for a redrive).
+  std::optional<stored_chain> chain(const std::string& root_id);
   /// Every record of one chain (by chainId).
   std::vector<run_record> chain_records(const std::string& chain_id);
   /// The records of the `limit` most recently finished chains, with their keys.
