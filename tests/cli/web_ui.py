@@ -206,6 +206,17 @@ try:
     wait_for("the chain to be cancelled", lambda: driver.find_element(
         By.CSS_SELECTOR, "#tree > .node").get_attribute("data-status") == "cancelled")
 
+    # Redrive: the cancelled chain runs again under its id; what was cancelled runs again.
+    wait_for("the redrive button", lambda: driver.find_element(By.ID, "redrive").is_displayed())
+    driver.find_element(By.ID, "redrive").click()
+    wait_for("the nap to run again", lambda: status("nap") == "running")
+    wait_for("the redrive counted", lambda: "redriven 1×" in driver.find_element(By.ID, "chain-meta").text)
+    if driver.find_element(By.ID, "redrive").is_displayed():
+        fail("the redrive button shows on a running chain")
+    driver.find_element(By.ID, "cancel").click()
+    wait_for("the chain to be cancelled again", lambda: driver.find_element(
+        By.CSS_SELECTOR, "#tree > .node").get_attribute("data-status") == "cancelled")
+
     # Re-submit runs the same chain again.
     before = len(driver.find_elements(By.CSS_SELECTOR, "#chain-list li"))
     wait_for("the re-submit button", lambda: driver.find_element(By.ID, "resubmit").is_displayed())

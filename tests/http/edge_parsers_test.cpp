@@ -126,6 +126,9 @@ BOOST_AUTO_TEST_CASE(requests_are_typed) {
   BOOST_TEST(request_error(R"({"type":"snapshot","recent":-1})").path == "/recent");
   BOOST_TEST(request_error(R"({"type":"snapshot","recent":10001})").path == "/recent");
   BOOST_TEST(request_error(R"({"type":"cancel"})").path == "/runId");
+  BOOST_TEST(request_error(R"({"type":"redrive"})").path == "/runId");
+  BOOST_TEST(request_error(R"({"type":"redrive","runId":"r","dryRun":"yes"})").path == "/dryRun");
+  BOOST_TEST(request_error(R"({"type":"redrive","runId":"r","wait":1})").path == "/wait");
   BOOST_TEST(request_error(R"({"type":"nope"})").code == "unknown_type");
   BOOST_TEST(request_error(R"({"type":null})").code == "bad_json");
   BOOST_TEST(request_error(R"("ping")").code == "bad_json");

@@ -78,6 +78,7 @@ BOOST_AUTO_TEST_CASE(cancel_ends_a_long_wait_as_cancelled) {
   http_daemon d;
   auto c = d.client();
   auto id = start_long_wait(d, c);
+  BOOST_TEST(post(c, "/api/runs/" + id + "/redrive", json::object()).status == 409);  // it runs: not_redrivable
   auto r = to_reply(c.Post(("/api/runs/" + id + "/cancel").c_str(), "", "application/json"));
   BOOST_TEST(r.status == 200);
   BOOST_TEST(r.body["cancelling"] == true);
@@ -89,6 +90,14 @@ BOOST_AUTO_TEST_CASE(cancel_ends_a_long_wait_as_cancelled) {
   BOOST_TEST(tree.body["run"]["status"] == "cancelled");
   BOOST_TEST(tree.body["run"]["children"][0]["status"] == "cancelled");
   BOOST_TEST(to_reply(c.Post("/api/runs/run-unknown/cancel", "", "application/json")).status == 404);
+  // Cancelled: it can be redriven (docs/chain-language.md, "Redrive"); a dry run changes nothing.
+  auto dry = post(c, "/api/runs/" + id + "/redrive", json{{"dryRun", true}});
+  BOOST_TEST(dry.status == 200);
+  BOOST_TEST(dry.body["wouldRun"].size() == 1u);
+  BOOST_TEST(to_string(d.eng.get(id)->status) == "cancelled");
+  BOOST_TEST(to_reply(c.Post("/api/runs/run-unknown/redrive", "", "application/json")).status == 404);
+  BOOST_TEST(to_reply(c.Get(("/api/runs/" + id + "/redrive").c_str())).status == 405);
+  BOOST_TEST(post(c, "/api/runs/" + id + "/redrive", json::array()).status == 400);
 }
 
 BOOST_AUTO_TEST_CASE(invalid_chain_error_names_its_place) {

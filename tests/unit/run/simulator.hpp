@@ -66,12 +66,32 @@ class simulator {
     p.seed = seed;
     p.start_at = start_at;
     if (resume)  // what the store held is known before the chain resumes, as in the registry
-      for (const auto& [rid, r] : resume->by_id) publish(r);
+      for (const auto& [rid, r] : resume->by_id)
+        if (!records_.count(rid)) publish(r);
     p.resume = std::move(resume);
     auto top = p.id;
     add(std::move(p), {});
     settle();
     return top;
+  }
+
+  /// Redrives chain `id` (submitted before, ended) as the engine does: its records become a redrive
+  /// plan, and the runs that did not end well may end again (run_registry::reopen).
+  std::string redrive(const std::string& chain_text, const std::string& id) {
+    std::vector<run_record> recs;
+    for (const auto& [rid, r] : records_)
+      if (r->chain_id == id) {
+        recs.push_back(*r);
+        if (!ended_well(*r)) reopened_.insert(rid);
+      }
+    return submit(chain_text, 42, std::make_shared<const resume_plan>(recs, true), id);
+  }
+  /// The plan a redrive of chain `id` would follow (to ask redrive_steps).
+  std::shared_ptr<const resume_plan> redrive_plan(const std::string& id) const {
+    std::vector<run_record> recs;
+    for (const auto& [rid, r] : records_)
+      if (r->chain_id == id) recs.push_back(*r);
+    return std::make_shared<const resume_plan>(recs, true);
   }
 
   /// Submits a chain that starts at `start_at` (startAt).
@@ -266,8 +286,8 @@ class simulator {
     if (it == records_.end()) {
       order_.push_back(r->id);
       records_[r->id] = r;
-    } else if (!is_final(it->second->status)) {
-      it->second = r;  // first end wins
+    } else if (!is_final(it->second->status) || reopened_.erase(r->id)) {
+      it->second = r;  // first end wins (a redriven run's first new record replaces its end)
     }
   }
 
@@ -279,6 +299,7 @@ class simulator {
   std::uint64_t timer_seq_ = 0;
   std::vector<std::pair<run::timer, std::int64_t>> timers_asked_;
   std::map<std::string, record_ptr> records_;
+  std::set<std::string> reopened_;  ///< redriven runs whose old end has not been replaced yet
   std::vector<std::string> order_;
 };
 

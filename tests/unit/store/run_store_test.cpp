@@ -217,18 +217,60 @@ BOOST_AUTO_TEST_CASE(retention_deletes_the_oldest_finished_chains_past_the_count
   std::uint64_t seq = 0;
   for (const char* id : {"run-1", "run-2", "run-3", "run-5", "run-6", "run-7"}) write_chain(**store, id, 1000, seq);
   write_chain(**store, "run-4", 1000, seq, run_status::running);  // old, but not finished: kept
+  write_chain(**store, "run-0", 1000, seq, run_status::scheduled);  // the oldest, to start later: kept
   retention_policy p{3, 0, 2};
   BOOST_TEST(*(*store)->prune(p, 2000) == 2u);  // a slice: run-1, run-2
   BOOST_TEST(*(*store)->prune(p, 2000) == 1u);  // run-3
   BOOST_TEST(*(*store)->prune(p, 2000) == 0u);
-  BOOST_TEST(stored_roots(f.path()) == (std::set<std::string>{"run-4", "run-5", "run-6", "run-7"}));
-  // Their steps, values and keys went with them.
-  BOOST_TEST(sql_rows(f.path(), "SELECT COUNT(*) FROM runs").at(0).first == "12");
-  BOOST_TEST(sql_rows(f.path(), "SELECT COUNT(*) FROM run_values").at(0).first == "8");
+  BOOST_TEST(stored_roots(f.path()) == (std::set<std::string>{"run-0", "run-4", "run-5", "run-6", "run-7"}));
+  // Their steps, values, keys and documents went with them.
+  BOOST_TEST(sql_rows(f.path(), "SELECT COUNT(*) FROM runs").at(0).first == "15");
+  BOOST_TEST(sql_rows(f.path(), "SELECT COUNT(*) FROM run_values").at(0).first == "10");
+  BOOST_TEST(!(*store)->chain("run-1").has_value());
+  BOOST_TEST((*store)->chain("run-5").has_value());
   BOOST_TEST(!(*store)->find_key("key-run-1").has_value());
   BOOST_TEST((*store)->find_key("key-run-5").has_value());
   BOOST_TEST(!(*store)->record("run-2-a").has_value());
   BOOST_TEST((*store)->record("run-5-a").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(an_ended_chain_keeps_its_document_for_a_redrive_but_is_not_resumed) {
+  temp_file f;
+  auto store = run_store::open(f.path());
+  BOOST_REQUIRE(store.has_value());
+  std::uint64_t seq = 0;
+  auto doc = share(json{{"operation", "run"}, {"children", json::array({json{{"operation", "log"}}})}});
+  auto root = step("run-1", "run-1", nullptr, nullptr);
+  root.status = run_status::running;
+  BOOST_REQUIRE((*store)->write(events_of({root}, seq), {chain_submission{"run-1", doc, share(json(7)), "k"}}).has_value());
+  BOOST_TEST((*store)->unfinished_chains().size() == 1u);
+  root.status = run_status::failed;
+  BOOST_REQUIRE((*store)->write(events_of({root}, seq)).has_value());
+  BOOST_TEST((*store)->unfinished_chains().empty());
+  BOOST_TEST((*store)->unfinished_keys().empty());
+  auto kept = (*store)->chain("run-1");
+  BOOST_REQUIRE(kept.has_value());
+  BOOST_TEST(kept->document == *doc);
+  BOOST_TEST(kept->has_input);
+  BOOST_TEST(kept->input == json(7));
+  BOOST_TEST(kept->key == "k");
+  // Written again (a redrive): in flight again, once.
+  BOOST_REQUIRE((*store)->write(std::vector<event>{}, {chain_submission{"run-1", doc, share(json(7)), "k"}}).has_value());
+  BOOST_TEST((*store)->unfinished_chains().size() == 1u);
+  BOOST_TEST(!(*store)->chain("run-2").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_file_of_schema_4_gets_the_ended_mark_and_keeps_its_chains_in_flight) {
+  temp_file f;
+  sql_exec(f.path(), "CREATE TABLE chains (root_id TEXT PRIMARY KEY, document TEXT NOT NULL, input TEXT, key TEXT);"
+                     "INSERT INTO chains VALUES('run-9', '{\"operation\":\"run\",\"children\":[{\"operation\":\"log\"}]}', NULL, NULL);"
+                     "PRAGMA user_version=4;");
+  auto store = run_store::open(f.path());
+  BOOST_REQUIRE_MESSAGE(store.has_value(), (store ? "" : store.error().message));
+  BOOST_TEST(sql_rows(f.path(), "PRAGMA user_version").at(0).first == std::to_string(runs::schema_version));
+  auto open = (*store)->unfinished_chains();
+  BOOST_REQUIRE_EQUAL(open.size(), 1u);
+  BOOST_TEST(open.front().root_id == "run-9");
 }
 
 BOOST_AUTO_TEST_CASE(a_blob_is_stored_once_and_goes_with_the_last_chain_that_references_it) {
