@@ -21,8 +21,10 @@
 #include "engine_core.hpp"
 #include "llm_ops.hpp"
 #include "ops/builtin.hpp"
+#include "core/chain_library.hpp"
 #include "core/schedule_book.hpp"
 #include "core/signal_board.hpp"
+#include "runs/definition_store.hpp"
 #include "runs/retention.hpp"
 #include "runs/run_store.hpp"
 #include "runs/schedule_store.hpp"
@@ -71,6 +73,9 @@ struct engine::impl {
   std::unique_ptr<signal_store> signal_rows;  // kept signals, in durable mode
   std::unique_ptr<signal_board> signals;      // awaits and signals (docs/chain-language.md, "await")
   std::unique_ptr<schedule_store> schedule_rows;  // schedules, in durable mode
+  chain_library library;                          // published chains (actors/engine_chains.cpp)
+  std::unique_ptr<definition_store> definition_rows;  // published chains, in durable mode
+  std::mutex publish_mu;                          // one publish at a time: versions in order
   schedule_book schedules;                    // guarded by schedule_mu (actors/engine_schedules.cpp)
   mutable std::mutex schedule_mu;
   timer_service::id schedule_timer = 0;
@@ -148,6 +153,7 @@ struct engine::impl {
     for (auto& op : ops::llm_operations(ops::llm_config_from(cfg.ops_config))) (void)ops.add(std::move(op));
     if (!cfg.db_path.empty() && !startup_error) open_documents();
     sys = std::make_unique<caf::actor_system>(engine_detail::configure(caf_cfg, cfg));
+    open_definitions();  // before what compiles chains: resumed chains and schedules call them
     open_schedules();  // last: a fire submits a chain
   }
 
@@ -257,7 +263,7 @@ struct engine::impl {
         pending->created = now_ms();
         registry->add_pending(std::move(pending), c.key);
       }
-      auto compiled = chain::compile_chain(c.document, compile_opts());
+      auto compiled = compile_document(c.document);
       if (!compiled.ok()) {
         const auto& e = compiled.errors.front();
         registry->force_finish(c.root_id, run_status::failed,
@@ -366,12 +372,31 @@ struct engine::impl {
     chain::compile_options o;
     o.lim = cfg.lim;
     o.known_operation = [this](std::string_view name) { return ops.contains(name); };
+    o.resolve_chain = [this](std::string_view ref) -> expected<std::shared_ptr<const chain::chain_ref>> {
+      auto d = library.resolve(ref);
+      if (!d) return d.error();
+      return (*d)->ref;
+    };
     return o;
   }
+
+  /// Published chains (actors/engine_chains.cpp).
+  void open_definitions();
+  /// A run by name: the published chain's document, its root naming it (`chainRef` at /chainRef).
+  chain::compile_result compile_named(std::string_view ref) const;
+  /// A chain as stored (`{"chainRef":"name@3"}` for a run by name) compiled again.
+  chain::compile_result compile_document(const json& doc) const;
 
   /// Starts a chain; `created` tells a new run from the existing run of an idempotency key.
   expected<std::string> start(const chain::compile_result& compiled, const json* source, const submit_options& opts,
                               bool& created) {
+    // Calls by name are stored pinned to the versions resolved now: a restart runs the same.
+    json pinned;
+    if (!compiled.pins.empty() && runs) {
+      pinned = *source;
+      for (const auto& [at, label] : compiled.pins) pinned[json::json_pointer(at)] = label;
+      source = &pinned;
+    }
     if (!compiled.ok()) {
       auto e = compiled.errors.front();
       if (compiled.errors.size() > 1)

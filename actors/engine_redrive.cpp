@@ -54,7 +54,7 @@ expected<redrive_outcome> engine::impl::redrive(const std::string& run_id, const
       if (!w) return w.error();
       if (*w) *v = std::move(**w);
     }
-    auto compiled = chain::compile_chain(c->document, compile_opts());
+    auto compiled = compile_document(c->document);
     if (!compiled.ok()) {
       auto e = compiled.errors.front();
       e.message = "chain '" + run_id + "' cannot run again: " + e.message;

@@ -77,6 +77,14 @@ struct redrive_outcome {
   std::vector<std::string> would_run;
 };
 
+/// docs/chain-language.md, "Published chains".
+struct publish_outcome {
+  std::string name;
+  int version = 0;
+  std::string sha256;
+  bool created = false;  ///< false: the same content was published before, as this version
+};
+
 struct list_query {
   std::optional<run_status> status;
   std::string chain_id;
@@ -233,6 +241,20 @@ class engine {
   /// never ran run now; the root record counts `redrives`. Errors: not_found, invalid_input (a step's
   /// run id: redrive its chain), not_redrivable (the chain completed or still runs), busy, unavailable.
   expected<redrive_outcome> redrive(const std::string& run_id, const redrive_options& opts = {});
+
+  /// Publishes `chain` as the next immutable version of `name` (docs/chain-language.md, "Published
+  /// chains"), validated first (errors under /chain; /inputSchema, /outputSchema for the schemas);
+  /// the same content (key order aside) returns the existing version. Its calls by name are pinned
+  /// now; a cycle of calls between published chains is refused. Stored in durable mode.
+  expected<publish_outcome> publish(const std::string& name, const json& chain, const json& input_schema = nullptr,
+                                    const json& output_schema = nullptr);
+  /// `[{"name","versions":[{"version","sha256","created"}],"aliases":{...}}]`.
+  json chains() const;
+  /// Points `alias` of chain `name` at `version`.
+  expected<void> alias(const std::string& name, const std::string& alias, int version);
+  /// Starts a published chain by reference ("triage@3", "triage:prod", "triage": the latest now);
+  /// its root record keeps chainName, chainVersion and chainSha256.
+  expected<std::string> submit_ref(const std::string& chain_ref, const submit_options& opts = {});
 
   /// Creates or replaces a schedule (docs/chain-language.md, "Schedules"): `request` has the fields of
   /// the protocol's `schedule` request (name, cron or everyMs, tz, chain, input, overlap, catchUp,

@@ -55,6 +55,11 @@ struct run_record {
   int attempts = 0;
   /// A top chain: how many times it was redriven (docs/chain-language.md, "Redrive"); 0: never.
   int redrives = 0;
+  /// A run of a published chain — a run by name, or a step calling one by name: which chain, pinned
+  /// (docs/chain-language.md, "Published chains"). Empty / 0 otherwise.
+  std::string chain_name;
+  int chain_version = 0;
+  std::string chain_sha256;
   std::string parent_run_id;    ///< the run before this one in the flow (docs/run-record.md)
   std::string owner_run_id;     ///< the run that started this one: its chain, group, forEach or failed run
   std::vector<std::string> child_run_ids;

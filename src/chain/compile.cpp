@@ -37,6 +37,8 @@ class builder {
   std::size_t steps = 0;
   int deepest = 0;
   std::set<std::string> operations;
+  std::vector<std::pair<std::string, std::string>> pins;  ///< calls by name: pointer, "name@version"
+  std::set<std::string> called;
 
  private:
   void err(const char* code, std::string msg, std::string ptr) {
@@ -49,6 +51,7 @@ class builder {
   void take_id(step& s, const json& v, const std::string& ptr);
   void take_operation(step& s, const json& v, const std::string& ptr);
   void take_if(step& s, const json& v, const std::string& ptr);
+  void take_call(step& s, const json& v, const std::string& ptr);
   void take_input(step& s, const json& v, const std::string& ptr, bool direct_children);
   bool deep_value(const json& v, const std::string& ptr);
   void build_list(step& s, const json& v, const std::string& ptr, int depth, int level, const char* name);
@@ -130,12 +133,14 @@ std::shared_ptr<step> builder::build(const json& j, const std::string& ptr, int 
       else
         s->role = v.get<std::string>();
     } else if (key == "input") {
-      take_input(*s, v, p, j.contains("children"));
-      if (s->kind == step_kind::chain && !j.contains("children") && v.is_object() && v.contains("children") &&
-          !too_deep)
+      take_input(*s, v, p, j.contains("children") || j.contains("chain"));
+      if (s->kind == step_kind::chain && !j.contains("children") && !j.contains("chain") && v.is_object() &&
+          v.contains("children") && !too_deep)
         build_list(*s, v["children"], p + "/children", inner_depth, level, "children");
     } else if (key == "if") {
       take_if(*s, v, p);
+    } else if (key == "chain") {
+      take_call(*s, v, p);
     } else if (key == "onError") {
       if (!v.is_object())
         bad_type(p, "'onError' must be a step (an object)", v);
@@ -182,8 +187,13 @@ std::shared_ptr<step> builder::build(const json& j, const std::string& ptr, int 
     case step_kind::chain:
       if (!j.contains("operation"))
         err(codes::invalid_chain, "a chain needs \"operation\": \"run\"", ptr);
-      if (!j.contains("children") && !(j.contains("input") && j["input"].is_object() && j["input"].contains("children")))
-        err(codes::invalid_chain, "a chain (\"operation\": \"run\") needs 'children'", ptr);
+      if (j.contains("chain") && j.contains("children"))
+        err(codes::invalid_chain, "a chain step calls a published chain ('chain') or lists 'children', not both",
+            ptr + "/chain");
+      else if (!j.contains("children") && !j.contains("chain") &&
+               !(j.contains("input") && j["input"].is_object() && j["input"].contains("children")))
+        err(codes::invalid_chain, "a chain (\"operation\": \"run\") needs 'children' (or 'chain': a published chain)", ptr);
+      if (s->call && j.contains("input")) detail::check_call_input(*s, j["input"], ptr + "/input", errors_);
       break;
     case step_kind::parallel: check_group(*s, j, ptr); break;
     case step_kind::for_each: check_for_each(j, ptr); break;
@@ -243,6 +253,23 @@ void builder::take_operation(step& s, const json& v, const std::string& p) {
   if (opts_.known_operation && !opts_.known_operation(op))
     return err(codes::unknown_operation, "unknown operation '" + printable(op, 60) + "': no handler serves it", p);
   operations.insert(op);
+}
+
+/// A call by name (docs/chain-language.md, "Published chains"): resolved and pinned now.
+void builder::take_call(step& s, const json& v, const std::string& p) {
+  if (!v.is_string() || v.get_ref<const std::string&>().empty())
+    return bad_type(p, "'chain' must name a published chain (\"triage@3\", \"triage:prod\" or \"triage\")", v);
+  if (!opts_.resolve_chain) return err(codes::unknown_reference, "no published chains can be called here", p);
+  auto r = opts_.resolve_chain(v.get_ref<const std::string&>());
+  if (!r) {
+    auto e = std::move(r).error();
+    e.path = p;
+    errors_.push_back(std::move(e));
+    return;
+  }
+  s.call = std::move(*r);
+  pins.emplace_back(p, s.call->label());
+  called.insert(s.call->name);
 }
 
 void builder::take_if(step& s, const json& v, const std::string& p) {
@@ -379,6 +406,8 @@ compile_result compile_chain(const json& doc, const compile_options& opts) {
       d->depth = b.deepest;
       d->operations.assign(b.operations.begin(), b.operations.end());
       out.doc = std::move(d);
+      out.pins = std::move(b.pins);
+      out.called.assign(b.called.begin(), b.called.end());
     }
   } catch (const std::exception& e) {
     out.doc.reset();

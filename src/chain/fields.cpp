@@ -96,7 +96,8 @@ void parse_retry(const json& v, const std::string& ptr, retry_policy& r, std::ve
 const std::vector<std::string_view>& all_step_fields() {
   static const std::vector<std::string_view> all = {"id",       "operation",  "doctype", "input", "if",
                                                     "onError",  "role",       "options", "children",
-                                                    "parallel", "operations", "forEach", "as",    "do"};
+                                                    "parallel", "operations", "forEach", "as",    "do",
+                                                    "chain"};
   return all;
 }
 
@@ -104,7 +105,7 @@ bool field_allowed(step_kind kind, std::string_view f) {
   if (in(k_common, f)) return true;
   switch (kind) {
     case step_kind::operation: return f == "operation" || f == "doctype" || f == "role";
-    case step_kind::chain: return f == "operation" || f == "children";
+    case step_kind::chain: return f == "operation" || f == "children" || f == "chain";
     case step_kind::parallel: return f == "parallel" || f == "operations";
     case step_kind::for_each: return f == "forEach" || f == "as" || f == "do";
   }

@@ -40,6 +40,18 @@ struct step_options {
 struct step;
 using step_ptr = std::shared_ptr<const step>;
 
+/// A published chain pinned to one version (docs/chain-language.md, "Published chains"): what a step
+/// that calls it by name runs, or what a run by name runs.
+struct chain_ref {
+  std::string name;
+  int version = 0;
+  std::string sha256;   ///< of the definition as published (64 hex)
+  step_ptr root;        ///< its compiled root, its own calls pinned
+  json input_schema;    ///< null: none
+  json output_schema;   ///< null: none; describes what a call outputs (the chain's `last`)
+  std::string label() const { return name + "@" + std::to_string(version); }
+};
+
 struct step {
   step_kind kind = step_kind::operation;
   std::string id;                  ///< empty when the document gives none
@@ -57,6 +69,13 @@ struct step {
   tmpl::compiled_value for_each;   ///< forEach: the array to map over
   std::string as;                  ///< forEach: the name bound to each element
   step_ptr body;                   ///< forEach: `do`
+  /// A call by name (`"chain": "triage@3"`): the step runs the published chain's children in a scope
+  /// of their own (they see its input only) and outputs that chain's `last`.
+  std::shared_ptr<const chain_ref> call;
+  /// The root of a run by name (`chainRef`): its record names the chain it runs.
+  std::shared_ptr<const chain_ref> named;
+  /// The children a chain step runs: its own, or those of the chain it calls.
+  const std::vector<step_ptr>& chain_children() const { return call ? call->root->children : children; }
 };
 
 /// A validated chain, ready to run.

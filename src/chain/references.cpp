@@ -25,6 +25,7 @@ class checker {
       if (!handler.empty()) handler_of_.emplace(s.id, handler);
     }
     if (s.kind == step_kind::for_each && !s.as.empty()) as_at_.emplace(s.as, s.pointer);
+    if (s.call && !s.id.empty()) calls_.emplace(s.id, s.call.get());
     for (const auto& c : s.children)
       if (c) index(*c, handler);
     if (s.body) index(*s.body, handler);
@@ -116,7 +117,12 @@ class checker {
     }
     for (const auto& b : bound_)
       if (b == r) return;
-    if (count_.count(r)) return;
+    if (count_.count(r)) {
+      // A call by name promises its output's shape (outputSchema): a read outside it fails now.
+      if (auto c = calls_.find(r); c != calls_.end())
+        if (auto what = output_mismatch(*c->second, ref.p); !what.empty()) fail(s, ref, what);
+      return;
+    }
     fail(s, ref, explain(s, r));
   }
 
@@ -160,6 +166,7 @@ class checker {
   std::unordered_map<std::string, std::string> defined_at_;
   std::unordered_map<std::string, std::string> handler_of_;
   std::unordered_map<std::string, std::string> as_at_;
+  std::unordered_map<std::string, const chain_ref*> calls_;  ///< step id → the chain it calls by name
   std::vector<std::string> visible_;
   std::unordered_map<std::string, int> count_;
   std::vector<const step*> ancestors_;

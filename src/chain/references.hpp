@@ -19,4 +19,15 @@ namespace coworker::chain::detail {
 /// that carries it counts as finished.
 void check_references(const step& root, std::vector<error>& errors);
 
+// --- contracts of calls by name (calls.cpp; docs/chain-language.md, "Published chains") ----------
+
+/// Checks what a call step's input fixes without templates against the callee's inputSchema:
+/// constant values whole; in an object built partly from templates, its required members and its
+/// constant members. Appends invalid_input at `where` + the pointer of what does not fit.
+void check_call_input(const step& s, const json& input, const std::string& where, std::vector<error>& errors);
+
+/// What is wrong with reading `p` (`{{t.output.x.y}}`) from a call of `callee`, by its outputSchema;
+/// empty when it fits (or the callee declares no outputSchema).
+std::string output_mismatch(const chain_ref& callee, const tmpl::path& p);
+
 }  // namespace coworker::chain::detail

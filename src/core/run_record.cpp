@@ -58,6 +58,11 @@ json to_json(const run_record& r) {
   if (r.retry_at) j["retryAt"] = r.retry_at;
   if (r.start_at) j["startAt"] = r.start_at;
   if (r.redrives) j["redrives"] = r.redrives;
+  if (!r.chain_name.empty()) {
+    j["chainName"] = r.chain_name;
+    j["chainVersion"] = r.chain_version;
+    j["chainSha256"] = r.chain_sha256;
+  }
   return j;
 }
 
@@ -101,6 +106,9 @@ expected<run_record> run_record_from_json(const json& j) {
   r.recovered = flag("recovered");
   r.attempts = static_cast<int>(num("attempts"));
   r.redrives = static_cast<int>(num("redrives"));
+  r.chain_name = str("chainName");
+  r.chain_version = static_cast<int>(num("chainVersion"));
+  r.chain_sha256 = str("chainSha256");
   r.parent_run_id = str("parentRunId");
   r.owner_run_id = str("ownerRunId");
   if (auto it = j.find("childRunIds"); it != j.end() && it->is_array())

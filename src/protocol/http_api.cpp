@@ -109,6 +109,20 @@ api_response http_api::handle(const api_request& r, const std::atomic<bool>& sto
     (*body)["type"] = "schedule";
     return call(*body);
   }
+  if (r.path == "/api/chains") {
+    if (get) return call(json{{"type", "chains"}});
+    if (!post) return wrong_method();
+    return with_body(r, "publish", "the body is {\"name\", \"chain\", \"inputSchema\"?, \"outputSchema\"?}");
+  }
+  if (static const std::string one = "/api/chains/"; r.path.rfind(one, 0) == 0) {
+    static const std::string tail = "/alias";
+    auto rest = r.path.substr(one.size());
+    if (rest.size() <= tail.size() || rest.compare(rest.size() - tail.size(), tail.size(), tail) != 0)
+      return error_response(make_error(codes::not_found, "no endpoint " + r.path + " (see docs/web.md)"));
+    if (!post) return wrong_method();
+    auto out = with_body(r, "alias", "the body is {\"alias\", \"version\"}", rest.substr(0, rest.size() - tail.size()));
+    return out;
+  }
   if (static const std::string one = "/api/schedules/"; r.path.rfind(one, 0) == 0) {
     static const std::string tail = "/unschedule";
     auto rest = r.path.substr(one.size());
@@ -147,7 +161,7 @@ api_response http_api::submit(const api_request& r, const std::atomic<bool>& sto
   if (!parsed) return error_response(parsed.error());
   if (!parsed->is_object()) return error_response(make_error(codes::bad_json, "the body is a chain or {\"chain\": ...}"));
   // The body is either a run request ({"chain": ..., "wait", "key", "input"}) or the chain itself.
-  const bool bare = !parsed->contains("chain");
+  const bool bare = !parsed->contains("chain") && !parsed->contains("chainRef");
   json req = bare ? json{{"chain", std::move(*parsed)}} : std::move(*parsed);
   req["type"] = "run";
   if (*wait) req["wait"] = true;
@@ -184,6 +198,15 @@ api_response http_api::signal(const api_request& r, const std::string& run_id) {
     req["runId"] = run_id;
   }
   return call(req);
+}
+
+api_response http_api::with_body(const api_request& r, const char* type, const char* shape, const std::string& name) {
+  auto body = chain::parse_json(r.body, eng_.config().lim);
+  if (!body) return error_response(body.error());
+  if (!body->is_object()) return error_response(make_error(codes::bad_json, shape));
+  (*body)["type"] = type;
+  if (!name.empty()) (*body)["name"] = name;
+  return call(*body);
 }
 
 api_response http_api::redrive(const api_request& r, const std::string& run_id) {

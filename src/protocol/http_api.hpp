@@ -42,6 +42,8 @@ class http_api {
   api_response validate(const api_request& r) const;
   /// POST /api/signals, or POST /api/runs/{run_id}/signal.
   api_response signal(const api_request& r, const std::string& run_id);
+  /// A request of `type` from a JSON object body (`shape` says what it must be), `name` set when given.
+  api_response with_body(const api_request& r, const char* type, const char* shape, const std::string& name = {});
   /// POST /api/runs/{run_id}/redrive.
   api_response redrive(const api_request& r, const std::string& run_id);
   api_response chain_of(const std::string& run_id);

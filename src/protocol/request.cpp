@@ -10,10 +10,18 @@ namespace {
 
 expected<request> parse_run(const json& f) {
   run_request r;
+  auto ref = string_field(f, "chainRef", false);
+  if (!ref) return ref.error();
+  r.chain_ref = std::move(*ref);
   auto chain = f.find("chain");
-  if (chain == f.end() || !chain->is_object())
-    return make_error(codes::invalid_chain, "\"chain\" must be a chain object", "/chain");
-  r.chain = &*chain;
+  if (!r.chain_ref.empty()) {
+    if (chain != f.end()) return make_error(codes::invalid_input, "give \"chain\" or \"chainRef\", not both", "/chainRef");
+  } else if (chain == f.end() || !chain->is_object()) {
+    return make_error(codes::invalid_chain, "\"chain\" must be a chain object (or give \"chainRef\": a published chain)",
+                      "/chain");
+  } else {
+    r.chain = &*chain;
+  }
   if (auto input = f.find("input"); input != f.end()) r.input = &*input;
   auto key = string_field(f, "key", false);
   if (!key) return key.error();
@@ -100,6 +108,35 @@ expected<request> parse_redrive(const json& f) {
   return request(std::move(r));
 }
 
+expected<request> parse_publish(const json& f) {
+  publish_request r;
+  auto name = string_field(f, "name", true);
+  if (!name) return name.error();
+  r.name = std::move(*name);
+  auto chain = f.find("chain");
+  if (chain == f.end() || !chain->is_object())
+    return make_error(codes::invalid_chain, "\"chain\" must be a chain object", "/chain");
+  r.chain = &*chain;
+  if (auto s = f.find("inputSchema"); s != f.end() && !s->is_null()) r.input_schema = &*s;
+  if (auto s = f.find("outputSchema"); s != f.end() && !s->is_null()) r.output_schema = &*s;
+  return request(std::move(r));
+}
+
+expected<request> parse_alias(const json& f) {
+  alias_request r;
+  auto name = string_field(f, "name", true);
+  if (!name) return name.error();
+  auto alias = string_field(f, "alias", true);
+  if (!alias) return alias.error();
+  auto version = int_field(f, "version", 0, 1, 1'000'000'000);
+  if (!version) return version.error();
+  if (*version == 0) return make_error(codes::invalid_input, "\"version\" is required: the version the alias points at", "/version");
+  r.name = std::move(*name);
+  r.alias = std::move(*alias);
+  r.version = static_cast<int>(*version);
+  return request(std::move(r));
+}
+
 }  // namespace
 
 expected<request> parse_request(const json& f) {
@@ -126,6 +163,9 @@ expected<request> parse_request(const json& f) {
   }
   if (*type == "signal") return parse_signal(f);
   if (*type == "redrive") return parse_redrive(f);
+  if (*type == "publish") return parse_publish(f);
+  if (*type == "chains") return request(chains_request{});
+  if (*type == "alias") return parse_alias(f);
   if (*type == "schedule") return request(schedule_request{&f});
   if (*type == "schedules") return request(schedules_request{});
   if (*type == "unschedule") {
@@ -137,8 +177,8 @@ expected<request> parse_request(const json& f) {
   if (*type == "ping") return request(ping_request{});
   return make_error(codes::unknown_type,
                     "unknown request type '" + chain::printable(*type, 64) +
-                        "' (run, get, list, cancel, snapshot, blob, signal, redrive, schedule, schedules, unschedule, operations, "
-                        "ping)",
+                        "' (run, get, list, cancel, snapshot, blob, signal, redrive, publish, chains, alias, schedule, "
+                        "schedules, unschedule, operations, ping)",
                     "/type");
 }
 

@@ -18,7 +18,8 @@ inline constexpr std::int64_t max_start_ahead_ms = 365LL * 24 * 3600 * 1000;
 inline constexpr std::int64_t max_list_limit = 10000;
 
 struct run_request {
-  const json* chain = nullptr;  ///< into the parsed frame, which outlives the request
+  const json* chain = nullptr;  ///< into the parsed frame, which outlives the request; null: chain_ref
+  std::string chain_ref;        ///< `chainRef`: a published chain ("triage@3", "triage:prod", "triage")
   const json* input = nullptr;  ///< null: the chain's own input
   std::string key;
   bool wait = false;
@@ -61,11 +62,24 @@ struct schedules_request {};
 struct unschedule_request {
   std::string name;
 };
+/// `publish`, `chains`, `alias` (docs/chain-language.md, "Published chains").
+struct publish_request {
+  std::string name;
+  const json* chain = nullptr;
+  const json* input_schema = nullptr;   ///< null: none
+  const json* output_schema = nullptr;
+};
+struct chains_request {};
+struct alias_request {
+  std::string name, alias;
+  int version = 0;
+};
 struct operations_request {};
 struct ping_request {};
 
 using request = std::variant<run_request, get_request, list_request, cancel_request, snapshot_request,
                              blob_request, signal_request, redrive_request, schedule_request, schedules_request, unschedule_request,
+                             publish_request, chains_request, alias_request,
                              operations_request, ping_request>;
 
 /// Parses a request object. Errors: bad_json (no `type` string), unknown_type, invalid_chain (no

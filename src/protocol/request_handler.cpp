@@ -49,10 +49,11 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
             const bool durable = !eng.config().db_path.empty();
             // A waiting reply goes out after the chain's end is stored, which implies its start is.
             opts.wait_durable = !(durable && (hold || r.wait));
-            auto id = eng.submit(*r.chain, opts);
+            auto id = r.chain ? eng.submit(*r.chain, opts) : eng.submit_ref(r.chain_ref, opts);
             if (!id) {
               auto e = id.error();
-              if (!e.path.empty() && e.code != codes::busy && e.code != codes::store_error && e.code != codes::unavailable)
+              if (r.chain && !e.path.empty() && e.code != codes::busy && e.code != codes::store_error &&
+                  e.code != codes::unavailable)
                 e.path = "/chain" + e.path;
               return fail(e);
             }
@@ -151,6 +152,22 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
           [&](const unschedule_request& r) {
             if (auto u = eng.unschedule(r.name); !u) return fail(u.error());
             o.reply = ok_reply(json{{"name", r.name}, {"removed", true}}, o.id);
+            return o;
+          },
+          [&](const publish_request& r) {
+            auto p = eng.publish(r.name, *r.chain, r.input_schema ? *r.input_schema : json(),
+                                 r.output_schema ? *r.output_schema : json());
+            if (!p) return fail(p.error());
+            o.reply = ok_reply(json{{"name", p->name}, {"version", p->version}, {"sha256", p->sha256}, {"created", p->created}}, o.id);
+            return o;
+          },
+          [&](const chains_request&) {
+            o.reply = ok_reply(json{{"chains", eng.chains()}}, o.id);
+            return o;
+          },
+          [&](const alias_request& r) {
+            if (auto a = eng.alias(r.name, r.alias, r.version); !a) return fail(a.error());
+            o.reply = ok_reply(json{{"name", r.name}, {"alias", r.alias}, {"version", r.version}}, o.id);
             return o;
           },
           [&](const operations_request&) {

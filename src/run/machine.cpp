@@ -134,6 +134,11 @@ void machine::on_start() {
   r.role = step_.role;
   r.keep_alive = step_.options.keep_alive.value_or(step_.operation == "message");
   if (at_.created) r.created = at_.created;
+  if (const auto* named = step_.call ? step_.call.get() : step_.named.get()) {
+    r.chain_name = named->name;
+    r.chain_version = named->version;
+    r.chain_sha256 = named->sha256;
+  }
 
   // A chain submitted with a later start (startAt) is `scheduled` until then; one scheduled before
   // a restart keeps its time (docs/chain-language.md, "Delayed start").
@@ -277,12 +282,13 @@ void machine::begin_attempt() {
       run_operation();
       return;
     case step_kind::chain: {
+      // A chain called by name sees its input and its own steps only (docs/chain-language.md).
       auto f = std::make_shared<frame>();
-      f->parent = at_.scope;
+      f->parent = step_.call ? nullptr : at_.scope;
       f->name = "input";
       f->value = input_;
       local_ = std::move(f);
-      prev_ = at_.prev;
+      prev_ = step_.call ? nullptr : at_.prev;
       pipe_ = input_;  // the first step receives what the chain received
       start_next_chain_child();
       return;
@@ -515,7 +521,9 @@ void machine::finish(run_status status) {
   std::shared_ptr<const export_list> exports;
   if (step_.kind != step_kind::operation && status == run_status::completed) {
     auto list = std::make_shared<export_list>();
-    if (step_.kind == step_kind::chain && local_) {
+    if (step_.call) {
+      // A called chain's steps are its own: nothing of it is visible to the caller but its output.
+    } else if (step_.kind == step_kind::chain && local_) {
       list->assign(local_->steps.begin(), local_->steps.end());
     } else {
       // Group members, or the body runs of a forEach's last element.
@@ -643,11 +651,13 @@ void machine::remember(const record_ptr& r, const std::shared_ptr<const export_l
 }
 
 void machine::start_next_chain_child() {
-  const auto& steps = step_.children;
+  const auto& steps = step_.chain_children();
   if (next_ >= steps.size()) {
     json ids = json::array();
     for (std::size_t i = first_; i < children_.size(); ++i) ids.push_back(children_[i].id);
-    rec_.output = share(json{{"steps", std::move(ids)}, {"success", true}, {"last", deref(pipe_)}});
+    // A call by name outputs the called chain's result, what its outputSchema describes.
+    rec_.output = step_.call ? (pipe_ ? pipe_ : share(json()))
+                             : share(json{{"steps", std::move(ids)}, {"success", true}, {"last", deref(pipe_)}});
     finish(run_status::completed);
     return;
   }

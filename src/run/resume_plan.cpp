@@ -30,6 +30,9 @@ record_ptr resume_plan::child(const std::string& owner, int index) const {
 
 std::shared_ptr<const export_list> resume_plan::exports_below(const std::string& id) const {
   auto out = std::make_shared<export_list>();
+  // Below a call by name, nothing is visible to the caller (docs/chain-language.md).
+  if (auto self = by_id.find(id); self != by_id.end() && !self->second->chain_name.empty() && !self->second->owner_run_id.empty())
+    return out;
   std::vector<std::pair<std::string, int>> todo{{id, 0}};
   while (!todo.empty()) {
     auto [cur, depth] = todo.back();
@@ -38,7 +41,7 @@ std::shared_ptr<const export_list> resume_plan::exports_below(const std::string&
     if (it == children_of.end() || depth > max_run_tree_depth) continue;
     for (const auto& c : it->second) {
       if (is_final(c->status) && !c->step_id.empty()) out->emplace_back(c->step_id, c);
-      todo.emplace_back(c->id, depth + 1);
+      if (c->chain_name.empty()) todo.emplace_back(c->id, depth + 1);
     }
   }
   return out;

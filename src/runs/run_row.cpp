@@ -19,6 +19,11 @@ std::string row_fields(const run_record& r, const json* output_with) {
   if (r.recovered) j["recovered"] = true;
   if (r.attempts) j["attempts"] = r.attempts;
   if (r.redrives) j["redrives"] = r.redrives;
+  if (!r.chain_name.empty()) {
+    j["chainName"] = r.chain_name;
+    j["chainVersion"] = r.chain_version;
+    j["chainSha256"] = r.chain_sha256;
+  }
   if (!r.parent_run_id.empty()) j["parentRunId"] = r.parent_run_id;
   if (!r.child_run_ids.empty()) j["childRunIds"] = r.child_run_ids;
   if (!r.role.empty()) j["role"] = r.role;

@@ -1,5 +1,5 @@
 // run_schema: the tables of schema 5 (schema 2, the blob tables of 3, the kept signals and schedules of
-// 4, the chains kept after their end of 5) and the migrations from 1 to 4 (docs/store.md, "Run records").
+// 4, the chains kept after their end and the published chains of 5) and the migrations from 1 to 4 (docs/store.md, "Run records").
 #include "runs/run_schema.hpp"
 
 #include <sqlite3.h>
@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS run_blobs (chain INTEGER NOT NULL, blob TEXT NOT NULL
 CREATE INDEX IF NOT EXISTS run_blobs_blob ON run_blobs(blob);
 CREATE TABLE IF NOT EXISTS signals (
   id INTEGER PRIMARY KEY, key TEXT NOT NULL, payload TEXT NOT NULL, kept INTEGER NOT NULL, taken_by TEXT);
+CREATE TABLE IF NOT EXISTS definitions (
+  name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY(name, version));
+CREATE TABLE IF NOT EXISTS chain_aliases (
+  name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY(name, alias));
 CREATE TABLE IF NOT EXISTS schedules (
   name TEXT PRIMARY KEY, definition TEXT NOT NULL, last_fire INTEGER NOT NULL DEFAULT 0, last_run TEXT);
 CREATE VIEW IF NOT EXISTS run_records AS
