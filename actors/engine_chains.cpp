@@ -158,6 +158,9 @@ expected<void> engine::alias(const std::string& name, const std::string& alias, 
 expected<std::string> engine::submit_ref(const std::string& chain_ref, const submit_options& opts) {
   auto compiled = impl_->compile_named(chain_ref);
   if (!compiled.ok()) return compiled.errors.front();
+  // The input given with a run by name is known whole: it must fit the chain's inputSchema.
+  if (const auto& schema = compiled.doc->root->named->input_schema; opts.input && !schema.is_null())
+    if (auto r = schema::validate(schema, *opts.input, "/input"); !r) return r.error();
   const json source{{"chainRef", compiled.doc->root->named->label()}};
   bool created = false;
   auto id = impl_->start(compiled, &source, opts, created);

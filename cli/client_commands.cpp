@@ -10,25 +10,13 @@
 #include "commands.hpp"
 #include "coworker/coworker.hpp"
 #include "coworker/security.hpp"
+#include "client.hpp"
 #include "tree_view.hpp"
 
 namespace coworker::cli {
 
 namespace {
 
-struct client_args {
-  std::string requests = "tcp://127.0.0.1:5570";
-  std::string events = "tcp://127.0.0.1:5571";
-  int timeout_ms = 10000;
-  std::string file, key, input, run_id, status, chain, payload;
-  bool wait = false;
-  bool dry_run = false;
-  int limit = 20;
-  std::int64_t start_at = 0, start_delay = 0;
-  std::string curve_server_key;  ///< the daemon's public key, or a file holding it
-  std::string curve_key_file;    ///< this client's secret key file
-  curve_keypair curve;           ///< resolved from the two above; empty: plain
-};
 
 /// Resolves the CURVE options: both or neither.
 expected<void> load_keys(client_args& a) {
@@ -55,6 +43,8 @@ void secure(zmq::socket_t& s, const client_args& a) {
   s.set(zmq::sockopt::curve_publickey, a.curve.public_key);
   s.set(zmq::sockopt::curve_secretkey, a.curve.secret_key);
 }
+
+}  // namespace
 
 /// One request, one reply, with a timeout: a daemon that is not there is an error, not a hang.
 expected<json> request(const client_args& a, const json& req, int timeout_ms) {
@@ -99,10 +89,19 @@ int report(const expected<json>& r) {
   return 0;
 }
 
+namespace {
+
 int submit(const client_args& a) {
-  auto chain = json::parse(read_input(a.file), nullptr, false);
-  if (chain.is_discarded()) return std::fprintf(stderr, "coworker: %s is not valid JSON\n", a.file.c_str()), 2;
-  json req{{"type", "run"}, {"chain", chain}, {"wait", a.wait}};
+  json req{{"type", "run"}, {"wait", a.wait}};
+  if (a.file.empty() == a.chain_ref.empty())
+    return std::fprintf(stderr, "coworker submit: give a chain FILE or --chain NAME@VERSION (one of them)\n"), 2;
+  if (!a.chain_ref.empty()) {
+    req["chainRef"] = a.chain_ref;
+  } else {
+    auto chain = json::parse(read_input(a.file), nullptr, false);
+    if (chain.is_discarded()) return std::fprintf(stderr, "coworker: %s is not valid JSON\n", a.file.c_str()), 2;
+    req["chain"] = std::move(chain);
+  }
   if (!a.key.empty()) req["key"] = a.key;
   if (a.start_at) req["startAt"] = a.start_at;
   if (a.start_delay) req["startDelayMs"] = a.start_delay;
@@ -285,6 +284,8 @@ int watch(const client_args& a) {
   }
 }
 
+}  // namespace
+
 /// Runs a command once its CURVE keys are read.
 int with_keys(client_args& a, int (*command)(const client_args&)) {
   if (auto r = load_keys(a); !r) return std::fprintf(stderr, "coworker: %s\n", r.error().message.c_str()), 2;
@@ -303,12 +304,11 @@ CLI::App* client_command(CLI::App& app, const char* name, const char* help, clie
   return cmd;
 }
 
-}  // namespace
-
 void add_client_commands(CLI::App& app, dispatch& d) {
   auto s = std::make_shared<client_args>();
   auto* c = client_command(app, "submit", "Submit a chain to the daemon", *s);
-  c->add_option("file", s->file, "chain JSON file, or -")->required();
+  c->add_option("file", s->file, "chain JSON file, or -");
+  c->add_option("--chain", s->chain_ref, "instead of a file: a published chain (NAME@VERSION, NAME:ALIAS, NAME)");
   c->add_flag("--wait", s->wait, "wait for the chain to end and print its record tree");
   c->add_option("--key", s->key, "idempotency key: the same key returns the same run");
   c->add_option("--input", s->input, "JSON that replaces the chain's input");

@@ -18,7 +18,8 @@ void add_validate_command(CLI::App& app, dispatch& d);
 void add_run_command(CLI::App& app, dispatch& d);
 void add_store_commands(CLI::App& app, dispatch& d);  // import, export, docs
 void add_serve_command(CLI::App& app, dispatch& d);
-void add_client_commands(CLI::App& app, dispatch& d);  // submit, watch, runs, show, cancel
+void add_client_commands(CLI::App& app, dispatch& d);  // submit, watch, runs, show, cancel, signal, ...
+void add_chain_commands(CLI::App& app, dispatch& d);   // publish, chains
 void add_keygen_command(CLI::App& app, dispatch& d);
 
 /// Reads a file, or standard input for "-". Throws std::runtime_error naming the file.

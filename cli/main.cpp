@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   coworker::cli::add_store_commands(app, d);
   coworker::cli::add_serve_command(app, d);
   coworker::cli::add_client_commands(app, d);
+  coworker::cli::add_chain_commands(app, d);
   coworker::cli::add_keygen_command(app, d);
   CLI11_PARSE(app, argc, argv);
   try {

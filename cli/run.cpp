@@ -18,12 +18,15 @@ namespace {
 struct run_args {
   std::string file;
   std::string input;
+  std::string chain_ref;  ///< --chain: a published chain instead of a file
   bool json_out = false;
   engine_args engine;
 };
 
 int run_chain(const run_args& a) {
-  auto text = read_input(a.file);
+  if (a.file.empty() == a.chain_ref.empty())
+    return std::fprintf(stderr, "coworker run: give a chain FILE or --chain NAME@VERSION (one of them)\n"), 2;
+  auto text = a.file.empty() ? std::string() : read_input(a.file);
   auto cfg = make_engine_config(a.engine);
   if (!cfg) {
     std::fprintf(stderr, "coworker: %s\n", cfg.error().message.c_str());
@@ -34,7 +37,7 @@ int run_chain(const run_args& a) {
     std::fprintf(stderr, "coworker: %s\n", eng.startup_error()->message.c_str());
     return 2;
   }
-  auto errors = eng.validate_text(text);
+  auto errors = a.file.empty() ? std::vector<error>{} : eng.validate_text(text);
   if (!errors.empty()) {
     for (const auto& e : errors)
       std::fprintf(stderr, "%s %s: %s\n", e.path.empty() ? "/" : e.path.c_str(), e.code.c_str(), e.message.c_str());
@@ -56,7 +59,7 @@ int run_chain(const run_args& a) {
   subscription sub;
   if (!a.json_out) sub = eng.subscribe([&printer](const event& e) { printer.on_event(e); });
 
-  auto id = eng.submit_text(text, opts);
+  auto id = a.file.empty() ? eng.submit_ref(a.chain_ref, opts) : eng.submit_text(text, opts);
   if (!id) {
     std::fprintf(stderr, "coworker: %s: %s\n", id.error().code.c_str(), id.error().message.c_str());
     return 2;
@@ -84,7 +87,8 @@ int run_chain(const run_args& a) {
 void add_run_command(CLI::App& app, dispatch& d) {
   auto a = std::make_shared<run_args>();
   auto* cmd = app.add_subcommand("run", "Run a chain in process and show its run tree as it runs");
-  cmd->add_option("file", a->file, "chain JSON file, or - for standard input")->required();
+  cmd->add_option("file", a->file, "chain JSON file, or - for standard input");
+  cmd->add_option("--chain", a->chain_ref, "instead of a file: a published chain in the store (NAME@VERSION, NAME:ALIAS, NAME)");
   cmd->add_option("--input", a->input, "JSON that replaces the chain's input");
   cmd->add_flag("--json", a->json_out, "print the final record tree as JSON instead");
   add_engine_options(*cmd, a->engine);

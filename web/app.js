@@ -94,6 +94,7 @@ async function resync(why) {
     stream.open(state.seq, state.epoch);
     if (state.chain && !state.runs.has(state.chain)) await loadChain(state.chain);
     loadSchedules();
+    loadPublished();
     schedule();
   } catch (e) {
     stream.onState('closed');
@@ -125,6 +126,35 @@ async function loadSchedules() {
   }));
 }
 setInterval(loadSchedules, 10000);
+
+/// The published chains (GET /api/chains), each runnable from here by name with an input (JSON):
+/// POST /api/runs {"chainRef", "input"} (docs/chain-language.md, "Published chains").
+async function loadPublished() {
+  let list;
+  try { list = (await api('GET', '/api/chains')).chains; } catch (e) { return; }
+  $('published').hidden = list.length === 0;
+  $('published-list').replaceChildren(...list.map((c) => {
+    const li = document.createElement('li');
+    li.dataset.name = c.name;
+    const latest = c.versions[c.versions.length - 1];
+    const name = document.createElement('span'); name.className = 'name'; name.textContent = `${c.name}@${latest.version}`;
+    const aliases = document.createElement('span'); aliases.className = 'state';
+    aliases.textContent = Object.entries(c.aliases).map(([a, v]) => `${a}→${v}`).join(', ');
+    const input = document.createElement('input'); input.className = 'input'; input.placeholder = 'input (JSON)';
+    input.setAttribute('aria-label', `input for ${c.name}`);
+    const run = document.createElement('button'); run.textContent = 'Run';
+    run.addEventListener('click', () => {
+      let body = { chainRef: `${c.name}@${latest.version}` };
+      if (input.value.trim()) {
+        try { body.input = JSON.parse(input.value); } catch (err) { $('submit-status').textContent = `not JSON: ${err.message}`; return; }
+      }
+      submit(body);
+    });
+    li.append(name, aliases, input, run);
+    return li;
+  }));
+}
+setInterval(loadPublished, 10000);
 
 function askToken() {
   $('token-form').hidden = false;
@@ -202,7 +232,8 @@ function renderChain(now) {
   $('cancel').hidden = isFinal(root.status);
   $('redrive').hidden = !(root.status === 'failed' || root.status === 'cancelled');
   const doc = state.docs.get(root.id);
-  $('resubmit').hidden = $('edit-copy').hidden = !doc;
+  $('resubmit').hidden = !doc;
+  $('edit-copy').hidden = !doc || !doc.chain;  // a run by name has no document to edit
   renderTree($('tree'), root.id, { runs: state.runs, kids: state.kids, selected: state.run, now, onSelect: selectRun });
 }
 
@@ -302,11 +333,13 @@ $('redrive').addEventListener('click', async () => {
 });
 $('resubmit').addEventListener('click', () => {
   const d = state.docs.get(state.chain);
-  if (d) submit(d.input === undefined ? { chain: d.chain } : { chain: d.chain, input: d.input });
+  if (!d) return;
+  const what = d.chain ? { chain: d.chain } : { chainRef: d.chainRef };
+  submit(d.input === undefined ? what : { ...what, input: d.input });
 });
 $('edit-copy').addEventListener('click', () => {
   const d = state.docs.get(state.chain);
-  if (d) { editor.value = JSON.stringify(d.chain, null, 2); $('chain-text').focus(); }
+  if (d && d.chain) { editor.value = JSON.stringify(d.chain, null, 2); $('chain-text').focus(); }
 });
 $('detail-close').addEventListener('click', () => selectRun(null));
 $('signal-form').addEventListener('submit', async (e) => {

@@ -176,7 +176,11 @@ api_response http_api::submit(const api_request& r, const std::atomic<bool>& sto
     return {http_status_of(err.value("code", std::string(codes::internal))), out.reply};
   }
   auto run_id = out.wait_run_id.empty() ? out.reply.value("runId", std::string()) : out.wait_run_id;
-  if (!run_id.empty() && req["chain"].is_object()) remember(run_id, req["chain"], req.contains("input") ? &req["input"] : nullptr);
+  if (!run_id.empty() && (req["chain"].is_object() || req.contains("chainRef"))) {
+    json entry = req["chain"].is_object() ? json{{"chain", req["chain"]}} : json{{"chainRef", req["chainRef"]}};
+    if (req.contains("input")) entry["input"] = req["input"];
+    remember(run_id, std::move(entry));
+  }
   if (out.wait_run_id.empty()) return {202, out.reply};
   while (!stopping.load()) {
     auto rec = eng_.wait(out.wait_run_id, std::chrono::milliseconds(200));
@@ -235,9 +239,7 @@ api_response http_api::validate(const api_request& r) const {
   return {200, json{{"ok", true}, {"valid", valid}, {"errors", std::move(errors)}}};
 }
 
-void http_api::remember(const std::string& run_id, const json& chain, const json* input) {
-  json entry{{"chain", chain}};
-  if (input) entry["input"] = *input;
+void http_api::remember(const std::string& run_id, json entry) {
   std::lock_guard lock(mu_);
   if (chains_.emplace(run_id, std::move(entry)).second) order_.push_back(run_id);
   while (order_.size() > remembered_) {

@@ -48,7 +48,8 @@ class http_api {
   api_response redrive(const api_request& r, const std::string& run_id);
   api_response chain_of(const std::string& run_id);
   api_response call(const json& request);
-  void remember(const std::string& run_id, const json& chain, const json* input);
+  /// Keeps what a chain was submitted as over HTTP: {"chain"} or {"chainRef"}, with its "input".
+  void remember(const std::string& run_id, json entry);
 
   engine& eng_;
   const std::size_t remembered_;

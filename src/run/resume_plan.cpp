@@ -66,7 +66,8 @@ struct redrive_walk {
     switch (s.kind) {
       case step_kind::chain:
       case step_kind::parallel:
-        for (std::size_t i = 0; i < s.children.size(); ++i) step(*s.children[i], child(static_cast<int>(i)), depth + 1);
+        for (std::size_t i = 0; i < s.chain_children().size(); ++i)
+          step(*s.chain_children()[i], child(static_cast<int>(i)), depth + 1);
         return;
       case step_kind::for_each: {
         if (!s.body) return;

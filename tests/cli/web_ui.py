@@ -237,6 +237,23 @@ try:
     if "0 3 * * * (Europe/Berlin)" not in item.text or "paused" not in item.text:
         fail(f"the schedule shows as {item.text!r}")
 
+    # A chain published over the API is listed (refreshed every 10 s) and runs by name with an input.
+    req = urllib.request.Request(URL.rstrip("/") + "/api/chains", method="POST", headers={"Content-Type": "application/json"},
+                                 data=json.dumps({"name": "greeter", "chain": {"operation": "run", "children": [
+                                     {"id": "greet", "operation": "message", "role": "assistant",
+                                      "input": {"text": "Hi {{input.name}}"}}]}}).encode())
+    with urllib.request.urlopen(req, timeout=20) as r:
+        if json.loads(r.read()).get("version") != 1:
+            fail("the chain was not published as version 1")
+    item = wait_for("the published chain in the list",
+                    lambda: driver.find_elements(By.CSS_SELECTOR, '#published-list li[data-name="greeter"]'), 30)[0]
+    item.find_element(By.CSS_SELECTOR, "input").send_keys('{"name": "Ada"}')
+    item.find_element(By.CSS_SELECTOR, "button").click()
+    wait_for("the chain run by name", lambda: status("greet") == "completed", 30)
+    node("greet").find_element(By.CSS_SELECTOR, ".row").click()
+    wait_for("its output", lambda: "Hi Ada" in driver.find_element(By.ID, "detail-output").text)
+    driver.find_element(By.ID, "detail-close").click()
+
     errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
     if errors:
         fail(f"the page logged errors: {errors}")
