@@ -101,6 +101,9 @@ expected<publish_outcome> engine::publish(const std::string& name, const json& c
   const auto sha = content_sha256(chain, input_schema, output_schema);
   std::lock_guard lock(m.publish_mu);
   if (auto same = m.library.find(name, sha)) return publish_outcome{name, same->ref->version, sha, false};
+  if (m.library.versions() >= m.cfg.lim.max_published_versions)
+    return make_error(codes::busy, std::to_string(m.cfg.lim.max_published_versions) +
+                                       " chain versions are published already (limits.publishedVersions)");
   auto compiled = chain::compile_chain(chain, m.compile_opts());
   if (!compiled.ok()) {
     auto e = compiled.errors.front();

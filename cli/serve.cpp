@@ -79,6 +79,7 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
   apply(cfg.lim.signal_keep_ms, l.signal_keep_ms);
   apply(cfg.lim.max_kept_signals, l.kept_signals);
   apply(cfg.lim.max_schedules, l.schedules);
+  apply(cfg.lim.max_published_versions, l.published_versions);
   if (c.operations) cfg.ops_config = *c.operations;
   apply(cfg.retain_chains, c.retain_chains);
   apply(cfg.retain_stored_chains, c.retain_stored_chains);

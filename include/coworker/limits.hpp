@@ -44,6 +44,9 @@ struct limits {
   std::size_t max_kept_signals = 100000;
   /// Schedules at once (docs/chain-language.md, "Schedules"): past it a new one gets `busy`.
   std::size_t max_schedules = 10000;
+  /// Published chain versions, all names together (docs/chain-language.md, "Published chains"): past
+  /// it a new version gets `busy` (publishing the same content again still answers).
+  std::size_t max_published_versions = 10000;
 };
 
 }  // namespace coworker

@@ -128,6 +128,13 @@ json chain_library::list() const {
   return out;
 }
 
+std::size_t chain_library::versions() const {
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [name, e] : by_name_) n += e.versions.size();
+  return n;
+}
+
 std::size_t chain_library::size() const {
   std::lock_guard lock(mu_);
   return by_name_.size();

@@ -54,6 +54,7 @@ class chain_library {
   /// `[{"name","versions":[{"version","sha256","created"}],"aliases":{...}}]`, by name.
   json list() const;
   std::size_t size() const;
+  std::size_t versions() const;  ///< every version of every name
 
  private:
   struct entry {

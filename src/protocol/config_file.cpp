@@ -49,7 +49,7 @@ expected<void> read_limits(const json& l, config_file::limit_values& out) {
   const std::string at = "/limits";
   if (auto r = known_keys(l, {"requestBytes", "jsonDepth", "steps", "chainDepth", "valueBytes", "concurrentRuns",
                               "blobBytes", "eventCutBytes", "stepTimeoutMs", "chainElements", "retainedBytes",
-                              "signalKeepMs", "keptSignals", "schedules"},
+                              "signalKeepMs", "keptSignals", "schedules", "publishedVersions"},
                           at, "limits");
       !r)
     return r;
@@ -75,6 +75,7 @@ expected<void> read_limits(const json& l, config_file::limit_values& out) {
       {"signalKeepMs", 0, 365LL * 24 * 3600 * 1000, &out.signal_keep_ms},
       {"keptSignals", 0, 10'000'000, &out.kept_signals},
       {"schedules", 0, 1'000'000, &out.schedules},
+      {"publishedVersions", 0, 1'000'000, &out.published_versions},
   };
   for (const auto& e : entries)
     if (auto r = read_int(l, e.key, e.min, e.max, *e.out, at); !r) return r;

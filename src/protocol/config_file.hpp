@@ -28,7 +28,8 @@ struct config_file {
   std::optional<std::int64_t> threads;
   struct limit_values {
     std::optional<std::int64_t> request_bytes, json_depth, steps, chain_depth, value_bytes, concurrent_runs,
-        blob_bytes, step_timeout_ms, chain_elements, retained_bytes, signal_keep_ms, kept_signals, schedules;
+        blob_bytes, step_timeout_ms, chain_elements, retained_bytes, signal_keep_ms, kept_signals, schedules,
+        published_versions;
   } limits;
   std::optional<json> operations;  ///< per-operation settings, an object
   std::optional<std::int64_t> retain_chains, retain_stored_chains, retain_stored_ms, heartbeat_ms, events_hwm;

@@ -117,6 +117,20 @@ BOOST_FIXTURE_TEST_CASE(calls_by_name_three_levels_deep_each_pinned_and_in_a_sco
   BOOST_TEST(peek.error().path == "/children/1/input");
 }
 
+BOOST_FIXTURE_TEST_CASE(a_call_by_name_takes_the_step_policies_of_any_step, engine_fixture) {
+  BOOST_REQUIRE(eng.publish("broken", json::parse(R"({"operation":"run","children":[{"id":"x","operation":"fail"}]})")).has_value());
+  auto t = ended(eng, eng.submit(json::parse(R"({"operation":"run","children":[
+      {"id":"r","operation":"run","chain":"broken","options":{"retry":{"max":2,"delayMs":1}},
+       "onError":{"id":"fb","operation":"echo","input":"recovered from {{error.code}}"}},
+      {"id":"s","operation":"run","chain":"broken","if":false}]})")));
+  BOOST_TEST(t["status"] == "completed");
+  BOOST_TEST(step(t, "r")["attempts"] == 3);  // retried twice, the called chain run afresh each time
+  BOOST_TEST(calls.load() == 3);
+  BOOST_TEST(step(t, "r")["recovered"] == true);
+  BOOST_TEST(step(t, "r")["output"] == "recovered from boom");
+  BOOST_TEST(step(t, "s")["status"] == "skipped");
+}
+
 BOOST_FIXTURE_TEST_CASE(a_cycle_between_published_chains_is_refused, engine_fixture) {
   BOOST_REQUIRE(eng.publish("a", tagged("a")).has_value());
   BOOST_REQUIRE(eng.publish("b", calling("a", json::object())).has_value());
@@ -150,6 +164,16 @@ BOOST_FIXTURE_TEST_CASE(contracts_are_checked_before_anything_runs, engine_fixtu
   auto t = ended(eng, eng.submit(calling("scorer", json{{"text", "{{input}}"}}, "{{t.output.tags[0].name}}")));
   BOOST_TEST(t["status"] == "completed");
   BOOST_TEST(step(t, "after")["output"]["saw"] == "x");
+}
+
+BOOST_AUTO_TEST_CASE(versions_past_the_limit_are_busy_and_the_same_content_still_answers) {
+  auto cfg = engine_fixture::make_config();
+  cfg.lim.max_published_versions = 2;
+  engine eng(cfg);
+  BOOST_REQUIRE(eng.publish("a", tagged("1", "log")).has_value());
+  BOOST_REQUIRE(eng.publish("b", tagged("1", "log")).has_value());
+  BOOST_TEST(eng.publish("a", tagged("2", "log")).error().code == codes::busy);
+  BOOST_TEST(eng.publish("a", tagged("1", "log"))->version == 1);
 }
 
 BOOST_AUTO_TEST_CASE(definitions_and_pinned_calls_survive_a_restart) {
