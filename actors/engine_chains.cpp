@@ -153,9 +153,15 @@ expected<void> engine::alias(const std::string& name, const std::string& alias, 
   if (!valid_chain_name(alias))
     return make_error(codes::invalid_input, "an alias is 1 to 128 letters, digits, '_', '-' or '.'", "/alias");
   std::lock_guard lock(impl_->publish_mu);
-  if (auto r = impl_->library.set_alias(name, alias, version); !r) return r;
-  if (impl_->definition_rows) return impl_->definition_rows->alias(stored_alias{name, alias, version});
-  return {};
+  auto& lib = impl_->library;
+  if (!valid_chain_name(name) || lib.next_version(name) == 1)
+    return make_error(codes::not_found, "no published chain '" + name + "'", "/name");
+  if (version < 1 || version >= lib.next_version(name))
+    return make_error(codes::not_found, "chain '" + name + "' has no version " + std::to_string(version), "/version");
+  // Stored first: an alias the store does not have is not answered for.
+  if (impl_->definition_rows)
+    if (auto r = impl_->definition_rows->alias(stored_alias{name, alias, version}); !r) return r;
+  return lib.set_alias(name, alias, version);
 }
 
 expected<std::string> engine::submit_ref(const std::string& chain_ref, const submit_options& opts) {
