@@ -114,22 +114,18 @@ api_response http_api::handle(const api_request& r, const std::atomic<bool>& sto
     if (!post) return wrong_method();
     return with_body(r, "publish", "the body is {\"name\", \"chain\", \"inputSchema\"?, \"outputSchema\"?}");
   }
-  if (static const std::string one = "/api/chains/"; r.path.rfind(one, 0) == 0) {
-    static const std::string tail = "/alias";
-    auto rest = r.path.substr(one.size());
-    if (rest.size() <= tail.size() || rest.compare(rest.size() - tail.size(), tail.size(), tail) != 0)
+  // POST /api/chains/NAME/alias and /api/schedules/NAME/unschedule: an action on a named thing.
+  for (const auto& [prefix, tail] : {std::pair<std::string_view, std::string_view>{"/api/chains/", "/alias"},
+                                     std::pair<std::string_view, std::string_view>{"/api/schedules/", "/unschedule"}}) {
+    if (r.path.rfind(prefix, 0) != 0) continue;
+    std::string_view rest(r.path);
+    rest.remove_prefix(prefix.size());
+    if (rest.size() <= tail.size() || rest.substr(rest.size() - tail.size()) != tail)
       return error_response(make_error(codes::not_found, "no endpoint " + r.path + " (see docs/web.md)"));
     if (!post) return wrong_method();
-    auto out = with_body(r, "alias", "the body is {\"alias\", \"version\"}", rest.substr(0, rest.size() - tail.size()));
-    return out;
-  }
-  if (static const std::string one = "/api/schedules/"; r.path.rfind(one, 0) == 0) {
-    static const std::string tail = "/unschedule";
-    auto rest = r.path.substr(one.size());
-    if (rest.size() <= tail.size() || rest.compare(rest.size() - tail.size(), tail.size(), tail) != 0)
-      return error_response(make_error(codes::not_found, "no endpoint " + r.path + " (see docs/web.md)"));
-    if (!post) return wrong_method();
-    return call(json{{"type", "unschedule"}, {"name", rest.substr(0, rest.size() - tail.size())}});
+    const std::string name(rest.substr(0, rest.size() - tail.size()));
+    if (tail == "/alias") return with_body(r, "alias", "the body is {\"alias\", \"version\"}", name);
+    return call(json{{"type", "unschedule"}, {"name", name}});
   }
   if (static const std::string blobs = "/api/blobs/"; r.path.rfind(blobs, 0) == 0) {
     if (!get) return wrong_method();
