@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libcaf-dev nlohmann-json3-dev libzmq3-dev cppzmq-dev
           libsqlite3-dev libboost-test-dev libspdlog-dev libcli11-dev libcpp-httplib-dev python3 python3-zmq
           sqlite3 chromium chromium-driver python3-selenium clang libclang-rt-14-dev
-          libgoogle-perftools-dev libsodium-dev libcctz-dev tzdata)
+          libgoogle-perftools-dev libsodium-dev libcctz-dev tzdata python3-pip python3-setuptools)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -38,19 +38,24 @@ class Run:
         if not cond:
             self.fail(msg)
 
-    def start(self, topics):
-        """Starts a daemon on the store (again) and makes it the current one."""
-        self.daemon = Daemon(self, topics)
+    def start(self, topics, workers=False, same_ports=False):
+        """Starts a daemon on the store (again) and makes it the current one; with `workers`, its
+        workers endpoint is open (`.workers`); with `same_ports`, on the endpoints of the last one
+        (clients that stay connected reconnect to it)."""
+        ports = self.daemon.ports if same_ports and self.daemon else None
+        self.daemon = Daemon(self, topics, workers, ports)
         return self.daemon
 
 
 class Daemon:
-    def __init__(self, run, topics):
+    def __init__(self, run, topics, workers=False, ports=None):
         self.run = run
-        req, ev, http = free_ports(3)
+        self.ports = ports or free_ports(4)
+        req, ev, http, wk = self.ports
         self.req, self.ev, self.http = f"tcp://127.0.0.1:{req}", f"tcp://127.0.0.1:{ev}", f"http://127.0.0.1:{http}"
+        self.workers = f"tcp://127.0.0.1:{wk}" if workers else "none"
         self.proc = subprocess.Popen([run.binary, "serve", "--db", run.db, "--requests", self.req, "--events", self.ev,
-                                      "--workers", "none", "--http", f"127.0.0.1:{http}"],
+                                      "--workers", self.workers, "--http", f"127.0.0.1:{http}"],
                                      stdout=open(run.log, "a"), stderr=subprocess.STDOUT)
         self.sock = CTX.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 0)
