@@ -8,6 +8,9 @@ packages=(build-essential cmake pkg-config libcaf-dev nlohmann-json3-dev libzmq3
           sqlite3 chromium chromium-driver python3-selenium clang libclang-rt-14-dev
           libgoogle-perftools-dev libsodium-dev libcctz-dev tzdata python3-pip python3-setuptools)
 
+# The Node client's test needs Node.js (18 or later) and npm: the machine's own when it has them.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
