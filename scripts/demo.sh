@@ -4,9 +4,12 @@
 # database, runs the triage, and shows what it stored.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-BUILD_DIR="$root/build" "$root/scripts/build.sh"
-bin="$root/build/coworker"
-db="${COWORKER_DEMO_DB:-$root/build/demo.db}"
+# Only the program, in a build directory of its own: no test tools to install, no tests to build
+# (scripts/test.sh does those, in build/).
+COWORKER_DEPS=build TARGETS=coworker_cli BUILD_DIR="$root/build-demo" \
+  CMAKE_ARGS="-DCOWORKER_BUILD_TESTS=OFF -DCOWORKER_BUILD_EXAMPLES=OFF -DCOWORKER_BUILD_BENCH=OFF" "$root/scripts/build.sh"
+bin="$root/build-demo/coworker"
+db="${COWORKER_DEMO_DB:-$root/build-demo/demo.db}"
 rm -f "$db" "$db-wal" "$db-shm"
 echo
 echo "== coworker import Email examples/data/emails.json --db $db"

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages coworker builds and tests with, when they are missing.
 # Idempotent: does nothing when everything is there. Needs root or sudo.
+#   COWORKER_DEPS=build: only what building the program needs (scripts/demo.sh), not the test tools.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libcaf-dev nlohmann-json3-dev libzmq3-dev cppzmq-dev
-          libsqlite3-dev libboost-test-dev libspdlog-dev libcli11-dev libcpp-httplib-dev python3 python3-zmq
-          sqlite3 chromium chromium-driver python3-selenium clang libclang-rt-14-dev
-          libgoogle-perftools-dev libsodium-dev libcctz-dev tzdata python3-pip python3-setuptools)
-
-# The Node client's test needs Node.js (18 or later) and npm: the machine's own when it has them.
-command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+          libsqlite3-dev libspdlog-dev libcli11-dev libcpp-httplib-dev
+          libgoogle-perftools-dev libsodium-dev libcctz-dev tzdata)
+if [[ "${COWORKER_DEPS:-all}" != build ]]; then
+  packages+=(libboost-test-dev python3 python3-zmq sqlite3 chromium chromium-driver python3-selenium clang
+             libclang-rt-14-dev python3-pip python3-setuptools)
+  # The Node client's test needs Node.js (18 or later) and npm: the machine's own when it has them.
+  command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
