@@ -22,8 +22,10 @@ fail, check = T.fail, T.check
 
 # Installed as a user would, when pip is there; else from the source directory.
 site = os.path.join(T.tmp, "site")
+source = os.path.join(T.tmp, "source")  # pip builds in the directory it installs from: a copy
+shutil.copytree(sys.argv[2], source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
 pip = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--quiet",
-                      "--target", site, sys.argv[2]], capture_output=True, text=True)
+                      "--target", site, source], capture_output=True, text=True)
 sys.path.insert(0, site if pip.returncode == 0 else sys.argv[2])
 print("installed with pip" if pip.returncode == 0 else f"pip unusable, from {sys.argv[2]}: {pip.stderr[-300:]}", flush=True)
 from coworker_client import Client, CoworkerError, Worker  # noqa: E402
