@@ -107,6 +107,9 @@ d.stop(signal.SIGKILL)
 worker.welcomed.clear()
 d = T.start([], workers=True, same_ports=True)
 check(worker.welcomed.wait(SAFETY), "the worker did not say hello to the new daemon")
+# The watcher resyncs (the new epoch's first message); everything after it comes as events.
+with seen:
+    check(seen.wait_for(lambda: len(syncs) == before + 1, SAFETY), "no resync after the restart")
 r = client.run(chain, input={"text": "again"})
 check(r["status"] == "completed" and r["tree"]["output"]["last"] == "AGAIN", r)
 wait_event("the chain on the new daemon", lambda e: e["run"]["id"] == r["runId"] and e["event"] == "after:run")
