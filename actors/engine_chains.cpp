@@ -36,7 +36,16 @@ void engine::impl::open_definitions() {
   opts.known_operation = nullptr;
   for (auto& r : *rows) {
     const auto& b = r.body;
-    auto compiled = chain::compile_chain(b.value("chain", json()), opts);
+    // Read back without trusting the file: a member of the wrong type is a definition not read.
+    auto member = [&b](const char* k) {
+      auto it = b.is_object() ? b.find(k) : b.end();
+      return it == b.end() ? json() : *it;
+    };
+    if (!b.is_object() || !member("sha256").is_string() || !member("chain").is_object()) {
+      cfg.log_sink("error", "published chain " + r.name + "@" + std::to_string(r.version) + " cannot be read back: not a definition");
+      continue;
+    }
+    auto compiled = chain::compile_chain(member("chain"), opts);
     if (!compiled.ok() || r.version != library.next_version(r.name)) {
       cfg.log_sink("error", "published chain " + r.name + "@" + std::to_string(r.version) + " cannot be read back: " +
                                 (compiled.ok() ? std::string("a version is missing before it") : compiled.errors.front().message));
@@ -45,16 +54,16 @@ void engine::impl::open_definitions() {
     auto ref = std::make_shared<chain::chain_ref>();
     ref->name = r.name;
     ref->version = r.version;
-    ref->sha256 = b.value("sha256", std::string());
+    ref->sha256 = member("sha256").get<std::string>();
     ref->root = compiled.doc->root;
-    ref->input_schema = b.value("inputSchema", json());
-    ref->output_schema = b.value("outputSchema", json());
+    ref->input_schema = member("inputSchema");
+    ref->output_schema = member("outputSchema");
     auto def = std::make_shared<chain_definition>();
     def->ref = std::move(ref);
     def->doc = compiled.doc;
-    def->document = b.value("chain", json());
+    def->document = member("chain");
     def->called = compiled.called;
-    def->created = b.value("created", std::int64_t{0});
+    def->created = member("created").is_number_integer() ? member("created").get<std::int64_t>() : 0;
     library.add(std::move(def));
   }
   auto aliases = definition_rows->aliases();
