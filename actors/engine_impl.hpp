@@ -226,8 +226,8 @@ struct engine::impl {
 
   void open_documents() {
     store::schema_registry schemas;
-    for (const auto& dir : {std::string(COWORKER_SOURCE_DIR) + "/config/doctypes", cfg.doctypes_dir}) {
-      if (auto r = schemas.load_dir(dir); !r) {
+    for (auto r : {schemas.load_builtin(), schemas.load_dir(cfg.doctypes_dir)}) {
+      if (!r) {
         startup_error = r.error();
         return;
       }

@@ -18,7 +18,6 @@ namespace coworker::cli {
 namespace {
 
 struct serve_args {
-  std::string config_file;
   std::string requests;
   std::string events;
   std::string workers;
@@ -30,17 +29,11 @@ struct serve_args {
   engine_args engine;
 };
 
-/// Applies a JSON config file (config/coworker.json lists every key) under the command line flags.
-expected<void> apply_config(const std::string& file, serve_args& a, engine_config& cfg, service_config& svc) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return make_error(codes::invalid_input, "cannot read config file '" + file + "'");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto parsed = protocol::parse_config(text);
-  if (!parsed) {
-    auto e = parsed.error();
-    e.message = file + (e.path.empty() ? "" : " at " + e.path) + ": " + e.message;
-    return e;
-  }
+/// Applies the service keys of the JSON config file (config/coworker.json lists every key) under the
+/// command line flags; make_engine_config applies its engine keys.
+expected<void> apply_service_config(const std::string& file, serve_args& a, service_config& svc) {
+  auto parsed = read_config_file(file);
+  if (!parsed) return parsed.error();
   const auto& c = *parsed;
   auto set = [](std::string& flag, const std::string& from_file) {
     if (flag.empty()) flag = from_file;
@@ -58,35 +51,8 @@ expected<void> apply_config(const std::string& file, serve_args& a, engine_confi
   beside(a.curve_allow, c.curve_allow_file);
   set(a.http, c.http_listen);
   set(a.http_token, c.http_token);
-  if (!c.db.empty() && a.engine.db.empty() && !a.engine.ephemeral) cfg.db_path = c.db;
-  if (c.ephemeral) cfg.db_path.clear();
-  if (!c.scheduler_policy.empty()) cfg.scheduler_policy = c.scheduler_policy;
-  if (c.threads) cfg.threads = static_cast<std::size_t>(*c.threads);
-  const auto& l = c.limits;
-  auto apply = [](auto& field, const std::optional<std::int64_t>& v) {
-    if (v) field = static_cast<std::remove_reference_t<decltype(field)>>(*v);
-  };
-  apply(cfg.lim.max_request_bytes, l.request_bytes);
-  apply(cfg.lim.max_json_depth, l.json_depth);
-  apply(cfg.lim.max_steps, l.steps);
-  apply(cfg.lim.max_chain_depth, l.chain_depth);
-  apply(cfg.lim.max_value_bytes, l.value_bytes);
-  apply(cfg.lim.max_concurrent_runs, l.concurrent_runs);
-  apply(cfg.lim.blob_bytes, l.blob_bytes);
-  apply(cfg.lim.step_timeout_ms, l.step_timeout_ms);
-  apply(cfg.lim.max_chain_elements, l.chain_elements);
-  apply(cfg.lim.retained_bytes, l.retained_bytes);
-  apply(cfg.lim.signal_keep_ms, l.signal_keep_ms);
-  apply(cfg.lim.max_kept_signals, l.kept_signals);
-  apply(cfg.lim.max_schedules, l.schedules);
-  apply(cfg.lim.max_published_versions, l.published_versions);
-  if (c.operations) cfg.ops_config = *c.operations;
-  apply(cfg.retain_chains, c.retain_chains);
-  apply(cfg.retain_stored_chains, c.retain_stored_chains);
-  apply(cfg.retain_stored_ms, c.retain_stored_ms);
-  if (cfg.doctypes_dir.empty()) cfg.doctypes_dir = c.doctypes;
   if (c.heartbeat_ms) svc.heartbeat = std::chrono::milliseconds(*c.heartbeat_ms);
-  apply(svc.events_hwm, c.events_hwm);
+  if (c.events_hwm) svc.events_hwm = static_cast<int>(*c.events_hwm);
   for (const auto& op : c.route_to_workers) svc.routed_to_workers.push_back(op);
   return {};
 }
@@ -137,8 +103,8 @@ int serve(serve_args a) {
   };
   service_config svc;
   if (const char* t = std::getenv("COWORKER_HTTP_TOKEN"); t && *t && a.http_token.empty()) a.http_token = t;
-  if (!a.config_file.empty())
-    if (auto r = apply_config(a.config_file, a, *cfg, svc); !r)
+  if (std::error_code ec; !a.engine.config_file.empty() && !std::filesystem::is_directory(a.engine.config_file, ec))
+    if (auto r = apply_service_config(a.engine.config_file, a, svc); !r)
       return std::fprintf(stderr, "coworker: %s\n", r.error().message.c_str()), 2;
   if (!a.requests.empty()) svc.requests = a.requests;
   if (!a.events.empty()) svc.events = a.events;
@@ -210,7 +176,7 @@ int serve(serve_args a) {
 void add_serve_command(CLI::App& app, dispatch& d) {
   auto a = std::make_shared<serve_args>();
   auto* cmd = app.add_subcommand("serve", "Run the daemon: chains over ZeroMQ requests, run events over PUB");
-  cmd->add_option("--config", a->config_file, "JSON config file (see config/coworker.json)");
+  cmd->add_option("--config", a->engine.config_file, "JSON config file (see config/coworker.json)");
   cmd->add_option("--requests", a->requests, "ROUTER endpoint for requests (default tcp://127.0.0.1:5570)");
   cmd->add_option("--events", a->events, "PUB endpoint for events (default tcp://127.0.0.1:5571)");
   cmd->add_option("--workers", a->workers, "ROUTER endpoint for remote workers (default tcp://127.0.0.1:5572; none: off)");
@@ -221,7 +187,7 @@ void add_serve_command(CLI::App& app, dispatch& d) {
   cmd->add_option("--curve-allow", a->curve_allow, "with CURVE: file of allowed client public keys, one per line");
   cmd->add_option("--db", a->engine.db, "store file (default: $COWORKER_DB, else ~/.local/share/coworker/coworker.db)");
   cmd->add_flag("--ephemeral", a->engine.ephemeral, "keep nothing on disk");
-  cmd->add_option("--doctypes", a->engine.config_dir, "directory with extra doctype schemas");
+  cmd->add_option("--doctypes", a->engine.doctypes_dir, "directory with extra doctype schemas");
   cmd->add_option("--send-to", a->engine.send_to, "where `send` delivers: outbox or file:PATH");
   cmd->add_option("--threads", a->engine.threads, "scheduler threads (default: the number of cores)");
   cmd->callback([a, &d] { d.run = [a] { return serve(*a); }; });

@@ -14,16 +14,23 @@ struct store_args {
   std::string doctype;
   std::string file;
   std::string db;
-  std::string config_dir;
+  std::string config_file;   ///< --config FILE: its db and doctypes
+  std::string doctypes_dir;  ///< --doctypes DIR
   std::string where;
   std::int64_t limit = 50;
 };
 
 expected<std::shared_ptr<store::document_store>> open_store(const store_args& a) {
   store::schema_registry schemas;
-  for (const auto& dir : {std::string(COWORKER_SOURCE_DIR) + "/config/doctypes", a.config_dir})
-    if (auto r = schemas.load_dir(dir); !r) return r.error();
-  return store::document_store::open(resolve_db_path(a.db), std::move(schemas));
+  engine_args e;
+  e.config_file = a.config_file;
+  e.db = a.db;
+  e.doctypes_dir = a.doctypes_dir;
+  auto cfg = make_engine_config(e);
+  if (!cfg) return cfg.error();
+  for (auto r : {schemas.load_builtin(), schemas.load_dir(cfg->doctypes_dir)})
+    if (!r) return r.error();
+  return store::document_store::open(cfg->db_path, std::move(schemas));
 }
 
 int fail(const error& e) {
@@ -86,7 +93,8 @@ CLI::App* store_command(CLI::App& app, const char* name, const char* help, store
   auto* cmd = app.add_subcommand(name, help);
   cmd->add_option("doctype", a.doctype, "the doctype, e.g. Email")->required();
   cmd->add_option("--db", a.db, "store file (default: $COWORKER_DB, else ~/.local/share/coworker/coworker.db)");
-  cmd->add_option("--config", a.config_dir, "directory with extra doctype schemas");
+  cmd->add_option("--config", a.config_file, "JSON config file (see config/coworker.json): its db and doctypes");
+  cmd->add_option("--doctypes", a.doctypes_dir, "directory with extra doctype schemas (*.json)");
   return cmd;
 }
 

@@ -2,22 +2,28 @@
 """Watch every run event of `coworker serve`, with no gap (the ZeroMQ Guide's Clone pattern).
 
     python3 examples/python/watch.py [--events tcp://127.0.0.1:5571]
-        [--requests tcp://127.0.0.1:5570] [--count N] [--chain RUN_ID]
+        [--requests tcp://127.0.0.1:5570] [--count N] [--chain RUN_ID] [--timeout 30]
         [--curve-server-key KEY|FILE --curve-key FILE]
 
-Subscribe first, then ask for a snapshot; drop events whose seq is at or below the snapshot's;
-on a gap (a seq that is not last + 1, or a heartbeat ahead of us) take a new snapshot.
-Prints one line per event: seq, event, status, step. With --count, exits after N events and
-prints a final JSON line {"events": N, "gaps": G, "last_seq": S}. CURVE as in submit.py.
+Client.watch (clients/python, docs/clients.md) subscribes, then asks for a snapshot, drops events
+the snapshot already holds, and on a gap (a seq that is not last + 1, a heartbeat ahead of us, a
+restarted daemon) takes a new snapshot. Prints one line per event: seq, event, status, step (and
+one per gap). With --count, exits after N events and prints a final JSON line {"events": N, "gaps": G,
+"last_seq": S}. Exit 3 when the daemon does not answer, 1 after --timeout seconds without events.
+CURVE as in submit.py.
 """
 import argparse
 import json
+import os
 import sys
-import time
 
-import zmq
+try:
+    from coworker_client import Client
+except ImportError:  # not installed (pip install clients/python): use the one in this checkout
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../clients/python"))
+    from coworker_client import Client
 
-from submit import add_curve_arguments, curve_keys, request, secure
+from submit import add_curve_arguments, curve_keys
 
 
 def main():
@@ -29,55 +35,28 @@ def main():
     p.add_argument("--timeout", type=float, default=30.0, help="give up after this long without events")
     add_curve_arguments(p)
     a = p.parse_args()
-    curve = curve_keys(a)
 
-    sub = zmq.Context.instance().socket(zmq.SUB)
-    secure(sub, curve)
-    sub.setsockopt(zmq.RCVHWM, 0)
-    sub.setsockopt(zmq.LINGER, 0)
-    if a.chain:
-        for kind in ("before:run ", "update:run ", "after:run "):
-            sub.setsockopt(zmq.SUBSCRIBE, (kind + a.chain).encode())
-        sub.setsockopt(zmq.SUBSCRIBE, b"heartbeat")
-    else:
-        sub.setsockopt(zmq.SUBSCRIBE, b"")
-    sub.connect(a.events)
-    time.sleep(0.2)  # let the subscription reach the daemon before the snapshot
-
-    def snapshot():
-        snap = request(a.requests, {"type": "snapshot"}, a.timeout, curve)
-        return snap["seq"], snap["epoch"]
-
+    client = Client(requests=a.requests, events=a.events, curve=curve_keys(a), timeout=a.timeout)
+    seq, seen, gaps = None, 0, 0  # seq: the last one applied, None before the snapshot
     try:
-        seq, epoch = snapshot()
+        for ev in client.watch(chain_id=a.chain, timeout=a.timeout):
+            if ev["event"] == "snapshot":
+                print(f"snapshot seq={ev['seq']} epoch={ev['epoch']}", flush=True)
+            elif ev["event"] == "resync":  # something was missed: the client took a new snapshot
+                gaps += 1
+                print(f"gap after seq {seq}: resynced at seq={ev['seq']} epoch={ev['epoch']}", flush=True)
+            else:
+                seen += 1
+                run = ev["run"]
+                print(f"{ev['seq']} {ev['event']} {run['status']} {run.get('stepId') or run['operation']}", flush=True)
+            seq = ev["seq"]
+            if a.count and seen >= a.count:
+                break
     except TimeoutError as e:
         print(e, file=sys.stderr)
-        return 3
-    print(f"snapshot seq={seq} epoch={epoch}", flush=True)
-    seen = gaps = 0
-    while not a.count or seen < a.count:
-        if not sub.poll(int(a.timeout * 1000)):
-            print("no events", file=sys.stderr)
-            return 1
-        topic, body = sub.recv_multipart()
-        env = json.loads(body)
-        if env["event"] == "heartbeat":
-            if env["epoch"] != epoch or (not a.chain and env["seq"] > seq):
-                gaps += 1
-                seq, epoch = snapshot()
-            continue
-        if env["epoch"] == epoch and env["seq"] <= seq:
-            continue  # already in the snapshot
-        if env["epoch"] != epoch or (not a.chain and env["seq"] != seq + 1):
-            gaps += 1
-            print(f"gap at seq {env['seq']} (expected {seq + 1}): resyncing", flush=True)
-            seq, epoch = snapshot()
-            if env["seq"] <= seq:
-                continue
-        seq = env["seq"]
-        seen += 1
-        run = env["run"]
-        print(f"{seq} {env['event']} {run['status']} {run.get('stepId') or run['operation']}", flush=True)
+        return 3 if seq is None else 1  # no snapshot: the daemon did not answer
+    finally:
+        client.close()
     print(json.dumps({"events": seen, "gaps": gaps, "last_seq": seq}), flush=True)
     return 0
 

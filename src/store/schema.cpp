@@ -1,5 +1,6 @@
 // schema_registry: loading doctype schemas and checking documents against them.
 #include "store/schema.hpp"
+#include "store/builtin_doctypes.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -67,6 +68,15 @@ expected<void> schema_registry::load_dir(const std::string& dir) {
     auto j = json::parse(in, nullptr, false);
     if (j.is_discarded()) return make_error(codes::invalid_input, entry.path().string() + ": not valid JSON");
     if (auto r = add(j, entry.path().string()); !r) return r;
+  }
+  return {};
+}
+
+expected<void> schema_registry::load_builtin() {
+  for (const auto& b : builtin_doctypes()) {
+    auto j = json::parse(b.text, nullptr, false);
+    if (j.is_discarded()) return make_error(codes::invalid_input, "built-in " + std::string(b.file) + ": not valid JSON");
+    if (auto r = add(j, "built-in " + std::string(b.file)); !r) return r;
   }
   return {};
 }

@@ -28,6 +28,8 @@ class schema_registry {
   /// Reads every `*.json` in `dir` (`{"doctype": "Task", "fields": {"title": {"type": "string",
   /// "required": true}, ...}}`); a missing directory adds nothing. Errors name the file.
   expected<void> load_dir(const std::string& dir);
+  /// Adds the built-in doctypes (config/doctypes, built into the library: store/builtin_doctypes.hpp).
+  expected<void> load_builtin();
   expected<void> add(const json& schema, const std::string& source);
   const doctype_schema* find(const std::string& doctype) const;
   std::vector<std::string> doctypes() const;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `coworker serve` with CURVE and an allow-list (docs/security.md): keys from `coworker keygen`; an
-# allowed key submits, watches events and serves as a worker (Python pyzmq clients and the coworker
+# allowed key submits, watches events and serves as a worker (the Python examples and the coworker
 # client commands); a plain client and a key that is not allowed get nothing on requests or events.
 set -euo pipefail
 bin=$1
@@ -93,18 +93,18 @@ refused runs "$bin" runs --requests "$req" --timeout 1000 &
 pids+=($!)
 
 # ... and no events, while alice's subscriber gets heartbeats (every 500 ms) in the same second.
-got=$(timeout 20 "$py" - "$ev" "$tmp/server.pub" "$tmp/alice.key" "$tmp/mallory.key" "$ex" <<'EOF'
+got=$(timeout 20 "$py" - "$ev" "$tmp/server.pub" "$tmp/alice.key" "$tmp/mallory.key" "$root/clients/python" <<'EOF'
 import json, sys, time
 import zmq
 sys.path.insert(0, sys.argv[5])
-from submit import read_key, secure
+from coworker_client._socket import secure  # CURVE options on a raw socket, as Client and Worker set them
 ep, server, alice, mallory = sys.argv[1:5]
 ctx = zmq.Context()
 poller, subs = zmq.Poller(), {}
 for name, key in (("alice", alice), ("plain", None), ("mallory", mallory)):
     s = ctx.socket(zmq.SUB)
     s.linger = 0
-    secure(s, (read_key(server), read_key(key)) if key else None)
+    secure(s, (server, key) if key else None)
     s.subscribe(b"")
     s.connect(ep)
     poller.register(s, zmq.POLLIN)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `coworker serve` as a real process with the Python (pyzmq) clients of examples/python: a watcher
-# sees every event with no gap, submit works with and without --wait, bad chains get located errors,
-# and SIGTERM with runs in flight exits cleanly, leaving them stored to resume.
+# `coworker serve` as a real process with the Python examples (examples/python, on clients/python):
+# a watcher sees every event with no gap, submit works with and without --wait, bad chains get
+# located errors, and SIGTERM with runs in flight exits cleanly, leaving them stored to resume.
 set -euo pipefail
 bin=$1
 root=$2

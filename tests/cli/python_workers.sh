@@ -39,10 +39,10 @@ w1=$!; pids+=($w1)
 w2=$!; pids+=($w2)
 for _ in $(seq 50); do grep -q serving "$tmp/w1.log" && grep -q serving "$tmp/w2.log" && break; sleep 0.1; done
 
-"$PY" - "$req" "$root/examples/python" <<'PY' || fail "classify is not listed in operations"
+"$PY" - "$req" "$root/clients/python" <<'PY' || fail "classify is not listed in operations"
 import sys; sys.path.insert(0, sys.argv[2])
-from submit import request
-ops = request(sys.argv[1], {"type": "operations"}, 10)["operations"]
+from coworker_client import Client
+ops = Client(sys.argv[1], timeout=10).call({"type": "operations"})["operations"]
 assert any(o["name"] == "classify" and o.get("inputSchema") == {"type": "any"} for o in ops), ops
 PY
 out=$(submit "$tmp/group.json" --wait) || fail "group chain: $out"

@@ -151,7 +151,7 @@ class Client:
         sub.connect(self.events)
         try:
             # The subscription is live once a first message arrives (ZeroMQ's slow joiner).
-            if not sub.poll(int((timeout or 30.0) * 1000)):
+            if not sub.poll(int(timeout * 1000) if timeout is not None else -1):
                 raise TimeoutError(f"no events from {self.events}")
             pending = [sub.recv_multipart()]
             snap = self._fresh_snapshot()

@@ -49,7 +49,11 @@ class Worker:
         return {"type": "hello", "capacity": self.capacity, "operations": ops}
 
     def _answer(self, task: Dict[str, Any]) -> Dict[str, Any]:
-        fn, _ = self._handlers[task["operation"]]
+        handler = self._handlers.get(task.get("operation"))
+        if handler is None:  # the daemon sent what this worker does not serve: the step fails, not the worker
+            return {"type": "error", "taskId": task.get("taskId"),
+                    "error": {"code": "unknown_operation", "message": f"this worker does not serve {task.get('operation')!r}"}}
+        fn, _ = handler
         try:
             return {"type": "result", "taskId": task["taskId"], "output": fn(task.get("input"), task)}
         except CoworkerError as e:

@@ -1,0 +1,20 @@
+# Writes a C++ source holding the built-in doctype schemas (config/doctypes/*.json), so the program
+# and the library read them from themselves, never from the source tree (run as `cmake -P`).
+#   -DDIR=<config/doctypes> -DOUT=<generated .cpp>
+file(GLOB files RELATIVE "${DIR}" "${DIR}/*.json")
+list(SORT files)
+set(src "// Generated from config/doctypes by cmake/embed_doctypes.cmake; do not edit.\n")
+string(APPEND src "#include \"store/builtin_doctypes.hpp\"\n\nnamespace coworker::store {\n\n")
+string(APPEND src "std::span<const builtin_doctype> builtin_doctypes() {\n  static const builtin_doctype all[] = {\n")
+foreach(name ${files})
+  file(READ "${DIR}/${name}" text)
+  string(FIND "${text}" ")coworker_doctype\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${name} holds the raw string's delimiter")
+  endif()
+  string(APPEND src "    {\"${name}\", R\"coworker_doctype(${text})coworker_doctype\"},\n")
+endforeach()
+string(APPEND src "  };\n  return all;\n}\n\n}  // namespace coworker::store\n")
+file(WRITE "${OUT}.tmp" "${src}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUT}.tmp")
