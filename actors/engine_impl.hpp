@@ -17,6 +17,7 @@
 #include "chain/json_parse.hpp"
 #include "core/blob.hpp"
 #include "core/histogram.hpp"
+#include "core/trace_context.hpp"
 #include "core/value_forms.hpp"
 #include "engine_core.hpp"
 #include "llm_ops.hpp"
@@ -286,10 +287,20 @@ struct engine::impl {
       const bool redriven = root_rec != records.end() && root_rec->redrives > 0;
       w.resume = std::make_shared<const resume_plan>(records, redriven);
       w.seed = core.seeds++;
+      if (root_rec != records.end()) w.trace = trace_of(c.root_id, *root_rec);
       spawn_run(*sys, std::move(spec));
       ++n;
     }
     return n;
+  }
+
+  /// A chain's trace when it resumes or is redriven: the one its top record kept, else (trace_all)
+  /// one derived from its id, else none (docs/tracing.md).
+  std::shared_ptr<const trace_context> trace_of(const std::string& chain_id, const run_record& top) const {
+    if (!top.trace_id.empty())
+      return std::make_shared<const trace_context>(trace_context{top.trace_id, top.parent_span_id, true});
+    if (cfg.trace_all) return std::make_shared<const trace_context>(trace_context{trace_id_of(chain_id), {}, true});
+    return nullptr;
   }
 
   /// Redrive (actors/engine_redrive.cpp).
@@ -403,6 +414,12 @@ struct engine::impl {
         e.message += " (and " + std::to_string(compiled.errors.size() - 1) + " more errors)";
       return e;
     }
+    std::shared_ptr<const trace_context> given;
+    if (!opts.traceparent.empty()) {
+      auto t = parse_traceparent(opts.traceparent);
+      if (!t) return t.error();
+      given = std::make_shared<const trace_context>(std::move(*t));
+    }
     std::lock_guard lock(submit_mu);
     if (!opts.key.empty())
       if (auto existing = registry->find_key(opts.key)) return *existing;
@@ -427,12 +444,17 @@ struct engine::impl {
     w.id = new_run_id();
     w.chain_id = w.id;
     w.seed = core.seeds++;
+    w.trace = given ? std::move(given) : trace_of(w.id, {});
     auto pending = std::make_shared<run_record>();
     pending->id = w.id;
     pending->operation = root->operation;
     pending->step_id = root->id;
     pending->chain_id = w.id;
     pending->created = now_ms();
+    if (w.trace) {
+      pending->trace_id = w.trace->trace_id;
+      pending->parent_span_id = w.trace->parent_span_id;
+    }
     // Accepted is running (the reply says so): a `list` of running chains sent right after the
     // reply finds it, even before its actor has started. One with a later start is scheduled.
     pending->status = opts.start_at > pending->created ? run_status::scheduled : run_status::running;

@@ -101,6 +101,7 @@ expected<redrive_outcome> engine::impl::redrive(const std::string& run_id, const
   w.created = rec->created;
   w.resume = std::move(plan);
   w.seed = core.seeds++;
+  w.trace = trace_of(run_id, *rec);
   spawn_run(*sys, std::move(spec));
   return out;
 }

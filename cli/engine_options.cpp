@@ -51,8 +51,16 @@ void add_engine_options(CLI::App& cmd, engine_args& a) {
   cmd.add_option("--doctypes", a.doctypes_dir, "directory with extra doctype schemas (*.json)");
   cmd.add_option("--send-to", a.send_to, "where `send` delivers: outbox or file:PATH (default: nowhere)");
   cmd.add_option("--threads", a.threads, "scheduler threads (default: the number of cores)");
+  cmd.add_option("--otlp", a.otlp, "export every run as a span to this OTLP/HTTP endpoint (http://HOST:4318)");
   cmd.add_option("--scheduler", a.policy, "scheduler policy: sharing or stealing")
       ->check(CLI::IsMember({"sharing", "stealing"}));
+}
+
+expected<std::unique_ptr<otlp_exporter>> start_otlp(engine& eng, const otlp_config& otlp) {
+  if (otlp.endpoint.empty()) return std::unique_ptr<otlp_exporter>();
+  auto ex = std::make_unique<otlp_exporter>(eng, otlp);
+  if (auto r = ex->start(); !r) return r.error();
+  return ex;
 }
 
 std::string resolve_db_path(const std::string& flag) {
@@ -74,7 +82,7 @@ expected<protocol::config_file> read_config_file(const std::string& file) {
   return parsed;
 }
 
-expected<engine_config> make_engine_config(engine_args a) {
+expected<engine_config> make_engine_config(engine_args a, otlp_config* otlp) {
   std::error_code ec;
   if (!a.config_file.empty() && std::filesystem::is_directory(a.config_file, ec)) {
     std::fprintf(stderr, "coworker: warning: --config takes the JSON config file now; reading the directory %s as "
@@ -88,10 +96,18 @@ expected<engine_config> make_engine_config(engine_args a) {
   cfg.doctypes_dir = a.doctypes_dir;
   if (!a.send_to.empty()) cfg.ops_config["send"] = json{{"destination", a.send_to}};
   if (!a.ephemeral) cfg.db_path = resolve_db_path(a.db);
+  std::string otlp_endpoint = a.otlp, service_name;
   if (!a.config_file.empty()) {
     auto c = read_config_file(a.config_file);
     if (!c) return c.error();
     apply_engine_keys(*c, a, cfg);
+    if (otlp_endpoint.empty()) otlp_endpoint = c->otlp_endpoint;
+    service_name = c->otlp_service_name;
+  }
+  if (otlp && !otlp_endpoint.empty()) {
+    otlp->endpoint = otlp_endpoint;
+    if (!service_name.empty()) otlp->service_name = service_name;
+    cfg.trace_all = true;
   }
   // Only `log` lines of warnings and above reach the terminal; the tree shows the rest.
   cfg.log_sink = [](std::string_view level, std::string_view text) {

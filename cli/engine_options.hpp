@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "coworker/engine.hpp"
+#include "coworker/otlp.hpp"
 #include "protocol/config_file.hpp"
 
 namespace coworker::cli {
@@ -19,13 +20,18 @@ struct engine_args {
   std::string send_to;       ///< --send-to: the send operation's destination
   std::size_t threads = 0;
   std::string policy;        ///< empty: the config's, else "sharing"
+  std::string otlp;          ///< --otlp URL: export spans (docs/tracing.md); else the config's otlp.endpoint
 };
 
 void add_engine_options(CLI::App& cmd, engine_args& a);
 /// The engine's settings: the flags, over the config file's keys (when --config names one), over
 /// the defaults. A directory given to --config is read as --doctypes, with a warning (it meant
 /// that for `run` before 0.2).
-expected<engine_config> make_engine_config(engine_args a);
+/// With `otlp`: fills the span export's settings (its endpoint empty: no export); a non-empty
+/// endpoint turns engine_config::trace_all on.
+expected<engine_config> make_engine_config(engine_args a, otlp_config* otlp = nullptr);
+/// Starts the span export when its endpoint is set (null otherwise), or says why it cannot.
+expected<std::unique_ptr<otlp_exporter>> start_otlp(engine& eng, const otlp_config& otlp);
 /// Reads and checks a config file; errors name the file and the JSON Pointer.
 expected<protocol::config_file> read_config_file(const std::string& file);
 /// --db, else $COWORKER_DB, else the default file (docs/store.md).

@@ -19,6 +19,7 @@ struct run_args {
   std::string file;
   std::string input;
   std::string chain_ref;  ///< --chain: a published chain instead of a file
+  std::string traceparent;
   bool json_out = false;
   engine_args engine;
 };
@@ -27,7 +28,8 @@ int run_chain(const run_args& a) {
   if (a.file.empty() == a.chain_ref.empty())
     return std::fprintf(stderr, "coworker run: give a chain FILE or --chain NAME@VERSION (one of them)\n"), 2;
   auto text = a.file.empty() ? std::string() : read_input(a.file);
-  auto cfg = make_engine_config(a.engine);
+  otlp_config otlp;
+  auto cfg = make_engine_config(a.engine, &otlp);
   if (!cfg) {
     std::fprintf(stderr, "coworker: %s\n", cfg.error().message.c_str());
     return 2;
@@ -37,6 +39,8 @@ int run_chain(const run_args& a) {
     std::fprintf(stderr, "coworker: %s\n", eng.startup_error()->message.c_str());
     return 2;
   }
+  auto spans = start_otlp(eng, otlp);  // its end (before the engine's) posts what is left
+  if (!spans) return std::fprintf(stderr, "coworker: %s\n", spans.error().message.c_str()), 2;
   auto errors = a.file.empty() ? std::vector<error>{} : eng.validate_text(text);
   if (!errors.empty()) {
     for (const auto& e : errors)
@@ -46,6 +50,7 @@ int run_chain(const run_args& a) {
     return 2;
   }
   submit_options opts;
+  opts.traceparent = a.traceparent;
   if (!a.input.empty()) {
     auto in = json::parse(a.input, nullptr, false);
     if (in.is_discarded()) {
@@ -90,6 +95,7 @@ void add_run_command(CLI::App& app, dispatch& d) {
   cmd->add_option("file", a->file, "chain JSON file, or - for standard input");
   cmd->add_option("--chain", a->chain_ref, "instead of a file: a published chain in the store (NAME@VERSION, NAME:ALIAS, NAME)");
   cmd->add_option("--input", a->input, "JSON that replaces the chain's input");
+  cmd->add_option("--traceparent", a->traceparent, "join this W3C trace (00-TRACEID-PARENTID-01; docs/tracing.md)");
   cmd->add_flag("--json", a->json_out, "print the final record tree as JSON instead");
   add_engine_options(*cmd, a->engine);
   cmd->callback([a, &d] { d.run = [a] { return run_chain(*a); }; });

@@ -95,7 +95,8 @@ int serve(serve_args a) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto cfg = make_engine_config(a.engine);
+  otlp_config otlp;
+  auto cfg = make_engine_config(a.engine, &otlp);
   if (!cfg) return std::fprintf(stderr, "coworker: %s\n", cfg.error().message.c_str()), 2;
   cfg->log_sink = [](std::string_view level, std::string_view text) {
     std::fprintf(stderr, "[%.*s] %.*s\n", static_cast<int>(level.size()), level.data(), static_cast<int>(text.size()),
@@ -119,6 +120,9 @@ int serve(serve_args a) {
     std::fprintf(stderr, "coworker: cannot start: %s\n", eng.startup_error()->message.c_str());
     return 2;
   }
+  auto spans = start_otlp(eng, otlp);
+  if (!spans) return std::fprintf(stderr, "coworker: %s\n", spans.error().message.c_str()), 2;
+  if (*spans) std::fprintf(stderr, "coworker serve: exporting spans to %s\n", otlp.endpoint.c_str());
   service s(eng, svc);
   if (auto r = s.start(); !r) {
     std::fprintf(stderr, "coworker: %s%s\n", r.error().message.c_str(),
@@ -190,6 +194,7 @@ void add_serve_command(CLI::App& app, dispatch& d) {
   cmd->add_option("--doctypes", a->engine.doctypes_dir, "directory with extra doctype schemas");
   cmd->add_option("--send-to", a->engine.send_to, "where `send` delivers: outbox or file:PATH");
   cmd->add_option("--threads", a->engine.threads, "scheduler threads (default: the number of cores)");
+  cmd->add_option("--otlp", a->engine.otlp, "export every run as a span to this OTLP/HTTP endpoint (http://HOST:4318)");
   cmd->callback([a, &d] { d.run = [a] { return serve(*a); }; });
 }
 

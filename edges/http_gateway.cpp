@@ -117,7 +117,7 @@ struct http_gateway::impl {
   }
 
   void serve_api(const httplib::Request& req, httplib::Response& res) {
-    protocol::api_request r{req.method, req.path, {}, req.body};
+    protocol::api_request r{req.method, req.path, {}, req.body, req.get_header_value("traceparent")};
     for (const auto& [k, v] : req.params)
       if (k != "token") r.params.emplace(k, v);
     auto out = api.handle(r, stopping);

@@ -61,6 +61,7 @@ expected<std::size_t> remote_worker::run() {
       req.run_id = *run_id;
       req.attempt = static_cast<int>(*attempt);
       req.input = share(msg.contains("input") ? msg["input"] : json());
+      if (auto t = protocol::string_field(msg, "traceparent", false); t) req.traceparent = std::move(*t);
       expected<json> out = it == ops_.end()
                                 ? expected<json>(make_error(codes::unknown_operation, "not served here"))
                                 : [&]() -> expected<json> {

@@ -69,7 +69,7 @@ void worker_broker::register_op(const std::string& name, const json& schema) {
         r.fail(make_error(codes::busy, "too many tasks are waiting for workers"));
         return;
       }
-      s->incoming.push_back(task{{}, name, req.run_id, req.input, req.deadline, r, {}, req.attempt});
+      s->incoming.push_back(task{{}, name, req.run_id, req.input, req.deadline, r, {}, req.attempt, req.traceparent});
     }
     ring();
   };
@@ -226,9 +226,11 @@ void worker_broker::dispatch() {
     }
     t.worker = *best_id;
     best->tasks.insert(id);
-    send(*best_id, json{{"type", "task"}, {"taskId", id}, {"runId", t.run_id}, {"operation", t.op},
-                        {"input", deref(t.input)}, {"attempt", t.attempt},
-                        {"deadline", t.deadline ? json(t.deadline) : json(nullptr)}});
+    json msg{{"type", "task"}, {"taskId", id}, {"runId", t.run_id}, {"operation", t.op},
+             {"input", deref(t.input)}, {"attempt", t.attempt},
+             {"deadline", t.deadline ? json(t.deadline) : json(nullptr)}};
+    if (!t.traceparent.empty()) msg["traceparent"] = t.traceparent;
+    send(*best_id, msg);
   }
   queue_ = std::move(still);
 }

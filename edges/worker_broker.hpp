@@ -58,6 +58,7 @@ class worker_broker {
     responder reply;
     std::string worker;  ///< empty while queued
     int attempt = 1;     ///< the run's attempt
+    std::string traceparent;  ///< a traced chain's step (docs/tracing.md); empty: not sent
   };
 
  private:

@@ -21,7 +21,7 @@ export class CoworkerError extends Error {
 export class Client {
   constructor(options?: { requests?: string; events?: string; timeout?: number; curve?: Curve });
   call(request: Record<string, unknown>, options?: { timeout?: number }): Promise<Record<string, any>>;
-  run(chain: object | undefined, options?: { input?: unknown; wait?: boolean; key?: string; timeout?: number; chainRef?: string; startDelayMs?: number }):
+  run(chain: object | undefined, options?: { input?: unknown; wait?: boolean; key?: string; timeout?: number; chainRef?: string; startDelayMs?: number; traceparent?: string }):
     Promise<{ runId: string; status: string; tree?: RunTree }>;
   get(runId: string, options?: { tree?: boolean }): Promise<RunRecord | RunTree>;
   list(options?: { status?: string; chainId?: string; limit?: number }): Promise<RunRecord[]>;

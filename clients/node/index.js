@@ -95,12 +95,13 @@ class Client {
   }
 
   /** Starts a chain (or `chainRef`, a published chain); with `wait`, resolves when it ends: {runId, status, tree}. */
-  async run(chain, { input, wait = true, key, timeout, chainRef, startDelayMs } = {}) {
+  async run(chain, { input, wait = true, key, timeout, chainRef, startDelayMs, traceparent } = {}) {
     const req = { type: 'run', wait };
     if (chainRef !== undefined) req.chainRef = chainRef; else req.chain = chain;
     if (input !== undefined) req.input = input;
     if (key !== undefined) req.key = key;
     if (startDelayMs !== undefined) req.startDelayMs = startDelayMs;
+    if (traceparent !== undefined) req.traceparent = traceparent;
     const { ok, id, ...rest } = await this.call(req, { timeout: timeout ?? (wait ? 24 * 3600 * 1000 : undefined) });
     return rest;
   }

@@ -44,6 +44,9 @@ struct engine_config {
   /// (events_after, the HTTP event stream's Last-Event-ID).
   std::size_t replay_events = 4096;
   std::string doctypes_dir;           ///< extra doctype schemas (config/doctypes is always read)
+  /// Trace every chain (docs/tracing.md): one submitted without a traceparent gets a trace id of its
+  /// own (derived from its id). On when spans are exported (coworker::otlp_exporter).
+  bool trace_all = false;
   json ops_config = json::object();   ///< settings of the built-in operations (e.g. send's destination)
   /// Where `log` steps and engine warnings go; default: standard error.
   std::function<void(std::string_view level, std::string_view text)> log_sink;
@@ -59,6 +62,10 @@ struct submit_options {
   /// Start later: the chain is stored at once and `scheduled` until this time (ms since the epoch;
   /// 0 or a time past: at once). docs/chain-language.md, "Delayed start".
   std::int64_t start_at = 0;
+  /// A W3C `traceparent` (docs/tracing.md): the chain joins the caller's trace; its records keep
+  /// the trace id and remote workers get a traceparent in each task. Malformed: invalid_input at
+  /// /traceparent. Empty: traced only when engine_config::trace_all is on.
+  std::string traceparent;
 };
 
 /// docs/chain-language.md, "Redrive".

@@ -25,6 +25,9 @@ struct op_request {
   /// ms since the epoch when the attempt started: before a restart, for an attempt that resumed
   /// (a `wait` ends at started + ms, not ms after the restart).
   std::int64_t started = 0;
+  /// A traced chain's step: `00-<trace id>-<this run's span id>-<flags>` (docs/tracing.md), what a
+  /// remote worker receives in its task; empty when the chain is not traced.
+  std::string traceparent;
 
   const json& in() const { return deref(input); }
 };

@@ -60,6 +60,10 @@ struct run_record {
   std::string chain_name;
   int chain_version = 0;
   std::string chain_sha256;
+  /// A traced chain's runs (docs/tracing.md): the W3C trace id (32 hex) on every record, and on the
+  /// top chain's the caller's span id from its `traceparent`. Empty: not traced.
+  std::string trace_id;
+  std::string parent_span_id;
   std::string parent_run_id;    ///< the run before this one in the flow (docs/run-record.md)
   std::string owner_run_id;     ///< the run that started this one: its chain, group, forEach or failed run
   std::vector<std::string> child_run_ids;

@@ -63,6 +63,8 @@ json to_json(const run_record& r) {
     j["chainVersion"] = r.chain_version;
     j["chainSha256"] = r.chain_sha256;
   }
+  if (!r.trace_id.empty()) j["traceId"] = r.trace_id;
+  if (!r.parent_span_id.empty()) j["parentSpanId"] = r.parent_span_id;
   return j;
 }
 
@@ -109,6 +111,8 @@ expected<run_record> run_record_from_json(const json& j) {
   r.chain_name = str("chainName");
   r.chain_version = static_cast<int>(num("chainVersion"));
   r.chain_sha256 = str("chainSha256");
+  r.trace_id = str("traceId");
+  r.parent_span_id = str("parentSpanId");
   r.parent_run_id = str("parentRunId");
   r.owner_run_id = str("ownerRunId");
   if (auto it = j.find("childRunIds"); it != j.end() && it->is_array())

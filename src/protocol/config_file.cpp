@@ -91,7 +91,7 @@ expected<config_file> parse_config(std::string_view text) {
   if (!j.is_object()) return make_error(codes::bad_json, "a config file is a JSON object (see config/coworker.json)");
   if (auto r = known_keys(j, {"requests", "events", "workers", "curve", "http", "db", "ephemeral", "scheduler", "limits",
                               "operations", "doctypes", "retainChains", "retainStoredChains", "retainStoredMs", "heartbeatMs",
-                              "eventsHwm", "routeToWorkers"},
+                              "eventsHwm", "routeToWorkers", "otlp"},
                           "", "a config file");
       !r)
     return r.error();
@@ -113,6 +113,12 @@ expected<config_file> parse_config(std::string_view text) {
     if (auto r = known_keys(**http, {"listen", "token"}, "/http", "http"); !r) return r.error();
     if (auto r = read_string(**http, "listen", c.http_listen, "/http"); !r) return r.error();
     if (auto r = read_string(**http, "token", c.http_token, "/http"); !r) return r.error();
+  }
+  COWORKER_TRY(otlp, object_field(j, "otlp"));
+  if (*otlp) {
+    if (auto r = known_keys(**otlp, {"endpoint", "serviceName"}, "/otlp", "otlp"); !r) return r.error();
+    if (auto r = read_string(**otlp, "endpoint", c.otlp_endpoint, "/otlp"); !r) return r.error();
+    if (auto r = read_string(**otlp, "serviceName", c.otlp_service_name, "/otlp"); !r) return r.error();
   }
   COWORKER_TRY(scheduler, object_field(j, "scheduler"));
   if (*scheduler) {

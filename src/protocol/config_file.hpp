@@ -22,6 +22,7 @@ struct config_file {
   std::string requests, events, workers;
   std::string curve_secret_key_file, curve_allow_file;  ///< as written (relative to the file)
   std::string http_listen, http_token;
+  std::string otlp_endpoint, otlp_service_name;  ///< span export (docs/tracing.md)
   std::string db, doctypes;
   bool ephemeral = false;
   std::string scheduler_policy;  ///< "sharing" or "stealing"; empty: not set

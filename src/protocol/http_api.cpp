@@ -162,6 +162,7 @@ api_response http_api::submit(const api_request& r, const std::atomic<bool>& sto
   req["type"] = "run";
   if (*wait) req["wait"] = true;
   if (auto it = r.params.find("key"); it != r.params.end() && !it->second.empty()) req["key"] = it->second;
+  if (!r.traceparent.empty()) req["traceparent"] = r.traceparent;  // the header wins over a body field
   auto out = handle_request(eng_, req);
   if (!out.reply.is_null() && !out.reply.value("ok", false)) {
     auto& err = out.reply["error"];

@@ -19,6 +19,7 @@ struct api_request {
   std::string path;    ///< decoded, e.g. "/api/runs/run-01J.../cancel"
   std::map<std::string, std::string> params;
   std::string body;
+  std::string traceparent;  ///< the `traceparent` header (docs/tracing.md); empty: none
 };
 
 struct api_response {

@@ -2,6 +2,7 @@
 #include "protocol/request.hpp"
 
 #include "chain/pointer.hpp"
+#include "core/trace_context.hpp"
 #include "protocol/fields.hpp"
 
 namespace coworker::protocol {
@@ -29,6 +30,11 @@ expected<request> parse_run(const json& f) {
   auto wait = bool_field(f, "wait", false);
   if (!wait) return wait.error();
   r.wait = *wait;
+  auto trace = string_field(f, "traceparent", false);
+  if (!trace) return trace.error();
+  if (!trace->empty())
+    if (auto t = parse_traceparent(*trace); !t) return t.error();
+  r.traceparent = std::move(*trace);
   // A later start (docs/chain-language.md, "Delayed start"): at most a year ahead.
   const bool at = f.contains("startAt") && !f["startAt"].is_null();
   const bool delay = f.contains("startDelayMs") && !f["startDelayMs"].is_null();

@@ -24,6 +24,7 @@ struct run_request {
   std::string key;
   bool wait = false;
   std::int64_t start_at = 0;  ///< `startAt`, or now + `startDelayMs`; 0: at once
+  std::string traceparent;    ///< W3C trace context (docs/tracing.md); checked here, at /traceparent
 };
 struct get_request {
   std::string run_id;

@@ -45,6 +45,7 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
             submit_options opts;
             opts.key = r.key;
             opts.start_at = r.start_at;
+            opts.traceparent = r.traceparent;
             if (r.input) opts.input = *r.input;
             const bool durable = !eng.config().db_path.empty();
             // A waiting reply goes out after the chain's end is stored, which implies its start is.

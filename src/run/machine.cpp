@@ -139,6 +139,10 @@ void machine::on_start() {
     r.chain_version = named->version;
     r.chain_sha256 = named->sha256;
   }
+  if (at_.trace) {
+    r.trace_id = at_.trace->trace_id;
+    if (r.owner_run_id.empty()) r.parent_span_id = at_.trace->parent_span_id;
+  }
 
   // A chain submitted with a later start (startAt) is `scheduled` until then; one scheduled before
   // a restart keeps its time (docs/chain-language.md, "Delayed start").
@@ -337,8 +341,9 @@ void machine::begin_attempt() {
 
 void machine::run_operation() {
   op_request req{step_.operation, step_.doctype, step_.role, rec_.id, rec_.chain_id, step_.id, rec_.attempts, input_, 0,
-                 rec_.attempt_started};
+                 rec_.attempt_started, {}};
   if (auto t = attempt_timeout_ms()) req.deadline = rec_.attempt_started + t;
+  if (at_.trace) req.traceparent = format_traceparent(*at_.trace, span_id_of(rec_.id));
   calling_ = true;
   emit(call_operation{token_, std::move(req)});
   if (step_.operation == "await" && rec_.status != run_status::waiting) {
@@ -585,6 +590,7 @@ void machine::spawn(const chain::step_ptr& step, int index, std::string parent_r
   c.resume = at_.resume;
   c.width = width != 0 ? width : at_.width;
   c.seed = draw();
+  c.trace = at_.trace;
   const auto k = children_.size();
   index_of_.emplace(id, k);
   children_.push_back(child{std::move(id), nullptr, nullptr, false, true});

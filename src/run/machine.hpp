@@ -21,6 +21,7 @@
 
 #include "chain/model.hpp"
 #include "core/frame.hpp"
+#include "core/trace_context.hpp"
 #include "coworker/limits.hpp"
 #include "coworker/operation.hpp"
 #include "run/resume_plan.hpp"
@@ -52,6 +53,8 @@ struct placement {
   /// A top chain's later start (ms since the epoch; startAt): `scheduled` until then. 0: at once.
   std::int64_t start_at = 0;
   std::int64_t created = 0;  ///< a top chain's creation, as its accepted record says (0: now)
+  /// The chain's trace (docs/tracing.md); null: not traced. Every run of the chain shares it.
+  std::shared_ptr<const trace_context> trace;
 };
 
 // --- events in ----------------------------------------------------------------------------------

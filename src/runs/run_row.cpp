@@ -24,6 +24,8 @@ std::string row_fields(const run_record& r, const json* output_with) {
     j["chainVersion"] = r.chain_version;
     j["chainSha256"] = r.chain_sha256;
   }
+  if (!r.trace_id.empty()) j["traceId"] = r.trace_id;
+  if (!r.parent_span_id.empty()) j["parentSpanId"] = r.parent_span_id;
   if (!r.parent_run_id.empty()) j["parentRunId"] = r.parent_run_id;
   if (!r.child_run_ids.empty()) j["childRunIds"] = r.child_run_ids;
   if (!r.role.empty()) j["role"] = r.role;

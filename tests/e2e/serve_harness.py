@@ -38,24 +38,24 @@ class Run:
         if not cond:
             self.fail(msg)
 
-    def start(self, topics, workers=False, same_ports=False):
+    def start(self, topics, workers=False, same_ports=False, extra=()):
         """Starts a daemon on the store (again) and makes it the current one; with `workers`, its
         workers endpoint is open (`.workers`); with `same_ports`, on the endpoints of the last one
-        (clients that stay connected reconnect to it)."""
+        (clients that stay connected reconnect to it); `extra`: more flags for `coworker serve`."""
         ports = self.daemon.ports if same_ports and self.daemon else None
-        self.daemon = Daemon(self, topics, workers, ports)
+        self.daemon = Daemon(self, topics, workers, ports, extra)
         return self.daemon
 
 
 class Daemon:
-    def __init__(self, run, topics, workers=False, ports=None):
+    def __init__(self, run, topics, workers=False, ports=None, extra=()):
         self.run = run
         self.ports = ports or free_ports(4)
         req, ev, http, wk = self.ports
         self.req, self.ev, self.http = f"tcp://127.0.0.1:{req}", f"tcp://127.0.0.1:{ev}", f"http://127.0.0.1:{http}"
         self.workers = f"tcp://127.0.0.1:{wk}" if workers else "none"
         self.proc = subprocess.Popen([run.binary, "serve", "--db", run.db, "--requests", self.req, "--events", self.ev,
-                                      "--workers", self.workers, "--http", f"127.0.0.1:{http}"],
+                                      "--workers", self.workers, "--http", f"127.0.0.1:{http}", *extra],
                                      stdout=open(run.log, "a"), stderr=subprocess.STDOUT)
         self.sock = CTX.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 0)

@@ -64,9 +64,10 @@ class Client:
 
     def run(self, chain: Optional[Dict[str, Any]] = None, input: Any = None, wait: bool = True,
             key: Optional[str] = None, timeout: Optional[float] = None, chain_ref: Optional[str] = None,
-            start_delay_ms: Optional[int] = None) -> Dict[str, Any]:
+            start_delay_ms: Optional[int] = None, traceparent: Optional[str] = None) -> Dict[str, Any]:
         """Starts a chain (or the published chain `chain_ref`, "name@3"). With `wait`, returns when
-        it ends: {"runId", "status", "tree"}; else at once: {"runId", "status"}."""
+        it ends: {"runId", "status", "tree"}; else at once: {"runId", "status"}. `traceparent`: a W3C
+        trace context the chain joins (docs/tracing.md)."""
         req: Dict[str, Any] = {"type": "run", "wait": wait}
         if chain_ref is not None:
             req["chainRef"] = chain_ref
@@ -78,6 +79,8 @@ class Client:
             req["key"] = key
         if start_delay_ms is not None:
             req["startDelayMs"] = start_delay_ms
+        if traceparent is not None:
+            req["traceparent"] = traceparent
         reply = self.call(req, timeout if timeout is not None else (24 * 3600 if wait else None))
         reply.pop("ok", None)
         reply.pop("id", None)
