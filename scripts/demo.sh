@@ -6,7 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Only the program, in a build directory of its own: no test tools to install, no tests to build
 # (scripts/test.sh does those, in build/).
-COWORKER_DEPS=build TARGETS=coworker_cli BUILD_DIR="$root/build-demo" \
+# Release: no debug info to write, the quickest build of the program.
+COWORKER_DEPS=build TARGETS=coworker_cli BUILD_DIR="$root/build-demo" BUILD_TYPE=Release \
   CMAKE_ARGS="-DCOWORKER_BUILD_TESTS=OFF -DCOWORKER_BUILD_EXAMPLES=OFF -DCOWORKER_BUILD_BENCH=OFF" "$root/scripts/build.sh"
 bin="$root/build-demo/coworker"
 db="${COWORKER_DEMO_DB:-$root/build-demo/demo.db}"
