@@ -131,6 +131,16 @@ inline const json* find_step(const json& tree, const std::string& id) {
   return nullptr;
 }
 
+/// Waits for the submitted chain to end (the test fails past safety_timeout) and returns its tree.
+inline json ended(engine& eng, const expected<std::string>& id) {
+  BOOST_REQUIRE_MESSAGE(id.has_value(), error_text(id));
+  auto done = eng.wait(*id, safety_timeout);
+  BOOST_REQUIRE_MESSAGE(done.has_value(), "the chain did not end: " << error_text(done));
+  auto t = eng.tree(*id);
+  BOOST_REQUIRE(t.has_value());
+  return *t;
+}
+
 inline const json& step(const json& tree, const std::string& id) {
   auto* f = find_step(tree, id);
   BOOST_REQUIRE_MESSAGE(f != nullptr, "no run of step '" + id + "' in the tree");

@@ -22,15 +22,6 @@ json calling(const std::string& ref, const json& input, const std::string& read 
                                         json{{"id", "after"}, {"operation", "log"}, {"input", {{"saw", read}}}}})}};
 }
 
-json ended(engine& eng, const expected<std::string>& id) {
-  BOOST_REQUIRE_MESSAGE(id.has_value(), error_text(id));
-  auto done = eng.wait(*id, safety_timeout);
-  BOOST_REQUIRE_MESSAGE(done.has_value(), error_text(done));
-  auto t = eng.tree(*id);
-  BOOST_REQUIRE(t.has_value());
-  return *t;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(published_chains)

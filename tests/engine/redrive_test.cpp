@@ -70,14 +70,6 @@ std::map<std::string, std::vector<std::string>> runs_by_step(const json& tree) {
   return out;
 }
 
-json ended(engine& eng, const std::string& id) {
-  auto done = eng.wait(id, safety_timeout);
-  BOOST_REQUIRE_MESSAGE(done.has_value(), "the chain did not end: " << error_text(done));
-  auto t = eng.tree(id);
-  BOOST_REQUIRE(t.has_value());
-  return *t;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(redrive)

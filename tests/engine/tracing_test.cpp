@@ -52,14 +52,6 @@ json chain() {
       {"id": "z", "operation": "look"}]})");
 }
 
-json ended(engine& eng, const std::string& id) {
-  auto done = eng.wait(id, safety_timeout);
-  BOOST_REQUIRE_MESSAGE(done.has_value(), "the chain did not end: " << error_text(done));
-  auto t = eng.tree(id);
-  BOOST_REQUIRE(t.has_value());
-  return *t;
-}
-
 engine_config quiet(bool trace_all = false) {
   auto c = engine_fixture::make_config();
   c.trace_all = trace_all;
