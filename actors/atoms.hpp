@@ -9,11 +9,9 @@ namespace coworker {
 
 using done_atom = caf::atom_constant<caf::atom("done")>;        // child → parent: run ended
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;    // → run: cancel the tree
-using timeout_atom = caf::atom_constant<caf::atom("timeout")>;  // self: an attempt's time is up
-using retry_atom = caf::atom_constant<caf::atom("retry")>;      // self: start the next attempt
 using opdone_atom = caf::atom_constant<caf::atom("opdone")>;    // handler → run: an answer
-using drained_atom = caf::atom_constant<caf::atom("drained")>;  // self: stop waiting for children
-using begin_atom = caf::atom_constant<caf::atom("begin")>;      // self: a scheduled chain's start time
+// self: a timer fired (run::timer as a byte, the attempt or drain token, the slot it is for)
+using timer_atom = caf::atom_constant<caf::atom("timer")>;
 
 /// What a run sends its parent when it ends.
 struct run_result {
@@ -25,6 +23,7 @@ struct run_result {
 struct op_outcome {
   std::uint64_t token = 0;
   std::shared_ptr<expected<json>> result;
+  std::uint64_t slot = static_cast<std::uint64_t>(-1);  ///< whose call: the run's own, or a hosted child's
 };
 
 }  // namespace coworker
