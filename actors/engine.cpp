@@ -143,6 +143,10 @@ expected<json> engine::tree(const std::string& run_id, bool by_reference) const 
   return std::move(*t);
 }
 
+std::vector<std::shared_ptr<const run_record>> engine::tree_records(const std::string& run_id) const {
+  return impl_->registry->tree_records(run_id);
+}
+
 expected<json> engine::blob(const std::string& id) const {
   auto ref = blob::make_ref(id, 0);
   if (!blob::is_ref(ref)) return make_error(codes::invalid_input, "a blob id is \"sha256:\" and 64 lower-case hex digits", "/id");

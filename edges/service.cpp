@@ -81,7 +81,9 @@ struct service::impl {
   }
 
   void send_reply(const zmq::message_t& identity, bool delimiter, const json& reply) {
-    auto text = dump(reply);
+    send_text(identity, delimiter, dump(reply));
+  }
+  void send_text(const zmq::message_t& identity, bool delimiter, const std::string& text) {
     zmq::message_t id(identity.data(), identity.size());
     try {
       router.send(id, zmq::send_flags::sndmore);
@@ -143,7 +145,7 @@ struct service::impl {
     }
     auto rec = eng.get(out.wait_run_id);
     if (rec && is_final(rec->status)) {
-      send_reply(identity, delimiter, protocol::run_reply(eng, out.wait_run_id, out.id));
+      send_text(identity, delimiter, protocol::run_reply_text(eng, out.wait_run_id, out.id, texts));
       return;
     }
     waiting.emplace(out.wait_run_id, waiter{zmq::message_t(identity.data(), identity.size()), delimiter, out.id});
@@ -170,7 +172,7 @@ struct service::impl {
     if (e.kind == event_kind::after_run && e.run->owner_run_id.empty()) {
       auto range = waiting.equal_range(e.run->id);
       for (auto it = range.first; it != range.second; ++it)
-        send_reply(it->second.identity, it->second.delimiter, protocol::run_reply(eng, e.run->id, it->second.id));
+        send_text(it->second.identity, it->second.delimiter, protocol::run_reply_text(eng, e.run->id, it->second.id, texts));
       waiting.erase(range.first, range.second);
     }
   }

@@ -222,6 +222,10 @@ class engine {
   /// The record with its descendants. Values whole, or with `by_reference` as the protocol carries
   /// them: those past limits.blobBytes as `{"$blob","bytes"}` references (docs/store.md, "Blobs").
   expected<json> tree(const std::string& run_id, bool by_reference = false) const;
+  /// The records of the same tree without building JSON: the run first, then its descendants
+  /// depth-first (each record's childRunIds names its children); empty for an unknown run. Values as
+  /// held: whole in memory, blob references when read back from the store.
+  std::vector<std::shared_ptr<const run_record>> tree_records(const std::string& run_id) const;
   /// The value a blob reference stands for (`id`: "sha256:<64 hex>"), its hash checked; not_found
   /// when no record kept holds it (memory mode keeps blobs up to limits.retainedBytes).
   expected<json> blob(const std::string& id) const;

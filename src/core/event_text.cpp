@@ -1,5 +1,11 @@
-// envelope_text: the record without its values, then the values (their forms) from the cache.
+// envelope_text and tree_text: each record written directly as text (the members of to_json), its
+// values (their forms) from the cache.
 #include "core/event_text.hpp"
+
+#include <string_view>
+#include <unordered_map>
+
+#include "coworker/limits.hpp"
 
 namespace coworker {
 
@@ -15,23 +21,152 @@ const std::string& value_text_cache::text(const value_ptr& v) {
   return map_.emplace(v.get(), entry{v, dump(*v)}).first->second.text;
 }
 
-std::string record_text(const run_record& r, value_forms& forms, value_text_cache& cache) {
+namespace {
+/// `s` as a JSON string: as it is when it is plain printable ASCII without quotes or backslashes
+/// (ids, names, codes: nearly every string of a record), else through the JSON library (escapes,
+/// invalid UTF-8 replaced), as dump() writes it.
+void add_string(std::string& out, std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      out += dump(json(std::string(s)));
+      return;
+    }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+void add_key(std::string& out, std::string_view k) {
+  out += ",\"";
+  out += k;
+  out += "\":";
+}
+
+void add_optional(std::string& out, std::string_view k, const std::string& s) {
+  add_key(out, k);
+  if (s.empty()) {
+    out += "null";
+  } else {
+    add_string(out, s);
+  }
+}
+
+void add_int(std::string& out, std::string_view k, std::int64_t v) {
+  add_key(out, k);
+  out += std::to_string(v);
+}
+
+void add_bool(std::string& out, std::string_view k, bool v) {
+  add_key(out, k);
+  out += v ? "true" : "false";
+}
+
+/// The record as compact JSON without its closing brace, its values last: the members of
+/// to_json(run_record) (src/core/run_record.cpp), written directly instead of through a JSON object.
+void open_record(std::string& out, const run_record& r, value_forms& forms, value_text_cache& cache) {
   auto f = forms.of(r);
-  run_record bare = r;
-  bare.input.reset();
-  bare.output.reset();
-  auto rec = to_json(bare);
-  rec.erase("input");
-  rec.erase("output");
-  const auto& in = cache.text(f.input);
-  const auto& output = cache.text(f.output);
-  auto text = dump(rec);
-  text.pop_back();  // the closing brace
-  text += ",\"input\":";
-  text += in;
-  text += ",\"output\":";
-  text += output;
+  out += "{\"id\":";
+  add_string(out, r.id);
+  add_key(out, "operation");
+  add_string(out, r.operation);
+  add_optional(out, "doctype", r.doctype);
+  add_optional(out, "stepId", r.step_id);
+  add_key(out, "stepIndex");
+  out += r.step_index < 0 ? "null" : std::to_string(r.step_index);
+  add_key(out, "status");
+  add_string(out, to_string(r.status));
+  add_int(out, "created", r.created);
+  add_key(out, "started");
+  out += r.started ? std::to_string(r.started) : "null";
+  add_key(out, "finished");
+  out += r.finished ? std::to_string(r.finished) : "null";
+  add_key(out, "error");
+  if (r.err) {
+    out += "{\"code\":";
+    add_string(out, r.err->code);
+    add_key(out, "message");
+    add_string(out, r.err->message);
+    add_key(out, "runId");
+    add_string(out, r.err->run_id);
+    add_key(out, "operation");
+    add_string(out, r.err->operation);
+    if (!r.err->path.empty()) {
+      add_key(out, "path");
+      add_string(out, r.err->path);
+    }
+    out += '}';
+  } else {
+    out += "null";
+  }
+  add_bool(out, "success", r.success);
+  add_bool(out, "recovered", r.recovered);
+  add_int(out, "attempts", r.attempts);
+  add_optional(out, "parentRunId", r.parent_run_id);
+  add_optional(out, "ownerRunId", r.owner_run_id);
+  add_key(out, "childRunIds");
+  out += '[';
+  for (std::size_t i = 0; i < r.child_run_ids.size(); ++i) {
+    if (i) out += ',';
+    add_string(out, r.child_run_ids[i]);
+  }
+  out += ']';
+  add_key(out, "chainId");
+  add_string(out, r.chain_id);
+  add_optional(out, "role", r.role);
+  add_bool(out, "keepAlive", r.keep_alive);
+  if (r.attempt_started) add_int(out, "attemptStarted", r.attempt_started);
+  if (r.retry_at) add_int(out, "retryAt", r.retry_at);
+  if (r.start_at) add_int(out, "startAt", r.start_at);
+  if (r.redrives) add_int(out, "redrives", r.redrives);
+  if (!r.chain_name.empty()) {
+    add_key(out, "chainName");
+    add_string(out, r.chain_name);
+    add_int(out, "chainVersion", r.chain_version);
+    add_key(out, "chainSha256");
+    add_string(out, r.chain_sha256);
+  }
+  if (!r.trace_id.empty()) {
+    add_key(out, "traceId");
+    add_string(out, r.trace_id);
+  }
+  if (!r.parent_span_id.empty()) {
+    add_key(out, "parentSpanId");
+    add_string(out, r.parent_span_id);
+  }
+  add_key(out, "input");
+  out += cache.text(f.input);
+  add_key(out, "output");
+  out += cache.text(f.output);
+}
+}  // namespace
+
+std::string record_text(const run_record& r, value_forms& forms, value_text_cache& cache) {
+  std::string text;
+  open_record(text, r, forms, cache);
   text += "}";
+  return text;
+}
+
+std::string tree_text(const std::vector<std::shared_ptr<const run_record>>& records, value_forms& forms, value_text_cache& cache) {
+  if (records.empty()) return "null";
+  std::unordered_map<std::string_view, const run_record*> by_id;
+  for (const auto& r : records) by_id.emplace(r->id, r.get());
+  std::string text;
+  text.reserve(4096);
+  auto add = [&](auto& self, const run_record& r, int depth) -> void {
+    open_record(text, r, forms, cache);
+    text += ",\"children\":[";
+    bool first = true;
+    if (depth < max_run_tree_depth)
+      for (const auto& c : r.child_run_ids)
+        if (auto it = by_id.find(c); it != by_id.end()) {
+          if (!first) text += ',';
+          first = false;
+          self(self, *it->second, depth + 1);
+        }
+    text += "]}";
+  };
+  add(add, *records.front(), 0);
   return text;
 }
 

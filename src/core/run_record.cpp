@@ -32,6 +32,8 @@ json to_json(const run_error& e) {
   return j;
 }
 
+// A member added here goes into open_record (src/core/event_text.cpp) too: the PUB socket and the
+// wait replies write records without building this object (tests/engine/event_text_test.cpp).
 json to_json(const run_record& r) {
   json j{{"id", r.id},
          {"operation", r.operation},

@@ -262,33 +262,35 @@ json tree_json(const run_record& root, const std::unordered_map<std::string_view
 }
 }  // namespace
 
-std::optional<json> run_registry::tree_of(const std::string& id, value_forms* forms) const {
+std::vector<record_ptr> run_registry::tree_of(const std::string& id) const {
   auto rec = history_->record(id);
-  if (!rec) return std::nullopt;
+  if (!rec) return {};
   list_filter f;
   f.chain_id = rec->chain_id;
   f.limit = static_cast<std::size_t>(-1);
-  std::vector<run_record> records = history_->list(f);
-  records.push_back(*rec);
-  std::unordered_map<std::string_view, const run_record*> by_id;
-  for (const auto& r : records) by_id.emplace(r.id, &r);
-  return tree_json(*by_id.at(rec->id), by_id, forms);
+  std::vector<record_ptr> out{std::make_shared<const run_record>(std::move(*rec))};
+  for (auto& r : history_->list(f))
+    if (r.id != out.front()->id) out.push_back(std::make_shared<const run_record>(std::move(r)));
+  return out;
 }
 
-std::optional<json> run_registry::tree(const std::string& id, value_forms* forms) const {
+std::vector<record_ptr> run_registry::tree_records(const std::string& id) const {
   std::vector<record_ptr> records;
   {
     std::lock_guard lock(mu_);
     collect_locked(id, 0, records);
   }
+  if (records.empty() && history_) return tree_of(id);
+  return records;
+}
+
+std::optional<json> run_registry::tree(const std::string& id, value_forms* forms) const {
+  auto records = tree_records(id);
+  if (records.empty()) return std::nullopt;
   // Built without the lock: the forms of a large value are computed here at first (a hash).
-  if (!records.empty()) {
-    std::unordered_map<std::string_view, const run_record*> by_id;
-    for (const auto& r : records) by_id.emplace(r->id, r.get());
-    return tree_json(*records.front(), by_id, forms);
-  }
-  if (history_) return tree_of(id, forms);
-  return std::nullopt;
+  std::unordered_map<std::string_view, const run_record*> by_id;
+  for (const auto& r : records) by_id.emplace(r->id, r.get());
+  return tree_json(*records.front(), by_id, forms);
 }
 
 void run_registry::collect_locked(const std::string& id, int depth, std::vector<record_ptr>& out) const {

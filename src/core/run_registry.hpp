@@ -116,6 +116,9 @@ class run_registry {
   /// The record with its descendants: `{...record, "children": [...]}`, the values as `forms` gives
   /// them (null: as the records hold them — whole in memory, references when read from the store).
   std::optional<json> tree(const std::string& id, value_forms* forms = nullptr) const;
+  /// The records of the same tree, the run first, its descendants depth-first (each record's
+  /// childRunIds names its children); empty for an unknown run.
+  std::vector<record_ptr> tree_records(const std::string& id) const;
   std::vector<record_ptr> list(const list_filter& f) const;
   /// Every record of unfinished chains and the last `recent` finished chains (for snapshots), in
   /// id order. `seq_out` receives the durable seq the records are current at (at least).
@@ -163,7 +166,7 @@ class run_registry {
   void retire_locked(const std::string& root_id);
   void evict_locked();
   std::vector<record_ptr> list_in_memory(const list_filter& f) const;  ///< drops the oldest finished chains past the budget (those stored, when durable)
-  std::optional<json> tree_of(const std::string& id, value_forms* forms) const;  ///< from history
+  std::vector<record_ptr> tree_of(const std::string& id) const;  ///< from history
 
   void erase_tree_locked(const std::string& id, int depth);
   record_ptr merged_locked(const entry& e) const;

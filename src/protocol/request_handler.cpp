@@ -228,6 +228,16 @@ outcome handle_request(engine& eng, const json& request, bool hold) {
   }
 }
 
+std::string run_reply_text(engine& eng, const std::string& run_id, const json& id, value_text_cache& cache) {
+  auto records = eng.tree_records(run_id);
+  if (records.empty()) return dump(error_reply(make_error(codes::not_found, "no run '" + run_id + "'"), id));
+  std::string text = "{\"ok\":true,\"runId\":" + dump(json(run_id)) + ",\"status\":\"" +
+                     std::string(to_string(records.front()->status)) + "\",";
+  if (!id.is_null()) text += "\"id\":" + dump(id) + ",";
+  text += "\"tree\":" + tree_text(records, eng.forms(), cache) + "}";
+  return text;
+}
+
 json run_reply(engine& eng, const std::string& run_id, const json& id) {
   auto t = eng.tree(run_id, true);
   if (!t) return error_reply(t.error(), id);

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/event_text.hpp"
 #include "coworker/engine.hpp"
 
 namespace coworker::protocol {
@@ -31,6 +32,9 @@ outcome handle_request(engine& eng, const json& request, bool hold = false);
 
 /// The reply to a `run` request with `wait: true`: `{ok, runId, status, tree}`.
 json run_reply(engine& eng, const std::string& run_id, const json& id);
+/// The same reply as text, built from the records without a JSON tree: the values come from
+/// `cache` (those the events of the chain just carried are serialized already).
+std::string run_reply_text(engine& eng, const std::string& run_id, const json& id, value_text_cache& cache);
 
 /// `{"ok": false, "error": {"code", "message", "path"?}}`, with the client's id when it gave one.
 json error_reply(const error& e, const json& id = nullptr);

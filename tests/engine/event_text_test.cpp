@@ -4,6 +4,8 @@
 
 #include "core/blob.hpp"
 #include "core/event_text.hpp"
+#include "engine_fixture.hpp"
+#include "protocol/request_handler.hpp"
 
 using namespace coworker;
 
@@ -36,6 +38,71 @@ BOOST_AUTO_TEST_CASE(envelope_text_matches_to_json_and_carries_large_values_by_r
   BOOST_TEST(parsed["run"]["output"]["big"]["bytes"] == 100 * 1024 + 2);
   BOOST_TEST(parsed["run"]["input"] == json({{"k", "v"}, {"n", 1}}));
   BOOST_TEST(!parsed["run"].contains("truncated"));
+}
+
+BOOST_AUTO_TEST_CASE(record_text_writes_every_member_to_json_writes) {
+  value_text_cache cache;
+  value_forms forms(64 * 1024);
+  run_record r;
+  r.id = "run-2";
+  r.operation = "op \"quoted\" \\ é \x01";
+  r.doctype = "invoice";
+  r.step_id = "s";
+  r.step_index = 3;
+  r.status = run_status::waiting;
+  r.created = 1;
+  r.started = 2;
+  r.finished = 3;
+  r.attempt_started = 4;
+  r.retry_at = 5;
+  r.start_at = 6;
+  r.input = share(json{{"a", 1}});
+  r.err = run_error{"c", "bad \xff byte", "run-2", "op", "/children/0"};
+  r.success = true;
+  r.recovered = true;
+  r.attempts = 7;
+  r.redrives = 8;
+  r.chain_name = "triage";
+  r.chain_version = 9;
+  r.chain_sha256 = "abc";
+  r.trace_id = "0af7651916cd43dd8448eb211c80319c";
+  r.parent_span_id = "b7ad6b7169203331";
+  r.parent_run_id = "run-1";
+  r.owner_run_id = "run-0";
+  r.child_run_ids = {"run-3", "run-4"};
+  r.chain_id = "run-0";
+  r.role = "reviewer";
+  r.keep_alive = true;
+  // What a client reads: the text of to_json (an invalid UTF-8 byte becomes U+FFFD in both).
+  BOOST_TEST(json::parse(record_text(r, forms, cache)) == json::parse(dump(to_json(r))));
+  BOOST_TEST(json::parse(record_text(run_record{}, forms, cache)) == to_json(run_record{}));
+}
+
+BOOST_FIXTURE_TEST_CASE(the_wait_reply_as_text_says_what_the_json_reply_says, test::engine_fixture) {
+  // Nested chains, a group, a forEach, a skipped step, a recovered failure and a value past
+  // limits.blobBytes (carried as a reference in both).
+  auto chain = json::parse(R"({"operation":"run","input":{"items":[1,2,3]},"children":[
+      {"id":"a","operation":"echo","input":{"text":"quote \" and \\ and \u00e9"}},
+      {"id":"g","parallel":["x","y"],"operations":[{"id":"x","operation":"echo"},{"id":"y","operation":"add"}]},
+      {"id":"e","forEach":"{{input.items}}","as":"n","do":{"operation":"add","input":{"n":"{{n}}"}}},
+      {"id":"s","operation":"echo","if":"1 == 2"},
+      {"id":"f","operation":"fail","onError":{"operation":"echo","input":"caught"}},
+      {"id":"c","operation":"run","children":[{"id":"inner","operation":"echo","input":"{{a.output}}"}]}]})");
+  submit_options big;
+  big.input = json{{"items", {1, 2, 3}}, {"pad", std::string(100 * 1024, 'p')}};
+  for (const auto& opts : {submit_options{}, big}) {
+    auto id = eng.submit(chain, opts);
+    BOOST_REQUIRE(id.has_value());
+    test::ended(eng, id);
+    value_text_cache cache;
+    for (int i = 0; i < 2; ++i) {  // cached and uncached alike
+      auto text = protocol::run_reply_text(eng, *id, json("req-7"), cache);
+      BOOST_TEST(json::parse(text) == protocol::run_reply(eng, *id, json("req-7")));
+    }
+  }
+  value_text_cache cache;
+  BOOST_TEST(json::parse(protocol::run_reply_text(eng, "run-nope", nullptr, cache)) ==
+             protocol::run_reply(eng, "run-nope", nullptr));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
