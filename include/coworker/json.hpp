@@ -2,6 +2,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -21,9 +23,18 @@ inline const json& deref(const value_ptr& p) {
   return p ? *p : null_value;
 }
 
+/// Appends `v` as compact JSON text: the same bytes as v.dump() with invalid UTF-8 replaced, written
+/// faster (src/core/json_text.cpp): strings of printable ASCII are copied as they are.
+void append_text(std::string& out, const json& v);
+/// Appends the JSON string of `s` (quoted and escaped as dump() writes it).
+void append_string_text(std::string& out, std::string_view s);
+
 /// Serializes for the edges (sockets, store, CLI): never throws on invalid UTF-8.
 inline std::string dump(const json& v, int indent = -1) {
-  return v.dump(indent, ' ', false, json::error_handler_t::replace);
+  if (indent >= 0) return v.dump(indent, ' ', false, json::error_handler_t::replace);
+  std::string out;
+  append_text(out, v);
+  return out;
 }
 
 }  // namespace coworker

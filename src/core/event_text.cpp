@@ -22,19 +22,7 @@ const std::string& value_text_cache::text(const value_ptr& v) {
 }
 
 namespace {
-/// `s` as a JSON string: as it is when it is plain printable ASCII without quotes or backslashes
-/// (ids, names, codes: nearly every string of a record), else through the JSON library (escapes,
-/// invalid UTF-8 replaced), as dump() writes it.
-void add_string(std::string& out, std::string_view s) {
-  for (unsigned char c : s)
-    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-      out += dump(json(std::string(s)));
-      return;
-    }
-  out += '"';
-  out += s;
-  out += '"';
-}
+void add_string(std::string& out, std::string_view s) { append_string_text(out, s); }
 
 void add_key(std::string& out, std::string_view k) {
   out += ",\"";
