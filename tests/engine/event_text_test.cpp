@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/blob.hpp"
+#include "../records.hpp"
 #include "core/event_text.hpp"
 #include "engine_fixture.hpp"
 #include "protocol/request_handler.hpp"
@@ -43,36 +44,9 @@ BOOST_AUTO_TEST_CASE(envelope_text_matches_to_json_and_carries_large_values_by_r
 BOOST_AUTO_TEST_CASE(record_text_writes_every_member_to_json_writes) {
   value_text_cache cache;
   value_forms forms(64 * 1024);
-  run_record r;
-  r.id = "run-2";
+  auto r = test::record_with_every_member();
   r.operation = "op \"quoted\" \\ é \x01";
-  r.doctype = "invoice";
-  r.step_id = "s";
-  r.step_index = 3;
-  r.status = run_status::waiting;
-  r.created = 1;
-  r.started = 2;
-  r.finished = 3;
-  r.attempt_started = 4;
-  r.retry_at = 5;
-  r.start_at = 6;
-  r.input = share(json{{"a", 1}});
-  r.err = run_error{"c", "bad \xff byte", "run-2", "op", "/children/0"};
-  r.success = true;
-  r.recovered = true;
-  r.attempts = 7;
-  r.redrives = 8;
-  r.chain_name = "triage";
-  r.chain_version = 9;
-  r.chain_sha256 = "abc";
-  r.trace_id = "0af7651916cd43dd8448eb211c80319c";
-  r.parent_span_id = "b7ad6b7169203331";
-  r.parent_run_id = "run-1";
-  r.owner_run_id = "run-0";
-  r.child_run_ids = {"run-3", "run-4"};
-  r.chain_id = "run-0";
-  r.role = "reviewer";
-  r.keep_alive = true;
+  r.err->message = "bad \xff byte";
   // What a client reads: the text of to_json (an invalid UTF-8 byte becomes U+FFFD in both).
   BOOST_TEST(json::parse(record_text(r, forms, cache)) == json::parse(dump(to_json(r))));
   BOOST_TEST(json::parse(record_text(run_record{}, forms, cache)) == to_json(run_record{}));

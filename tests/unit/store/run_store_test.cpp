@@ -16,6 +16,7 @@
 #include "runs/run_row.hpp"
 #include "runs/run_schema.hpp"
 #include "runs/run_store.hpp"
+#include "../../records.hpp"
 #include "../../sql_helpers.hpp"
 #include "core/blob.hpp"
 #include "core/value_forms.hpp"
@@ -57,27 +58,7 @@ std::vector<event> events_of(const std::vector<run_record>& records, std::uint64
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_record_survives_its_row_with_every_member) {
-  run_record r;
-  r.id = "run-A";
-  r.operation = "create";
-  r.doctype = "Task";
-  r.step_id = "make";
-  r.step_index = 0;  // 0 is a position, not the default
-  r.status = run_status::failed;
-  r.created = 1;
-  r.started = 2;
-  r.finished = 3;
-  r.err = run_error{"invalid_input", "bad", "run-A", "create", "/children/0/input"};
-  r.recovered = true;
-  r.attempts = 3;
-  r.parent_run_id = "run-P";
-  r.owner_run_id = "run-C";
-  r.child_run_ids = {"run-X", "run-Y"};
-  r.chain_id = "run-C";
-  r.role = "assistant";
-  r.keep_alive = true;
-  r.input = share(json{{"a", 1}});
-  r.output = share(json::array({1, 2}));
+  auto r = test::record_with_every_member();
   runs::row row{r.id, r.chain_id, r.owner_run_id, "failed", r.created, runs::row_fields(r), r.input, r.output};
   auto back = runs::record_from_row(row);
   BOOST_REQUIRE(back.has_value());
