@@ -23,7 +23,8 @@ struct retention_policy {
   std::size_t slice = 100;           ///< chains deleted per transaction
 };
 
-/// Runs passes of retention on a thread: one at start, then every `every_ms` and when poked.
+/// Runs passes of retention on a thread: one a second after start (or `every_ms`, when shorter),
+/// then every `every_ms` and when poked.
 class history_pruner {
  public:
   using log_fn = std::function<void(std::string_view level, std::string_view text)>;
@@ -38,6 +39,7 @@ class history_pruner {
   void poke();
 
  private:
+  static constexpr std::int64_t first_pass_after_ms = 1000;
   void loop();
   run_store& store_;
   retention_policy policy_;
