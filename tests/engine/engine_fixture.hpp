@@ -23,6 +23,16 @@ inline engine_config durable_config(const std::string& db) {
   return c;
 }
 
+/// Waits for the submitted chain to end (the test fails past safety_timeout) and returns its tree.
+inline json ended(engine& eng, const expected<std::string>& id) {
+  BOOST_REQUIRE_MESSAGE(id.has_value(), error_text(id));
+  auto done = eng.wait(*id, safety_timeout);
+  BOOST_REQUIRE_MESSAGE(done.has_value(), "the chain did not end: " << error_text(done));
+  auto t = eng.tree(*id);
+  BOOST_REQUIRE(t.has_value());
+  return *t;
+}
+
 struct engine_fixture {
   /// Where `meet` calls wait for each other, and how many were inside `meet` at once.
   struct meeting_point {
@@ -112,15 +122,7 @@ struct engine_fixture {
   ~engine_fixture() { release->open(); }  // no `hold` outlives its test
 
   /// Submits and waits for the chain to end (failing the test at the safety timeout); its tree.
-  json run(const json& chain, submit_options opts = {}) {
-    auto id = eng.submit(chain, opts);
-    BOOST_REQUIRE_MESSAGE(id.has_value(), error_text(id));
-    auto done = eng.wait(*id, safety_timeout);
-    BOOST_REQUIRE_MESSAGE(done.has_value(), "the run did not end: " << error_text(done));
-    auto t = eng.tree(*id);
-    BOOST_REQUIRE(t.has_value());
-    return *t;
-  }
+  json run(const json& chain, submit_options opts = {}) { return ended(eng, eng.submit(chain, opts)); }
 };
 
 /// The first run in `tree` (depth first) whose stepId is `id`.
@@ -129,16 +131,6 @@ inline const json* find_step(const json& tree, const std::string& id) {
   for (const auto& c : tree["children"])
     if (auto* f = find_step(c, id)) return f;
   return nullptr;
-}
-
-/// Waits for the submitted chain to end (the test fails past safety_timeout) and returns its tree.
-inline json ended(engine& eng, const expected<std::string>& id) {
-  BOOST_REQUIRE_MESSAGE(id.has_value(), error_text(id));
-  auto done = eng.wait(*id, safety_timeout);
-  BOOST_REQUIRE_MESSAGE(done.has_value(), "the chain did not end: " << error_text(done));
-  auto t = eng.tree(*id);
-  BOOST_REQUIRE(t.has_value());
-  return *t;
 }
 
 inline const json& step(const json& tree, const std::string& id) {
