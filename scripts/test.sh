@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite: the regular build first, then
 # the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (and LeakSanitizer), then the
-# engine and end-to-end tests under ThreadSanitizer, then the libFuzzer targets for 45 s each
-# (scripts/fuzz.sh, clang). Fails when any test fails or a fuzz
+# engine and end-to-end tests under ThreadSanitizer, then the libFuzzer targets for 30 s each
+# (scripts/fuzz.sh, clang; FUZZ_SECONDS changes it). Fails when any test fails or a fuzz
 # target finds something.
 #   COWORKER_SKIP_SANITIZE=1 skips the sanitizer pass (quicker local runs).
 #   COWORKER_SKIP_TSAN=1 skips the ThreadSanitizer pass.
@@ -36,6 +36,6 @@ if [[ "${COWORKER_SKIP_TSAN:-0}" != 1 ]]; then
 fi
 if [[ "${COWORKER_SKIP_FUZZ:-0}" != 1 ]]; then
   echo "== fuzz (libFuzzer + ASan + UBSan, clang)" >&2
-  "$root/scripts/fuzz.sh"
+  FUZZ_SECONDS=${FUZZ_SECONDS:-30} "$root/scripts/fuzz.sh"
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s" >&2
