@@ -1,4 +1,4 @@
-// Published chains in the SQLite file (docs/store.md): each version once, as published (its calls
+// Published chains in the store, SQLite file or PostgreSQL (docs/store.md): each version once, as published (its calls
 // pinned), and the aliases, so definitions survive restarts.
 #pragma once
 
@@ -10,9 +10,11 @@
 #include "coworker/error.hpp"
 #include "coworker/json.hpp"
 
-struct sqlite3;
-
 namespace coworker {
+
+namespace store::sql {
+class database;
+}
 
 struct stored_definition {
   std::string name;
@@ -27,7 +29,8 @@ struct stored_alias {
 
 class definition_store {
  public:
-  static expected<std::unique_ptr<definition_store>> open(const std::string& path);
+  /// Opens its own connection to the store at `location` (a file or a postgresql:// URL).
+  static expected<std::unique_ptr<definition_store>> open(const std::string& location);
   ~definition_store();
   definition_store(const definition_store&) = delete;
   definition_store& operator=(const definition_store&) = delete;
@@ -39,9 +42,8 @@ class definition_store {
   expected<void> alias(const stored_alias& a);
 
  private:
-  definition_store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  sqlite3* db_;
-  std::string path_;
+  explicit definition_store(std::unique_ptr<store::sql::database> db);
+  std::unique_ptr<store::sql::database> db_;
   std::mutex mu_;
 };
 

@@ -22,6 +22,7 @@
 #include "runs/retention.hpp"
 #include "runs/run_schema.hpp"
 #include "runs/run_writer.hpp"
+#include "store/database.hpp"
 #include "store/sqlite.hpp"
 
 namespace coworker {
@@ -101,6 +102,7 @@ run_store::~run_store() {
 }
 
 expected<std::unique_ptr<run_store>> run_store::open(const std::string& path, const std::function<void(const std::string&)>& note) {
+  if (store::sql::is_postgresql(path)) return store::sql::not_yet_on_postgresql(path);
   auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     return make_error(codes::store_error, "cannot open store '" + path + "': directory '" + dir.string() + "' does not exist");

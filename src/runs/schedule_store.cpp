@@ -1,69 +1,67 @@
-// schedule_store: the `schedules` table (runs/run_schema.cpp).
+// schedule_store: the `schedules` table (runs/run_schema.cpp, runs/postgresql_schema.cpp).
 #include "runs/schedule_store.hpp"
 
-#include <sqlite3.h>
-
-#include "store/sqlite.hpp"
+#include "runs/postgresql_schema.hpp"
+#include "store/database.hpp"
 
 namespace coworker {
 
 namespace sql = store::sql;
 
-expected<std::unique_ptr<schedule_store>> schedule_store::open(const std::string& path) {
-  auto db = sql::open_connection(path, "schedules");
+expected<std::unique_ptr<schedule_store>> schedule_store::open(const std::string& location) {
+  auto db = sql::open(location, "schedules");
   if (!db) return db.error();
-  return std::unique_ptr<schedule_store>(new schedule_store(*db, path));
+  if (auto r = runs::prepare_tables(**db); !r) return r.error();
+  return std::unique_ptr<schedule_store>(new schedule_store(std::move(*db)));
 }
 
-schedule_store::~schedule_store() { sqlite3_close(db_); }
+schedule_store::schedule_store(std::unique_ptr<sql::database> db) : db_(std::move(db)) {}
+schedule_store::~schedule_store() = default;
 
-expected<void> schedule_store::run(const char* text, const std::function<void(sqlite3_stmt*)>& bind, const char* what) {
+expected<void> schedule_store::run(const char* text, const std::function<void(sql::query&)>& bind, const char* what) {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, text);
-  if (q) bind(q.s);
-  if (!q || sqlite3_step(q.s) != SQLITE_DONE)
-    return make_error(codes::store_error, "store '" + path_ + "': cannot " + what + ": " + sqlite3_errmsg(db_));
+  auto q = db_->prepare(text);
+  if (q) bind(*q);
+  if (!q || !q->run()) return db_->failure(what);
   return {};
 }
 
 expected<std::vector<stored_schedule>> schedule_store::load() {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, "SELECT definition, last_fire, last_run FROM schedules ORDER BY name");
+  auto q = db_->prepare("SELECT definition, last_fire, last_run FROM schedules ORDER BY name");
   std::vector<stored_schedule> out;
-  int rc = SQLITE_ERROR;
-  while (q && (rc = sqlite3_step(q.s)) == SQLITE_ROW) {
-    auto def = json::parse(q.column_text(0), nullptr, false);
+  auto rc = sql::step::failed;
+  while (q && (rc = q->next()) == sql::step::row) {
+    auto def = json::parse(q->text(0), nullptr, false);
     if (def.is_discarded()) continue;
-    out.push_back({std::move(def), sqlite3_column_int64(q.s, 1), q.column_text(2)});
+    out.push_back({std::move(def), q->integer(1), q->text(2)});
   }
-  if (rc != SQLITE_DONE)
-    return make_error(codes::store_error, "store '" + path_ + "': cannot read the schedules: " + sqlite3_errmsg(db_));
+  if (rc != sql::step::done) return db_->failure("read the schedules");
   return out;
 }
 
 expected<void> schedule_store::put(const std::string& name, const json& definition) {
   const auto text = dump(definition);
   return run("INSERT INTO schedules(name, definition) VALUES(?1, ?2) ON CONFLICT(name) DO UPDATE SET definition = ?2",
-             [&](sqlite3_stmt* s) {
-               sqlite3_bind_text(s, 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
-               sqlite3_bind_text(s, 2, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+             [&](sql::query& q) {
+               q.bind_text(1, name);
+               q.bind_text(2, text);
              },
              "store a schedule");
 }
 
 expected<void> schedule_store::fired(const std::string& name, std::int64_t time, const std::string& run_id) {
   return run("UPDATE schedules SET last_fire = ?2, last_run = ?3 WHERE name = ?1",
-             [&](sqlite3_stmt* s) {
-               sqlite3_bind_text(s, 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT);
-               sqlite3_bind_int64(s, 2, time);
-               sqlite3_bind_text(s, 3, run_id.data(), static_cast<int>(run_id.size()), SQLITE_TRANSIENT);
+             [&](sql::query& q) {
+               q.bind_text(1, name);
+               q.bind_int(2, time);
+               q.bind_text(3, run_id);
              },
              "store a schedule's fire");
 }
 
 expected<void> schedule_store::remove(const std::string& name) {
-  return run("DELETE FROM schedules WHERE name = ?1",
-             [&](sqlite3_stmt* s) { sqlite3_bind_text(s, 1, name.data(), static_cast<int>(name.size()), SQLITE_TRANSIENT); },
+  return run("DELETE FROM schedules WHERE name = ?1", [&](sql::query& q) { q.bind_text(1, name); },
              "delete a schedule");
 }
 

@@ -1,4 +1,4 @@
-// Schedules in the SQLite file (docs/store.md, "Schedules"): each definition, its last fire time and
+// Schedules in the store, SQLite file or PostgreSQL (docs/store.md, "Schedules"): each definition, its last fire time and
 // the run that fire started, so a restart neither fires twice nor forgets a schedule.
 #pragma once
 
@@ -12,10 +12,12 @@
 #include "coworker/error.hpp"
 #include "coworker/json.hpp"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace coworker {
+
+namespace store::sql {
+class database;
+class query;
+}
 
 struct stored_schedule {
   json definition;
@@ -25,7 +27,8 @@ struct stored_schedule {
 
 class schedule_store {
  public:
-  static expected<std::unique_ptr<schedule_store>> open(const std::string& path);
+  /// Opens its own connection to the store at `location` (a file or a postgresql:// URL).
+  static expected<std::unique_ptr<schedule_store>> open(const std::string& location);
   ~schedule_store();
   schedule_store(const schedule_store&) = delete;
   schedule_store& operator=(const schedule_store&) = delete;
@@ -37,10 +40,9 @@ class schedule_store {
   expected<void> remove(const std::string& name);
 
  private:
-  schedule_store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  expected<void> run(const char* sql, const std::function<void(sqlite3_stmt*)>& bind, const char* what);
-  sqlite3* db_;
-  std::string path_;
+  explicit schedule_store(std::unique_ptr<store::sql::database> db);
+  expected<void> run(const char* sql, const std::function<void(store::sql::query&)>& bind, const char* what);
+  std::unique_ptr<store::sql::database> db_;
   std::mutex mu_;
 };
 

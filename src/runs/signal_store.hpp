@@ -1,4 +1,4 @@
-// Kept signals in the SQLite file (docs/store.md, "Signals"): the signal_keeper of a durable engine.
+// Kept signals in the store, SQLite file or PostgreSQL (docs/store.md, "Signals"): the signal_keeper of a durable engine.
 // A signal is stored before the board answers "kept", and an await's taking of it is stored too,
 // so neither a kept signal nor one taken by a step that had not ended is lost across a restart.
 #pragma once
@@ -10,14 +10,17 @@
 
 #include "core/signal_board.hpp"
 
-struct sqlite3;
-
 namespace coworker {
+
+namespace store::sql {
+class database;
+}
 
 class signal_store final : public signal_keeper {
  public:
-  /// Opens its own connection to the run store's file (whose tables run_store::open made).
-  static expected<std::unique_ptr<signal_store>> open(const std::string& path);
+  /// Opens its own connection to the run store's file (whose tables run_store::open made) or to a
+  /// postgresql:// URL (whose tables it makes when missing).
+  static expected<std::unique_ptr<signal_store>> open(const std::string& location);
   ~signal_store() override;
   signal_store(const signal_store&) = delete;
   signal_store& operator=(const signal_store&) = delete;
@@ -29,10 +32,8 @@ class signal_store final : public signal_keeper {
   expected<void> drop(const std::vector<std::uint64_t>& ids) override;
 
  private:
-  signal_store(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  error failure(const std::string& what) const;
-  sqlite3* db_;
-  std::string path_;
+  explicit signal_store(std::unique_ptr<store::sql::database> db);
+  std::unique_ptr<store::sql::database> db_;
   std::mutex mu_;
 };
 

@@ -10,6 +10,7 @@
 
 #include "coworker/run_record.hpp"
 #include "store/query.hpp"
+#include "store/database.hpp"
 #include "store/sqlite.hpp"
 
 namespace coworker::store {
@@ -105,6 +106,7 @@ document_store::~document_store() {
 }
 
 expected<std::shared_ptr<document_store>> document_store::open(const std::string& path, schema_registry schemas) {
+  if (store::sql::is_postgresql(path)) return store::sql::not_yet_on_postgresql(path);
   namespace fs = std::filesystem;
   auto dir = fs::path(path).parent_path();
   std::error_code ec;

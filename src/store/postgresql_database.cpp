@@ -1,0 +1,136 @@
+// postgresql_database: store::sql::database over one libpq connection. Each statement is kept as its
+// text with `$N` markers and run with PQexecParams (parameters as text, results as text); a step
+// walks the rows of the result.
+#include "store/postgresql_database.hpp"
+
+#include <libpq-fe.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <vector>
+
+namespace coworker::store::sql {
+
+namespace {
+
+class postgresql_query final : public query {
+ public:
+  postgresql_query(PGconn* c, std::string text, std::string* error) : c_(c), text_(std::move(text)), error_(error) {}
+  ~postgresql_query() override { PQclear(result_); }
+  void bind_text(int i, std::string_view v) override { slot(i) = std::string(v); }
+  void bind_int(int i, std::int64_t v) override { slot(i) = std::to_string(v); }
+  void bind_double(int i, double v) override {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    slot(i) = buf;
+  }
+  void bind_null(int i) override { slot(i).reset(); }
+  step next() override {
+    if (!result_) {
+      std::vector<const char*> values;
+      values.reserve(params_.size());
+      for (auto& p : params_) values.push_back(p ? p->c_str() : nullptr);
+      result_ = PQexecParams(c_, text_.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                             nullptr, 0);
+      const auto status = PQresultStatus(result_);
+      if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        *error_ = PQresultErrorMessage(result_);
+        while (!error_->empty() && (error_->back() == '\n' || error_->back() == ' ')) error_->pop_back();
+        return step::failed;
+      }
+      row_ = -1;
+    }
+    if (PQresultStatus(result_) != PGRES_TUPLES_OK) return step::done;
+    return ++row_ < PQntuples(result_) ? step::row : step::done;
+  }
+  std::string text(int col) override {
+    return std::string(PQgetvalue(result_, row_, col), static_cast<std::size_t>(PQgetlength(result_, row_, col)));
+  }
+  std::int64_t integer(int col) override { return std::strtoll(PQgetvalue(result_, row_, col), nullptr, 10); }
+  bool is_null(int col) override { return PQgetisnull(result_, row_, col) != 0; }
+  void reset() override {
+    PQclear(result_);
+    result_ = nullptr;
+  }
+
+ private:
+  std::optional<std::string>& slot(int i) {
+    if (static_cast<std::size_t>(i) > params_.size()) params_.resize(static_cast<std::size_t>(i));
+    return params_[static_cast<std::size_t>(i - 1)];
+  }
+  PGconn* c_;
+  std::string text_;
+  std::string* error_;
+  std::vector<std::optional<std::string>> params_;
+  PGresult* result_ = nullptr;
+  int row_ = -1;
+};
+
+class postgresql_database final : public database {
+ public:
+  postgresql_database(PGconn* c, std::string name) : database(std::move(name)), c_(c) {}
+  ~postgresql_database() override { PQfinish(c_); }
+  sql::dialect dialect() const override { return sql::dialect::postgresql; }
+  std::unique_ptr<query> prepare(std::string_view text) override {
+    return std::make_unique<postgresql_query>(c_, postgresql_markers(text), &error_);
+  }
+  expected<void> exec(std::string_view text) override {
+    PGresult* r = PQexec(c_, std::string(text).c_str());
+    const auto status = PQresultStatus(r);
+    const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+    if (!ok) error_ = PQresultErrorMessage(r);
+    PQclear(r);
+    if (!ok) return failure("run '" + std::string(text.substr(0, 40)) + "'");
+    return {};
+  }
+  expected<void> begin() override { return exec("BEGIN"); }
+  std::string error_message() override {
+    std::string m = error_.empty() ? PQerrorMessage(c_) : error_;
+    error_.clear();
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    return m;
+  }
+
+ private:
+  PGconn* c_;
+  std::string error_;  // the last failed statement's message (libpq keeps it in its result)
+};
+
+}  // namespace
+
+std::string url_without_password(std::string_view url) {
+  std::string out(url);
+  // postgresql://user:secret@host → postgresql://user@host
+  if (auto scheme = out.find("://"); scheme != std::string::npos) {
+    const auto start = scheme + 3;
+    const auto at = out.find('@', start);
+    const auto slash = out.find('/', start);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+      if (auto colon = out.find(':', start); colon != std::string::npos && colon < at) out.erase(colon, at - colon);
+    }
+  }
+  // …?password=secret&… → …?password=***&…
+  for (auto p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+    const auto value = p + 9;
+    const auto end = out.find('&', value);
+    out.replace(value, (end == std::string::npos ? out.size() : end) - value, "***");
+  }
+  return out;
+}
+
+expected<std::unique_ptr<database>> open_postgresql(const std::string& url, const std::string& what) {
+  const auto name = url_without_password(url);
+  PGconn* c = PQconnectdb(url.c_str());
+  if (!c || PQstatus(c) != CONNECTION_OK) {
+    std::string m = c ? PQerrorMessage(c) : "out of memory";
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    PQfinish(c);
+    return make_error(codes::store_error, "store '" + name + "': cannot connect for " + what + ": " + m);
+  }
+  // CREATE … IF NOT EXISTS and the like send notices; libpq would print them on stderr.
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  return std::unique_ptr<database>(new postgresql_database(c, name));
+}
+
+}  // namespace coworker::store::sql

@@ -1,0 +1,235 @@
+// The stores written against store::sql::database (docs/store.md, "Two databases") run the same cases
+// on a real SQLite file and on a real PostgreSQL 15 server (a database of its own per case): published
+// chains and aliases, kept signals, schedules, what survives a reopen, and the errors a user sees.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "runs/definition_store.hpp"
+#include "store/document_store.hpp"
+#include "runs/postgresql_schema.hpp"
+#include "runs/run_store.hpp"
+#include "runs/schedule_store.hpp"
+#include "runs/signal_store.hpp"
+#include "store/database.hpp"
+#include "store/postgresql_database.hpp"
+#include "../../postgres.hpp"
+#include "../../temp_dir.hpp"
+
+using namespace coworker;
+
+namespace {
+
+/// One store location per case: a fresh SQLite file (its tables made by run_store::open, as a
+/// durable engine does) or a fresh PostgreSQL database (tables made on first use).
+struct backend {
+  std::string name;
+  std::function<std::string()> make;  // a new, empty store; its location
+};
+
+struct backends_fixture {
+  std::vector<std::unique_ptr<test::temp_dir>> dirs;
+  std::vector<std::unique_ptr<test::postgres_database>> databases;
+  std::vector<backend> all() {
+    return {{"sqlite",
+             [this] {
+               dirs.push_back(std::make_unique<test::temp_dir>("twodb"));
+               auto path = dirs.back()->file("store.db");
+               auto s = run_store::open(path);
+               if (!s) throw std::runtime_error(s.error().message);
+               return path;
+             }},
+            {"postgresql", [this] {
+               databases.push_back(std::make_unique<test::postgres_database>());
+               return databases.back()->url();
+             }}};
+  }
+};
+
+template <class T>
+std::unique_ptr<T> opened(expected<std::unique_ptr<T>> r) {
+  if (!r) BOOST_FAIL("open: " << r.error().message);
+  return std::move(*r);
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(two_databases, backends_fixture)
+
+BOOST_AUTO_TEST_CASE(published_chains_and_aliases_in_the_order_written_and_after_a_reopen) {
+  for (auto& b : all()) {
+    BOOST_TEST_CONTEXT("on " << b.name) {
+      const auto at = b.make();
+      {
+        auto s = opened(definition_store::open(at));
+        // Written out of name order: load gives publish order, not key order.
+        for (auto [name, version] : {std::pair{"zeta", 1}, {"alpha", 1}, {"zeta", 2}}) {
+          auto r = s->put({name, version, json{{"chain", {{"operation", "noop"}}}, {"v", version}}});
+          BOOST_TEST_REQUIRE(r.has_value(), (r ? "" : r.error().message));
+        }
+        auto again = s->put({"zeta", 2, json::object()});
+        BOOST_TEST_REQUIRE(!again.has_value());  // a version is published once
+        BOOST_TEST(again.error().code == codes::store_error);
+        BOOST_TEST(again.error().message.find("cannot store a published chain") != std::string::npos);
+        BOOST_TEST(s->alias({"zeta", "prod", 1}).has_value());
+        BOOST_TEST(s->alias({"zeta", "prod", 2}).has_value());  // moves
+        BOOST_TEST(s->alias({"alpha", "dev", 1}).has_value());
+      }
+      auto s = opened(definition_store::open(at));
+      auto defs = s->load();
+      BOOST_TEST_REQUIRE(defs.has_value());
+      BOOST_TEST_REQUIRE(defs->size() == 3u);
+      BOOST_TEST((*defs)[0].name == "zeta");
+      BOOST_TEST((*defs)[0].version == 1);
+      BOOST_TEST((*defs)[1].name == "alpha");
+      BOOST_TEST((*defs)[2].version == 2);
+      BOOST_TEST((*defs)[2].body["v"] == 2);
+      BOOST_TEST((*defs)[2].body["chain"]["operation"] == "noop");
+      auto aliases = s->aliases();
+      BOOST_TEST_REQUIRE(aliases.has_value());
+      BOOST_TEST_REQUIRE(aliases->size() == 2u);
+      BOOST_TEST((*aliases)[0].name == "alpha");
+      BOOST_TEST((*aliases)[1].alias == "prod");
+      BOOST_TEST((*aliases)[1].version == 2);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(kept_signals_are_numbered_taken_and_dropped) {
+  for (auto& b : all()) {
+    BOOST_TEST_CONTEXT("on " << b.name) {
+      const auto at = b.make();
+      std::vector<std::uint64_t> ids;
+      {
+        auto s = opened(signal_store::open(at));
+        for (int i = 0; i < 3; ++i) {
+          auto id = s->keep("order-" + std::to_string(i), json{{"n", i}, {"text", "é \"quoted\" ?1"}}, 1000 + i);
+          BOOST_TEST_REQUIRE(id.has_value(), (id ? "" : id.error().message));
+          ids.push_back(*id);
+        }
+        BOOST_TEST(ids[0] < ids[1]);
+        BOOST_TEST(ids[1] < ids[2]);
+        BOOST_TEST(s->take(ids[1], "run-7").has_value());
+        BOOST_TEST(s->drop({ids[0]}).has_value());
+      }
+      auto s = opened(signal_store::open(at));
+      auto rows = s->load();
+      BOOST_TEST_REQUIRE(rows.has_value());
+      BOOST_TEST_REQUIRE(rows->size() == 2u);
+      BOOST_TEST((*rows)[0].id == ids[1]);
+      BOOST_TEST((*rows)[0].key == "order-1");
+      BOOST_TEST((*rows)[0].taken_by == "run-7");
+      BOOST_TEST((*rows)[0].kept_at == 1001);
+      BOOST_TEST((*(*rows)[1].payload)["text"] == "é \"quoted\" ?1");  // a marker inside a value is data
+      BOOST_TEST((*rows)[1].taken_by.empty());
+      BOOST_TEST(s->drop({ids[1], ids[2]}).has_value());
+      BOOST_TEST(s->load()->empty());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(schedules_keep_their_last_fire_when_replaced) {
+  for (auto& b : all()) {
+    BOOST_TEST_CONTEXT("on " << b.name) {
+      const auto at = b.make();
+      auto s = opened(schedule_store::open(at));
+      BOOST_TEST(s->put("nightly", json{{"name", "nightly"}, {"cron", "0 3 * * *"}}).has_value());
+      BOOST_TEST(s->put("hourly", json{{"name", "hourly"}, {"cron", "0 * * * *"}}).has_value());
+      BOOST_TEST(s->fired("nightly", 1764730800000, "run-1").has_value());
+      BOOST_TEST(s->put("nightly", json{{"name", "nightly"}, {"cron", "30 3 * * *"}}).has_value());
+      auto rows = opened(schedule_store::open(at))->load();
+      BOOST_TEST_REQUIRE(rows.has_value());
+      BOOST_TEST_REQUIRE(rows->size() == 2u);
+      BOOST_TEST((*rows)[0].definition["name"] == "hourly");  // by name
+      BOOST_TEST((*rows)[0].last_fire == 0);
+      BOOST_TEST((*rows)[1].definition["cron"] == "30 3 * * *");
+      BOOST_TEST((*rows)[1].last_fire == 1764730800000);
+      BOOST_TEST((*rows)[1].last_run_id == "run-1");
+      BOOST_TEST(s->remove("hourly").has_value());
+      BOOST_TEST(s->load()->size() == 1u);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(postgresql_store)
+
+BOOST_AUTO_TEST_CASE(markers_become_dollar_markers_outside_quotes) {
+  using store::sql::postgresql_markers;
+  BOOST_TEST(postgresql_markers("UPDATE t SET a = ?2 WHERE b = ?1 AND c = ?12") ==
+             "UPDATE t SET a = $2 WHERE b = $1 AND c = $12");
+  BOOST_TEST(postgresql_markers("SELECT '?1', \"x?2\", ? FROM t WHERE a = ?1") ==
+             "SELECT '?1', \"x?2\", ? FROM t WHERE a = $1");
+  BOOST_TEST(postgresql_markers("SELECT 'it''s ?1' WHERE a = ?3") == "SELECT 'it''s ?1' WHERE a = $3");
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_server_is_a_store_error_without_the_password) {
+  // A port nobody listens on: the kernel's pick for a socket bound and closed.
+  auto r = definition_store::open("postgresql://coworker:s3cret@127.0.0.1:1/postgres?connect_timeout=5");
+  BOOST_TEST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code == codes::store_error);
+  BOOST_TEST(r.error().message.find("postgresql://coworker@127.0.0.1:1/postgres") != std::string::npos,
+             r.error().message);
+  BOOST_TEST(r.error().message.find("s3cret") == std::string::npos);
+  BOOST_TEST(r.error().message.find("cannot connect for definitions") != std::string::npos);
+  BOOST_TEST(store::sql::url_without_password("postgres://u:p@h/db?sslmode=disable&password=x&a=b") ==
+             "postgres://u@h/db?sslmode=disable&password=***&a=b");
+}
+
+BOOST_AUTO_TEST_CASE(run_records_and_documents_say_they_are_not_on_postgresql_yet) {
+  test::postgres_database db;
+  const auto url = "postgresql://coworker:s3cret@" + db.url().substr(std::string("postgresql://coworker@").size());
+  auto runs = run_store::open(url);
+  BOOST_TEST_REQUIRE(!runs.has_value());
+  BOOST_TEST(runs.error().code == codes::store_error);
+  BOOST_TEST(runs.error().message.find("run records and documents cannot be kept in PostgreSQL yet") != std::string::npos,
+             runs.error().message);
+  BOOST_TEST(runs.error().message.find("s3cret") == std::string::npos);
+  auto documents = store::document_store::open(db.url(), {});
+  BOOST_TEST_REQUIRE(!documents.has_value());
+  BOOST_TEST(documents.error().message == runs.error().message);  // the same URL, without the password
+}
+
+BOOST_AUTO_TEST_CASE(nodes_starting_together_make_the_tables_once) {
+  test::postgres_database db;
+  std::vector<std::thread> nodes;
+  std::vector<std::string> failures(4);
+  for (std::size_t i = 0; i < failures.size(); ++i)
+    nodes.emplace_back([&, i] {
+      auto opened = store::sql::open(db.url(), "the schema");
+      if (!opened) {
+        failures[i] = opened.error().message;
+        return;
+      }
+      if (auto r = runs::prepare_postgresql_tables(**opened); !r) failures[i] = r.error().message;
+    });
+  for (auto& t : nodes) t.join();
+  for (auto& f : failures) BOOST_TEST(f.empty(), f);
+  auto check = store::sql::open(db.url(), "the check");
+  BOOST_TEST_REQUIRE(check.has_value());
+  auto q = (*check)->prepare("SELECT count(*), max(version) FROM coworker_schema");
+  BOOST_TEST_REQUIRE((q && q->next() == store::sql::step::row));
+  BOOST_TEST(q->integer(0) == 1);
+  BOOST_TEST(q->integer(1) == runs::postgresql_schema_version);
+}
+
+BOOST_AUTO_TEST_CASE(a_store_of_a_newer_schema_is_refused) {
+  test::postgres_database db;
+  {
+    auto s = opened(schedule_store::open(db.url()));
+  }
+  auto admin = store::sql::open(db.url(), "the test");
+  BOOST_TEST_REQUIRE(admin.has_value());
+  BOOST_TEST_REQUIRE((*admin)->exec("UPDATE coworker_schema SET version = 99").has_value());
+  auto r = schedule_store::open(db.url());
+  BOOST_TEST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().message.find("written by a newer coworker (schema 99") != std::string::npos, r.error().message);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
