@@ -1,5 +1,6 @@
 // postgresql_schema: the DDL of a PostgreSQL store. Texts are TEXT, times and counts BIGINT, row ids
-// BIGSERIAL where SQLite uses its rowid (so "in the order written" reads ORDER BY that column).
+// BIGSERIAL where SQLite uses its rowid: `runs.rowid` is a column named as SQLite's, so the run
+// store's statements read the same on both; `definitions.seq` keeps publish order.
 #include "runs/postgresql_schema.hpp"
 
 #include <string>
@@ -11,8 +12,27 @@ namespace {
 // Any fixed number: the advisory lock that serializes schema changes between nodes.
 constexpr const char* schema_lock = "SELECT pg_advisory_xact_lock(7301145)";
 
+// Run ids compare as bytes (COLLATE "C"), as SQLite compares them: they are ordered by time, and
+// retention and `list` rely on that order whatever the database's locale.
 constexpr const char* tables = R"sql(
 CREATE TABLE IF NOT EXISTS coworker_schema (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  rowid BIGSERIAL UNIQUE, id TEXT COLLATE "C" PRIMARY KEY, chain BIGINT, owner BIGINT, status TEXT NOT NULL,
+  created BIGINT NOT NULL, input BIGINT, output BIGINT, fields TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS runs_chain ON runs(chain) WHERE chain IS NOT NULL;
+CREATE INDEX IF NOT EXISTS runs_roots ON runs(id) WHERE owner IS NULL;
+CREATE INDEX IF NOT EXISTS runs_roots_status ON runs(status, id) WHERE owner IS NULL;
+CREATE TABLE IF NOT EXISTS run_values (id BIGSERIAL PRIMARY KEY, chain BIGINT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS run_values_chain ON run_values(chain);
+CREATE TABLE IF NOT EXISTS events (
+  seq BIGINT PRIMARY KEY, epoch TEXT NOT NULL, time BIGINT NOT NULL, kind TEXT NOT NULL, run_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chains (
+  root_id TEXT COLLATE "C" PRIMARY KEY, document TEXT NOT NULL, input TEXT, key TEXT, ended INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS chains_open ON chains(root_id) WHERE ended=0;
+CREATE TABLE IF NOT EXISTS run_keys (key TEXT PRIMARY KEY, root_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, bytes BIGINT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS run_blobs (chain BIGINT NOT NULL, blob TEXT NOT NULL, PRIMARY KEY(chain, blob));
+CREATE INDEX IF NOT EXISTS run_blobs_blob ON run_blobs(blob);
 CREATE TABLE IF NOT EXISTS signals (
   id BIGSERIAL PRIMARY KEY, key TEXT NOT NULL, payload TEXT NOT NULL, kept BIGINT NOT NULL, taken_by TEXT);
 CREATE TABLE IF NOT EXISTS definitions (

@@ -1,6 +1,7 @@
 // The tables of a PostgreSQL store (docs/store.md, "Two databases"): the same tables as a SQLite
 // file's (runs/run_schema.cpp) in PostgreSQL's types, created on first use by whichever node comes
-// first. So far: kept signals, published chains and their aliases, schedules.
+// first: run records, values, blobs, events and chains (run_store), kept signals, published chains and
+// their aliases, schedules.
 #pragma once
 
 #include "coworker/error.hpp"

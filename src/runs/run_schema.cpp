@@ -2,13 +2,10 @@
 // 4, the chains kept after their end and the published chains of 5) and the migrations from 1 to 4 (docs/store.md, "Run records").
 #include "runs/run_schema.hpp"
 
-#include <sqlite3.h>
-
 #include <string_view>
 
 #include "runs/run_writer.hpp"
 #include "runs/value_refs.hpp"
-#include "store/sqlite.hpp"
 
 namespace coworker::runs {
 
@@ -58,80 +55,77 @@ CREATE VIEW IF NOT EXISTS run_records AS
 /// The chains in flight, found among the ended ones that stay (after `ended` exists: schema 5).
 constexpr const char* chains_index_sql = "CREATE INDEX IF NOT EXISTS chains_open ON chains(root_id) WHERE ended=0";
 
-error failure(sqlite3* db, const std::string& path, const std::string& what) {
-  return make_error(codes::store_error, what + " in '" + path + "': " + sqlite3_errmsg(db));
+int user_version(sql::database& db) {
+  auto q = db.prepare("PRAGMA user_version");
+  return q && q->next() == sql::step::row ? static_cast<int>(q->integer(0)) : -1;
 }
 
-int user_version(sqlite3* db) {
-  sql::statement q(db, "PRAGMA user_version");
-  return q && sqlite3_step(q.s) == SQLITE_ROW ? sqlite3_column_int(q.s, 0) : -1;
-}
-
-bool has_column(sqlite3* db, const char* table, std::string_view column) {
-  sql::statement q(db, std::string("PRAGMA table_info(") + table + ")");
-  while (q && sqlite3_step(q.s) == SQLITE_ROW)
-    if (q.column_text(1) == column) return true;
+bool has_column(sql::database& db, const char* table, std::string_view column) {
+  auto q = db.prepare(std::string("PRAGMA table_info(") + table + ")");
+  while (q && q->next() == sql::step::row)
+    if (q->text(1) == column) return true;
   return false;
 }
 
 /// Schema 1 → 2 inside the caller's transaction: each record written as run_store::write writes it
 /// (chain by chain, a chain's root first and owners before their runs, as the ids are ordered by time).
-expected<void> migrate_from_1(sqlite3* db, const std::string& path, std::size_t& moved) {
+expected<void> migrate_from_1(sql::database& db, std::size_t& moved) {
   for (const char* s : {"DROP INDEX IF EXISTS runs_chain", "DROP INDEX IF EXISTS runs_roots",
                         "DROP INDEX IF EXISTS runs_roots_by_id", "ALTER TABLE runs RENAME TO runs_v1"})
-    if (auto r = sql::exec(db, path, s); !r) return r;
-  if (auto r = sql::exec(db, path, tables_sql); !r) return r;
-  sql::statement read(db, "SELECT id, record FROM runs_v1 ORDER BY chain_id, id");
+    if (auto r = db.exec(s); !r) return r;
+  if (auto r = db.exec(tables_sql); !r) return r;
+  auto read = db.prepare("SELECT id, record FROM runs_v1 ORDER BY chain_id, id");
   value_refs refs;
   run_writer rows(db, refs);
-  if (!read || !rows.ok()) return failure(db, path, "cannot prepare the migration of the run records");
+  if (!read || !rows.ok()) return db.failure("prepare the migration of the run records");
   std::string chain;
-  while (sqlite3_step(read.s) == SQLITE_ROW) {
-    auto id = read.column_text(0);
-    auto j = json::parse(read.column_text(1), nullptr, false);
+  while (read->next() == sql::step::row) {
+    auto id = read->text(0);
+    auto j = json::parse(read->text(1), nullptr, false);
     auto rec = j.is_discarded() ? expected<run_record>(make_error(codes::store_error, "not JSON")) : run_record_from_json(j);
-    if (!rec) return make_error(codes::store_error, "cannot migrate run " + id + " in '" + path + "': " + rec.error().message);
+    if (!rec) return make_error(codes::store_error, "cannot migrate run " + id + " in '" + db.name() + "': " + rec.error().message);
     if (rec->chain_id != chain) {
       refs.forget(chain);
       chain = rec->chain_id;
     }
-    if (!rows.write(*rec)) return failure(db, path, "cannot migrate run " + id);
+    if (!rows.write(*rec)) return db.failure("migrate run " + id);
     ++moved;
   }
-  return sql::exec(db, path, "DROP TABLE runs_v1");
+  return db.exec("DROP TABLE runs_v1");
 }
 
 }  // namespace
 
-expected<void> prepare_run_tables(sqlite3* db, const std::string& path, const std::function<void(const std::string&)>& note) {
+expected<void> prepare_run_tables(sql::database& db, const std::function<void(const std::string&)>& note) {
+  const auto& path = db.name();
   const int version = user_version(db);
   if (version > schema_version)
     return make_error(codes::store_error, "store '" + path + "' has schema " + std::to_string(version) +
                                               ", written by a newer coworker (this one reads up to " +
                                               std::to_string(schema_version) + ")");
   if (version == schema_version) {
-    if (auto r = sql::exec(db, path, tables_sql); !r) return r;
-    return sql::exec(db, path, chains_index_sql);
+    if (auto r = db.exec(tables_sql); !r) return r;
+    return db.exec(chains_index_sql);
   }
-  if (auto r = sql::exec(db, path, "BEGIN IMMEDIATE"); !r) return r;
+  if (auto r = db.begin(); !r) return r;
   auto undo = [&](error e) -> expected<void> {
-    (void)sql::exec(db, path, "ROLLBACK");
+    (void)db.exec("ROLLBACK");
     return e;
   };
   const bool old = has_column(db, "runs", "record");
   std::size_t moved = 0;
   if (old) {
     if (note) note("store '" + path + "': migrating the run records to schema " + std::to_string(schema_version) + " (values once)");
-    if (auto r = migrate_from_1(db, path, moved); !r) return undo(r.error());
-  } else if (auto r = sql::exec(db, path, tables_sql); !r) {
+    if (auto r = migrate_from_1(db, moved); !r) return undo(r.error());
+  } else if (auto r = db.exec(tables_sql); !r) {
     return undo(r.error());
   }
   // Schema 5: an ended chain's row stays, marked (a redrive reads it again).
   if (!has_column(db, "chains", "ended"))
-    if (auto r = sql::exec(db, path, "ALTER TABLE chains ADD COLUMN ended INTEGER NOT NULL DEFAULT 0"); !r) return undo(r.error());
-  if (auto r = sql::exec(db, path, chains_index_sql); !r) return undo(r.error());
-  if (auto r = sql::exec(db, path, ("PRAGMA user_version=" + std::to_string(schema_version)).c_str()); !r) return undo(r.error());
-  if (auto r = sql::exec(db, path, "COMMIT"); !r) return undo(r.error());
+    if (auto r = db.exec("ALTER TABLE chains ADD COLUMN ended INTEGER NOT NULL DEFAULT 0"); !r) return undo(r.error());
+  if (auto r = db.exec(chains_index_sql); !r) return undo(r.error());
+  if (auto r = db.exec("PRAGMA user_version=" + std::to_string(schema_version)); !r) return undo(r.error());
+  if (auto r = db.exec("COMMIT"); !r) return undo(r.error());
   if (old && note) note("store '" + path + "': migrated " + std::to_string(moved) + " run records");
   return {};
 }

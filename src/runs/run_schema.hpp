@@ -6,8 +6,7 @@
 #include <string>
 
 #include "coworker/error.hpp"
-
-struct sqlite3;
+#include "store/database.hpp"
 
 namespace coworker::runs {
 
@@ -17,6 +16,7 @@ inline constexpr int schema_version = 5;
 
 /// Creates the tables, or migrates schema 1 to 2 in one transaction (nothing changes when it fails).
 /// `note` receives one line before a migration and one after it. A file of a newer schema is refused.
-expected<void> prepare_run_tables(sqlite3* db, const std::string& path, const std::function<void(const std::string&)>& note);
+/// SQLite only (a PostgreSQL store's tables: runs/postgresql_schema.hpp).
+expected<void> prepare_run_tables(store::sql::database& db, const std::function<void(const std::string&)>& note);
 
 }  // namespace coworker::runs

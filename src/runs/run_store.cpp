@@ -1,5 +1,6 @@
-// run_store: SQLite tables `runs` and `run_values` (records, values once), `events` (outbox, seq = row id),
-// `chains` (in flight) and `run_keys`; the schema and its migration are runs/run_schema.cpp.
+// run_store: tables `runs` and `run_values` (records, values once), `events` (outbox, seq = row id),
+// `chains` (in flight) and `run_keys`, in a SQLite file (schema and migration: runs/run_schema.cpp) or
+// a PostgreSQL database (runs/postgresql_schema.cpp); every statement reads the same on both.
 #include "runs/run_store.hpp"
 
 #include <sqlite3.h>
@@ -20,20 +21,17 @@
 #include "core/value_forms.hpp"
 #include "runs/run_row.hpp"
 #include "runs/retention.hpp"
+#include "runs/postgresql_schema.hpp"
 #include "runs/run_schema.hpp"
 #include "runs/run_writer.hpp"
 #include "store/database.hpp"
-#include "store/sqlite.hpp"
+#include "store/sqlite_database.hpp"
 
 namespace coworker {
 
 namespace sql = store::sql;
 
 namespace {
-
-error store_failure(sqlite3* db, const std::string& path, const std::string& what) {
-  return make_error(codes::store_error, what + " in '" + path + "': " + (db ? sqlite3_errmsg(db) : "cannot open"));
-}
 
 /// The columns every read selects, in the order read_records takes them.
 constexpr const char* record_columns =
@@ -46,22 +44,21 @@ std::string chain_rows(const char* root) {
 }
 
 /// Records from rows of `record_columns`; a value several rows reference is parsed once and shared.
-std::vector<run_record> read_records(sql::statement& q) {
+std::vector<run_record> read_records(sql::query& q) {
   std::vector<run_record> out;
   std::unordered_map<std::int64_t, value_ptr> values;
   auto value = [&](int id_col) -> value_ptr {
-    if (sqlite3_column_type(q.s, id_col) == SQLITE_NULL) return nullptr;
-    auto id = sqlite3_column_int64(q.s, id_col);
+    if (q.is_null(id_col)) return nullptr;
+    auto id = q.integer(id_col);
     auto it = values.find(id);
     if (it != values.end()) return it->second;
-    auto j = json::parse(q.column_text(id_col + 1), nullptr, false);
+    auto j = json::parse(q.text(id_col + 1), nullptr, false);
     value_ptr v = j.is_discarded() ? nullptr : share(std::move(j));
     values.emplace(id, v);
     return v;
   };
-  while (sqlite3_step(q.s) == SQLITE_ROW) {
-    runs::row row{q.column_text(0), q.column_text(1), q.column_text(2), q.column_text(3),
-                  sqlite3_column_int64(q.s, 4), q.column_text(5), value(6), value(8)};
+  while (q.next() == sql::step::row) {
+    runs::row row{q.text(0), q.text(1), q.text(2), q.text(3), q.integer(4), q.text(5), value(6), value(8)};
     if (auto r = runs::record_from_row(std::move(row))) out.push_back(std::move(*r));
   }
   return out;
@@ -82,27 +79,33 @@ std::string document_text(const json& doc, value_forms* forms, std::vector<blob:
 }
 
 /// A row of `chains`: root_id, document, input, key.
-stored_chain read_chain(sql::statement& q) {
+stored_chain read_chain(sql::query& q) {
   stored_chain c;
-  c.root_id = q.column_text(0);
-  c.document = json::parse(q.column_text(1), nullptr, false);
-  c.has_input = sqlite3_column_type(q.s, 2) != SQLITE_NULL;
-  if (c.has_input) c.input = json::parse(q.column_text(2), nullptr, false);
-  c.key = q.column_text(3);
+  c.root_id = q.text(0);
+  c.document = json::parse(q.text(1), nullptr, false);
+  c.has_input = !q.is_null(2);
+  if (c.has_input) c.input = json::parse(q.text(2), nullptr, false);
+  c.key = q.text(3);
   return c;
 }
 
-}  // namespace
+/// One engine per store: a PostgreSQL store is held by an advisory lock of the store's connection,
+/// released when it closes (the cluster's partition leases replace it; docs/store.md, "Two databases").
+constexpr const char* engine_lock = "SELECT pg_try_advisory_lock(7301146)";
 
-run_store::run_store(sqlite3* db, std::string path, int lock_fd) : db_(db), path_(std::move(path)), lock_fd_(lock_fd) {}
-
-run_store::~run_store() {
-  sqlite3_close_v2(db_);
-  ::close(lock_fd_);  // releases the flock
+expected<std::unique_ptr<sql::database>> open_postgresql(const std::string& url) {
+  auto db = sql::open(url, "the run records");
+  if (!db) return db.error();
+  if (auto r = runs::prepare_postgresql_tables(**db); !r) return r.error();
+  auto q = (*db)->prepare(engine_lock);
+  if (!q || q->next() != sql::step::row) return (*db)->failure("take the store's lock");
+  if (q->text(0) != "t")
+    return make_error(codes::store_error, "store '" + (*db)->name() + "' is in use by another coworker (advisory lock 7301146)");
+  return std::move(*db);
 }
 
-expected<std::unique_ptr<run_store>> run_store::open(const std::string& path, const std::function<void(const std::string&)>& note) {
-  if (store::sql::is_postgresql(path)) return store::sql::not_yet_on_postgresql(path);
+/// The SQLite file, created when missing, locked for this engine (`<file>.lock`), WAL.
+expected<std::pair<std::unique_ptr<sql::database>, int>> open_sqlite(const std::string& path) {
   auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     return make_error(codes::store_error, "cannot open store '" + path + "': directory '" + dir.string() + "' does not exist");
@@ -116,23 +119,51 @@ expected<std::unique_ptr<run_store>> run_store::open(const std::string& path, co
     ::close(fd);
     return make_error(codes::store_error, "store '" + path + "' is in use by another coworker (lock " + lock_path + ")");
   }
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
-      SQLITE_OK) {
-    auto e = store_failure(db, path, "cannot open store");
-    sqlite3_close_v2(db);
+  sqlite3* handle = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    auto e = make_error(codes::store_error, "cannot open store in '" + path + "': " +
+                                                (handle ? sqlite3_errmsg(handle) : "cannot open"));
+    sqlite3_close_v2(handle);
     ::close(fd);
     return e;
   }
-  std::unique_ptr<run_store> s(new run_store(db, path, fd));
-  sqlite3_busy_timeout(db, 5000);
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"})
-    if (auto r = s->exec(sql); !r) return r.error();
-  if (auto r = runs::prepare_run_tables(db, path, note); !r) return r.error();
+  sqlite3_busy_timeout(handle, 5000);
+  auto db = sql::adopt_sqlite(handle, path);
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
+    if (auto r = db->exec(pragma); !r) {
+      db.reset();
+      ::close(fd);
+      return r.error();
+    }
+  }
+  return std::pair{std::move(db), fd};
+}
+
+}  // namespace
+
+run_store::run_store(std::unique_ptr<sql::database> db, int lock_fd) : db_(std::move(db)), lock_fd_(lock_fd) {}
+
+run_store::~run_store() {
+  db_.reset();  // a PostgreSQL store's lock goes with its connection
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+expected<std::unique_ptr<run_store>> run_store::open(const std::string& location,
+                                                     const std::function<void(const std::string&)>& note) {
+  if (sql::is_postgresql(location)) {
+    auto db = open_postgresql(location);
+    if (!db) return db.error();
+    return std::unique_ptr<run_store>(new run_store(std::move(*db), -1));
+  }
+  auto opened = open_sqlite(location);
+  if (!opened) return opened.error();
+  std::unique_ptr<run_store> s(new run_store(std::move(opened->first), opened->second));
+  if (auto r = runs::prepare_run_tables(*s->db_, note); !r) return r.error();
   return s;
 }
 
-expected<void> run_store::exec(const char* text) { return store::sql::exec(db_, path_, text); }
+const std::string& run_store::location() const { return db_->name(); }
 
 expected<void> run_store::write(const std::vector<event>& batch, const std::vector<chain_submission>& chains,
                                 value_forms* forms) {
@@ -144,62 +175,62 @@ expected<void> run_store::write(const std::vector<event>& batch, const std::vect
 
 std::optional<std::string> run_store::blob(const std::string& id) {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, "SELECT text FROM blobs WHERE id=?1");
+  auto q = db_->prepare("SELECT text FROM blobs WHERE id=?1");
   if (!q) return std::nullopt;
-  q.bind_text(1, id);
-  if (sqlite3_step(q.s) != SQLITE_ROW) return std::nullopt;
-  return q.column_text(0);
+  q->bind_text(1, id);
+  if (q->next() != sql::step::row) return std::nullopt;
+  return q->text(0);
 }
 
 expected<void> run_store::write(const std::vector<const event*>& batch, const std::vector<chain_submission>& chains,
                                 value_forms* forms) {
   std::lock_guard lock(mu_);
-  if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
-  runs::run_writer rows(db_, refs_);
+  if (auto r = db_->begin(); !r) return r;
+  auto fail = [&](const std::string& what) {
+    auto err = db_->failure(what);
+    (void)db_->exec("ROLLBACK");
+    refs_.clear();  // ids remembered in this transaction are gone
+    return err;
+  };
+  runs::run_writer rows(*db_, refs_);
   if (!chains.empty()) {
-    sql::statement q(db_, "INSERT OR REPLACE INTO chains(root_id, document, input, key) VALUES(?1,?2,?3,?4)");
-    sql::statement k(db_, "INSERT OR REPLACE INTO run_keys(key, root_id) VALUES(?1,?2)");
-    if (!q || !k) {
-      (void)exec("ROLLBACK");
-      return store_failure(db_, path_, "cannot prepare the chains table");
-    }
+    // A chain submitted again (a resumed redrive) replaces its row, in flight again.
+    auto q = db_->prepare("INSERT INTO chains(root_id, document, input, key, ended) VALUES(?1,?2,?3,?4,0) "
+                          "ON CONFLICT(root_id) DO UPDATE SET document=excluded.document, input=excluded.input, "
+                          "key=excluded.key, ended=0");
+    auto k = db_->prepare("INSERT INTO run_keys(key, root_id) VALUES(?1,?2) "
+                          "ON CONFLICT(key) DO UPDATE SET root_id=excluded.root_id");
+    if (!q || !k) return fail("prepare the chains table");
     for (const auto& c : chains) {
       // A large input of the chain is kept as blobs, as its root run's input will be (the same ids).
       std::vector<blob::stored> blobs;
-      q.bind_text(1, c.root_id);
-      q.bind_text(2, document_text(deref(c.document), forms, blobs));
+      q->bind_text(1, c.root_id);
+      q->bind_text(2, document_text(deref(c.document), forms, blobs));
       if (c.input) {
-        q.bind_text(3, value_text(*c.input, forms, blobs));
+        q->bind_text(3, value_text(*c.input, forms, blobs));
       } else {
-        sqlite3_bind_null(q.s, 3);
+        q->bind_null(3);
       }
       if (!c.key.empty()) {
-        q.bind_text(4, c.key);
+        q->bind_text(4, c.key);
       } else {
-        sqlite3_bind_null(q.s, 4);
+        q->bind_null(4);
       }
-      bool ok = sqlite3_step(q.s) == SQLITE_DONE && rows.write_chain_blobs(c.root_id, c.created, blobs);
-      sqlite3_reset(q.s);
+      bool ok = q->run() && rows.write_chain_blobs(c.root_id, c.created, blobs);
+      q->reset();
       if (ok && !c.key.empty()) {
-        k.bind_text(1, c.key);
-        k.bind_text(2, c.root_id);
-        ok = sqlite3_step(k.s) == SQLITE_DONE;
-        sqlite3_reset(k.s);
+        k->bind_text(1, c.key);
+        k->bind_text(2, c.root_id);
+        ok = k->run();
+        k->reset();
       }
-      if (!ok) {
-        auto err = store_failure(db_, path_, "cannot save chain " + c.root_id);
-        (void)exec("ROLLBACK");
-        return err;
-      }
+      if (!ok) return fail("save chain " + c.root_id);
     }
   }
-  sql::statement ev(db_, "INSERT INTO events(seq, epoch, time, kind, run_id) VALUES(?1,?2,?3,?4,?5)");
+  auto ev = db_->prepare("INSERT INTO events(seq, epoch, time, kind, run_id) VALUES(?1,?2,?3,?4,?5)");
   // An ended chain's document stays (until retention) for a redrive (docs/chain-language.md, "Redrive").
-  sql::statement done(db_, "UPDATE chains SET ended=1 WHERE root_id=?1");
-  if (!ev || !done || !rows.ok()) {
-    (void)exec("ROLLBACK");
-    return store_failure(db_, path_, "cannot prepare the run tables");
-  }
+  auto done = db_->prepare("UPDATE chains SET ended=1 WHERE root_id=?1");
+  if (!ev || !done || !rows.ok()) return fail("prepare the run tables");
   // A run's row is written once per transaction, with its last state in the batch, where its first
   // event is (its owner's row comes first): a row written at its final size is not grown later, which
   // would split its page (docs/store.md, "Run records").
@@ -210,32 +241,27 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
     const auto& e = *ep;
     auto& [latest, written] = last[e.run->id];
     const auto& r = *latest;
-    ev.bind_int(1, static_cast<std::int64_t>(e.seq));
-    ev.bind_text(2, e.epoch);
-    ev.bind_int(3, e.time);
-    ev.bind_text(4, to_string(e.kind));
-    ev.bind_text(5, r.id);
-    bool ok = sqlite3_step(ev.s) == SQLITE_DONE;
-    sqlite3_reset(ev.s);
+    ev->bind_int(1, static_cast<std::int64_t>(e.seq));
+    ev->bind_text(2, e.epoch);
+    ev->bind_int(3, e.time);
+    ev->bind_text(4, to_string(e.kind));
+    ev->bind_text(5, r.id);
+    bool ok = ev->run();
+    ev->reset();
     if (ok && !written) {
       written = true;
       ok = rows.write(r, forms);
       if (ok && r.owner_run_id.empty() && is_final(r.status)) {
-        done.bind_text(1, r.id);
-        ok = sqlite3_step(done.s) == SQLITE_DONE;
-        sqlite3_reset(done.s);
+        done->bind_text(1, r.id);
+        ok = done->run();
+        done->reset();
         ended.push_back(r.id);
       }
     }
-    if (!ok) {
-      auto err = store_failure(db_, path_, "cannot write run " + r.id);
-      (void)exec("ROLLBACK");
-      refs_.clear();  // ids remembered in this transaction are gone
-      return err;
-    }
+    if (!ok) return fail("write run " + r.id);
   }
-  if (auto r = exec("COMMIT"); !r) {
-    (void)exec("ROLLBACK");
+  if (auto r = db_->exec("COMMIT"); !r) {
+    (void)db_->exec("ROLLBACK");
     refs_.clear();
     return r;
   }
@@ -246,101 +272,101 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
 
 std::uint64_t run_store::last_seq() {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, "SELECT COALESCE(MAX(seq), 0) FROM events");
-  if (!q || sqlite3_step(q.s) != SQLITE_ROW) return 0;
-  return static_cast<std::uint64_t>(sqlite3_column_int64(q.s, 0));
+  auto q = db_->prepare("SELECT COALESCE(MAX(seq), 0) FROM events");
+  if (!q || q->next() != sql::step::row) return 0;
+  return static_cast<std::uint64_t>(q->integer(0));
 }
 
 std::vector<stored_chain> run_store::unfinished_chains() {
   std::lock_guard lock(mu_);
   std::vector<stored_chain> out;
-  sql::statement q(db_, "SELECT root_id, document, input, key FROM chains WHERE ended=0 ORDER BY root_id");
+  auto q = db_->prepare("SELECT root_id, document, input, key FROM chains WHERE ended=0 ORDER BY root_id");
   if (!q) return out;
-  while (sqlite3_step(q.s) == SQLITE_ROW)
-    if (auto c = read_chain(q); !c.document.is_discarded()) out.push_back(std::move(c));
+  while (q->next() == sql::step::row)
+    if (auto c = read_chain(*q); !c.document.is_discarded()) out.push_back(std::move(c));
   return out;
 }
 
 std::optional<stored_chain> run_store::chain(const std::string& root_id) {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, "SELECT root_id, document, input, key FROM chains WHERE root_id=?1");
+  auto q = db_->prepare("SELECT root_id, document, input, key FROM chains WHERE root_id=?1");
   if (!q) return std::nullopt;
-  q.bind_text(1, root_id);
-  if (sqlite3_step(q.s) != SQLITE_ROW) return std::nullopt;
-  auto c = read_chain(q);
+  q->bind_text(1, root_id);
+  if (q->next() != sql::step::row) return std::nullopt;
+  auto c = read_chain(*q);
   if (c.document.is_discarded()) return std::nullopt;
   return c;
 }
 
-
 std::vector<run_record> run_store::chain_records(const std::string& chain_id) {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, std::string(record_columns) + "WHERE " + chain_rows("(SELECT rowid FROM runs WHERE id=?1)"));
+  auto q = db_->prepare(std::string(record_columns) + "WHERE " + chain_rows("(SELECT rowid FROM runs WHERE id=?1)"));
   if (!q) return {};
-  q.bind_text(1, chain_id);
-  return read_records(q);
+  q->bind_text(1, chain_id);
+  return read_records(*q);
 }
 
 std::vector<run_record> run_store::recent_chain_records(std::size_t limit) {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, std::string("WITH recent(row) AS (SELECT rowid FROM runs WHERE owner IS NULL "
-                                        "AND status IN ('completed','failed','skipped','cancelled') ORDER BY id DESC LIMIT ?1) ") +
-                            record_columns + "WHERE r.rowid IN recent OR r.chain IN recent");
+  auto q = db_->prepare(std::string("WITH recent(row_id) AS (SELECT rowid FROM runs WHERE owner IS NULL "
+                                    "AND status IN ('completed','failed','skipped','cancelled') ORDER BY id DESC LIMIT ?1) ") +
+                        record_columns +
+                        "WHERE r.rowid IN (SELECT row_id FROM recent) OR r.chain IN (SELECT row_id FROM recent)");
   if (!q) return {};
-  q.bind_int(1, static_cast<std::int64_t>(limit));
-  return read_records(q);
+  q->bind_int(1, static_cast<std::int64_t>(limit));
+  return read_records(*q);
 }
 
 std::vector<std::pair<std::string, std::string>> run_store::keys() {
   std::lock_guard lock(mu_);
   std::vector<std::pair<std::string, std::string>> out;
-  sql::statement q(db_, "SELECT key, root_id FROM run_keys");
+  auto q = db_->prepare("SELECT key, root_id FROM run_keys");
   if (!q) return out;
-  while (sqlite3_step(q.s) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_text(1));
+  while (q->next() == sql::step::row) out.emplace_back(q->text(0), q->text(1));
   return out;
 }
 
 std::vector<std::pair<std::string, std::string>> run_store::unfinished_keys() {
   std::lock_guard lock(mu_);
   std::vector<std::pair<std::string, std::string>> out;
-  sql::statement q(db_, "SELECT key, root_id FROM chains WHERE ended=0 AND key IS NOT NULL");
+  auto q = db_->prepare("SELECT key, root_id FROM chains WHERE ended=0 AND key IS NOT NULL");
   if (!q) return out;
-  while (sqlite3_step(q.s) == SQLITE_ROW) out.emplace_back(q.column_text(0), q.column_text(1));
+  while (q->next() == sql::step::row) out.emplace_back(q->text(0), q->text(1));
   return out;
 }
 
 std::optional<run_record> run_store::record(const std::string& id) {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, std::string(record_columns) + "WHERE r.id=?1");
+  auto q = db_->prepare(std::string(record_columns) + "WHERE r.id=?1");
   if (!q) return std::nullopt;
-  q.bind_text(1, id);
-  auto found = read_records(q);
+  q->bind_text(1, id);
+  auto found = read_records(*q);
   if (found.empty()) return std::nullopt;
   return std::move(found.front());
 }
 
 std::vector<run_record> run_store::list(const list_filter& f) {
   std::lock_guard lock(mu_);
-  std::string text = std::string(record_columns) + "WHERE 1";
+  std::string text = std::string(record_columns) + "WHERE 1=1";
   if (f.status) text += " AND r.status=?1";
   if (f.roots_only) text += " AND r.owner IS NULL";
   if (!f.chain_id.empty()) text += " AND " + chain_rows("(SELECT rowid FROM runs WHERE id=?2)");
   text += " ORDER BY r.id DESC LIMIT ?3";
-  sql::statement q(db_, text.c_str());
+  auto q = db_->prepare(text);
   if (!q) return {};
-  if (f.status) q.bind_text(1, std::string(to_string(*f.status)));
-  if (!f.chain_id.empty()) q.bind_text(2, f.chain_id);
-  q.bind_int(3, f.limit > static_cast<std::size_t>(INT64_MAX) ? -1 : static_cast<std::int64_t>(f.limit));
-  return read_records(q);
+  if (f.status) q->bind_text(1, to_string(*f.status));
+  if (!f.chain_id.empty()) q->bind_text(2, f.chain_id);
+  q->bind_int(3, f.limit > static_cast<std::size_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(f.limit));
+  return read_records(*q);
 }
 
 std::optional<std::string> run_store::find_key(const std::string& key) {
   std::lock_guard lock(mu_);
-  sql::statement q(db_, "SELECT root_id FROM run_keys WHERE key=?1");
+  auto q = db_->prepare("SELECT root_id FROM run_keys WHERE key=?1");
   if (!q) return std::nullopt;
-  q.bind_text(1, key);
-  if (sqlite3_step(q.s) != SQLITE_ROW) return std::nullopt;
-  return q.column_text(0);
+  q->bind_text(1, key);
+  if (q->next() != sql::step::row) return std::nullopt;
+  return q->text(0);
 }
 
 expected<std::size_t> run_store::prune(const retention_policy& p, std::int64_t now) {
@@ -352,62 +378,63 @@ expected<std::size_t> run_store::prune(const retention_policy& p, std::int64_t n
   if (p.keep_chains == 0) {
     boundary = "\x7f";  // above every id
   } else {
-    sql::statement b(db_, std::string("SELECT id ") + finished_roots + "ORDER BY id DESC LIMIT 1 OFFSET ?1");
-    if (!b) return store_failure(db_, path_, "cannot prepare retention");
-    b.bind_int(1, static_cast<std::int64_t>(p.keep_chains - 1));
-    if (sqlite3_step(b.s) == SQLITE_ROW) boundary = b.column_text(0);
+    auto b = db_->prepare(std::string("SELECT id ") + finished_roots + "ORDER BY id DESC LIMIT 1 OFFSET ?1");
+    if (!b) return db_->failure("prepare retention");
+    b->bind_int(1, static_cast<std::int64_t>(p.keep_chains - 1));
+    if (b->next() == sql::step::row) boundary = b->text(0);
   }
-  sql::statement q(db_, std::string("SELECT rowid, id ") + finished_roots + "AND (id < ?1 OR created < ?2) ORDER BY id LIMIT ?3");
-  if (!q) return store_failure(db_, path_, "cannot prepare retention");
-  q.bind_text(1, boundary);
-  q.bind_int(2, p.keep_ms > 0 ? now - p.keep_ms : INT64_MIN);
-  q.bind_int(3, static_cast<std::int64_t>(p.slice));
+  auto q = db_->prepare(std::string("SELECT rowid, id ") + finished_roots + "AND (id < ?1 OR created < ?2) ORDER BY id LIMIT ?3");
+  if (!q) return db_->failure("prepare retention");
+  q->bind_text(1, boundary);
+  q->bind_int(2, p.keep_ms > 0 ? now - p.keep_ms : INT64_MIN);
+  q->bind_int(3, static_cast<std::int64_t>(p.slice));
   std::vector<std::pair<std::int64_t, std::string>> old;
-  while (sqlite3_step(q.s) == SQLITE_ROW) old.emplace_back(sqlite3_column_int64(q.s, 0), q.column_text(1));
+  while (q->next() == sql::step::row) old.emplace_back(q->integer(0), q->text(1));
+  q.reset();
   if (old.empty()) return std::size_t{0};
-  if (auto r = exec("BEGIN IMMEDIATE"); !r) return r.error();
-  sql::statement steps(db_, "DELETE FROM runs WHERE chain=?1");
-  sql::statement root(db_, "DELETE FROM runs WHERE rowid=?1");
-  sql::statement values(db_, "DELETE FROM run_values WHERE chain=?1");
-  sql::statement keys(db_, "DELETE FROM run_keys WHERE root_id=?1");
-  sql::statement documents(db_, "DELETE FROM chains WHERE root_id=?1");
+  if (auto r = db_->begin(); !r) return r.error();
+  auto steps = db_->prepare("DELETE FROM runs WHERE chain=?1");
+  auto root = db_->prepare("DELETE FROM runs WHERE rowid=?1");
+  auto values = db_->prepare("DELETE FROM run_values WHERE chain=?1");
+  auto keys = db_->prepare("DELETE FROM run_keys WHERE root_id=?1");
+  auto documents = db_->prepare("DELETE FROM chains WHERE root_id=?1");
   // A blob is shared by every chain that carried the same value: it goes with the last of them.
-  sql::statement links(db_, "DELETE FROM run_blobs WHERE chain=?1 RETURNING blob");
-  sql::statement blobs(db_, "DELETE FROM blobs WHERE id=?1 AND NOT EXISTS (SELECT 1 FROM run_blobs WHERE blob=?1)");
+  auto links = db_->prepare("DELETE FROM run_blobs WHERE chain=?1 RETURNING blob");
+  auto blobs = db_->prepare("DELETE FROM blobs WHERE id=?1 AND NOT EXISTS (SELECT 1 FROM run_blobs WHERE blob=?1)");
   bool ok = steps && root && values && keys && documents && links && blobs;
   std::vector<std::string> unlinked;
   for (const auto& [row, id] : old) {
     for (auto* d : {&steps, &root, &values}) {
       if (!ok) break;
-      d->bind_int(1, row);
-      ok = sqlite3_step(d->s) == SQLITE_DONE;
-      sqlite3_reset(d->s);
+      (*d)->bind_int(1, row);
+      ok = (*d)->run();
+      (*d)->reset();
     }
     if (!ok) break;
     for (auto* d : {&keys, &documents}) {
-      d->bind_text(1, id);
-      ok = ok && sqlite3_step(d->s) == SQLITE_DONE;
-      sqlite3_reset(d->s);
+      (*d)->bind_text(1, id);
+      ok = ok && (*d)->run();
+      (*d)->reset();
     }
-    links.bind_int(1, row);
-    int rc = SQLITE_DONE;
-    while (ok && (rc = sqlite3_step(links.s)) == SQLITE_ROW) unlinked.push_back(links.column_text(0));
-    ok = ok && rc == SQLITE_DONE;
-    sqlite3_reset(links.s);
+    links->bind_int(1, row);
+    auto rc = sql::step::done;
+    while (ok && (rc = links->next()) == sql::step::row) unlinked.push_back(links->text(0));
+    ok = ok && rc == sql::step::done;
+    links->reset();
   }
   for (const auto& b : unlinked) {
     if (!ok) break;
-    blobs.bind_text(1, b);
-    ok = sqlite3_step(blobs.s) == SQLITE_DONE;
-    sqlite3_reset(blobs.s);
+    blobs->bind_text(1, b);
+    ok = blobs->run();
+    blobs->reset();
   }
   if (!ok) {
-    auto err = store_failure(db_, path_, "cannot delete old chains");
-    (void)exec("ROLLBACK");
+    auto err = db_->failure("delete old chains");
+    (void)db_->exec("ROLLBACK");
     return err;
   }
-  if (auto r = exec("COMMIT"); !r) {
-    (void)exec("ROLLBACK");
+  if (auto r = db_->exec("COMMIT"); !r) {
+    (void)db_->exec("ROLLBACK");
     return r.error();
   }
   return old.size();
@@ -415,10 +442,10 @@ expected<std::size_t> run_store::prune(const retention_policy& p, std::int64_t n
 
 expected<void> run_store::trim_events(std::uint64_t window) {
   std::lock_guard lock(mu_);
-  sql::statement d(db_, "DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events) - ?1");
-  if (!d) return store_failure(db_, path_, "cannot prepare the events' trim");
-  d.bind_int(1, static_cast<std::int64_t>(window));
-  if (sqlite3_step(d.s) != SQLITE_DONE) return store_failure(db_, path_, "cannot trim the events");
+  auto d = db_->prepare("DELETE FROM events WHERE seq < (SELECT MAX(seq) FROM events) - ?1");
+  if (!d) return db_->failure("prepare the events' trim");
+  d->bind_int(1, static_cast<std::int64_t>(window));
+  if (!d->run()) return db_->failure("trim the events");
   return {};
 }
 

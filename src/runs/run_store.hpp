@@ -1,6 +1,7 @@
 // The durable run store (docs/durability.md, docs/store.md): run records with each value of a chain
 // stored once, their events (a transactional outbox whose row id is the event's seq) and the chains in
-// flight, in the SQLite file of the document store.
+// flight, in the SQLite file of the document store or in a PostgreSQL database (docs/store.md, "Two
+// databases").
 #pragma once
 
 #include <cstdint>
@@ -17,9 +18,11 @@
 #include "coworker/run_record.hpp"
 #include "runs/value_refs.hpp"
 
-struct sqlite3;
-
 namespace coworker {
+
+namespace store::sql {
+class database;
+}
 
 struct retention_policy;
 class value_forms;
@@ -35,11 +38,14 @@ struct stored_chain {
 
 class run_store final : public run_history {
  public:
-  /// Opens (creating if needed) the file; store_error naming the file when it cannot be used or
-  /// another engine (another `coworker serve`) has it open. A file of an earlier schema is migrated
-  /// (docs/store.md, "Run records"); `note` gets a line before and after.
-  static expected<std::unique_ptr<run_store>> open(const std::string& path,
+  /// Opens (creating if needed) the file, or the PostgreSQL database of a postgresql:// URL (its tables
+  /// made when missing); store_error naming the store when it cannot be used or another engine
+  /// (another `coworker serve`) has it open. A file of an earlier schema is migrated (docs/store.md,
+  /// "Run records"); `note` gets a line before and after.
+  static expected<std::unique_ptr<run_store>> open(const std::string& location,
                                                    const std::function<void(const std::string&)>& note = {});
+  /// The file's path, or the URL without its password.
+  const std::string& location() const;
   ~run_store() override;
   run_store(const run_store&) = delete;
   run_store& operator=(const run_store&) = delete;
@@ -84,11 +90,9 @@ class run_store final : public run_history {
   std::uint64_t commits() const { return commits_; }
 
  private:
-  explicit run_store(sqlite3* db, std::string path, int lock_fd);
-  expected<void> exec(const char* sql);
-  sqlite3* db_;
-  std::string path_;
-  int lock_fd_;  ///< flock on `<file>.lock`: one engine per store file
+  run_store(std::unique_ptr<store::sql::database> db, int lock_fd);
+  std::unique_ptr<store::sql::database> db_;
+  int lock_fd_;  ///< flock on `<file>.lock`: one engine per store file (-1 on PostgreSQL: an advisory lock)
   std::mutex mu_;
   std::uint64_t commits_ = 0;
   runs::value_refs refs_;  // the values stored for chains in flight; write() runs on one thread at a time (mu_)

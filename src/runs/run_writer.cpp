@@ -5,41 +5,42 @@
 
 namespace coworker::runs {
 
-run_writer::run_writer(sqlite3* db, value_refs& refs)
-    : db_(db),
-      refs_(refs),
-      up_(db, "INSERT INTO runs(id, chain, owner, status, created, input, output, fields) "
+// Every statement runs as written on SQLite and PostgreSQL (whose `runs` has a `rowid` column of its
+// own, runs/postgresql_schema.cpp).
+run_writer::run_writer(store::sql::database& db, value_refs& refs)
+    : refs_(refs),
+      up_(db.prepare("INSERT INTO runs(id, chain, owner, status, created, input, output, fields) "
               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(id) DO UPDATE SET status=excluded.status, created=excluded.created, "
-              "input=excluded.input, output=excluded.output, fields=excluded.fields RETURNING rowid"),
-      add_(db, "INSERT INTO run_values(chain, text) VALUES(?1,?2)"),
-      same_(db, "SELECT text FROM run_values WHERE id=?1"),
-      find_(db, "SELECT rowid FROM runs WHERE id=?1"),
-      root_(db, "INSERT INTO runs(id, status, created, fields) VALUES(?1, 'pending', ?2, '{}') ON CONFLICT(id) DO NOTHING"),
-      blob_(db, "INSERT OR IGNORE INTO blobs(id, bytes, text) VALUES(?1,?2,?3)"),
-      link_(db, "INSERT OR IGNORE INTO run_blobs(chain, blob) VALUES(?1,?2)") {}
+              "input=excluded.input, output=excluded.output, fields=excluded.fields RETURNING rowid")),
+      add_(db.prepare("INSERT INTO run_values(chain, text) VALUES(?1,?2) RETURNING id")),
+      same_(db.prepare("SELECT text FROM run_values WHERE id=?1")),
+      find_(db.prepare("SELECT rowid FROM runs WHERE id=?1")),
+      root_(db.prepare("INSERT INTO runs(id, status, created, fields) VALUES(?1, 'pending', ?2, '{}') ON CONFLICT(id) DO NOTHING")),
+      blob_(db.prepare("INSERT INTO blobs(id, bytes, text) VALUES(?1,?2,?3) ON CONFLICT DO NOTHING")),
+      link_(db.prepare("INSERT INTO run_blobs(chain, blob) VALUES(?1,?2) ON CONFLICT DO NOTHING")) {}
 
 bool run_writer::ok() const { return up_ && add_ && same_ && find_ && root_ && blob_ && link_; }
 
 bool run_writer::store_blob(std::int64_t chain_row, const std::string& chain, const blob::stored& b) {
   if (!refs_.new_blob(chain, b.id)) return true;
-  blob_.bind_text(1, b.id);
-  blob_.bind_int(2, static_cast<std::int64_t>(b.text.size()));
-  sqlite3_bind_text(blob_.s, 3, b.text.data(), static_cast<int>(b.text.size()), SQLITE_STATIC);  // lives past the step
-  bool ok = sqlite3_step(blob_.s) == SQLITE_DONE;
-  sqlite3_reset(blob_.s);
-  link_.bind_int(1, chain_row);
-  link_.bind_text(2, b.id);
-  ok = ok && sqlite3_step(link_.s) == SQLITE_DONE;
-  sqlite3_reset(link_.s);
+  blob_->bind_text(1, b.id);
+  blob_->bind_int(2, static_cast<std::int64_t>(b.text.size()));
+  blob_->bind_text(3, b.text);
+  bool ok = blob_->run();
+  blob_->reset();
+  link_->bind_int(1, chain_row);
+  link_->bind_text(2, b.id);
+  ok = ok && link_->run();
+  link_->reset();
   return ok;
 }
 
 std::optional<std::int64_t> run_writer::row_of(const std::string& chain, const std::string& id) {
   if (auto row = refs_.row(chain, id)) return row;
-  find_.bind_text(1, id);
+  find_->bind_text(1, id);
   std::optional<std::int64_t> row;
-  if (sqlite3_step(find_.s) == SQLITE_ROW) row = sqlite3_column_int64(find_.s, 0);
-  sqlite3_reset(find_.s);
+  if (find_->next() == store::sql::step::row) row = find_->integer(0);
+  find_->reset();
   if (row) refs_.remember_row(chain, id, *row);
   return row;
 }
@@ -47,29 +48,35 @@ std::optional<std::int64_t> run_writer::row_of(const std::string& chain, const s
 std::optional<std::int64_t> run_writer::value_id(std::int64_t chain_row, const std::string& chain, const value_ptr& v,
                                                  const std::string& text) {
   for (auto id : refs_.by_text(chain, text)) {
-    same_.bind_int(1, id);
-    bool equal = sqlite3_step(same_.s) == SQLITE_ROW && same_.column_text(0) == text;
-    sqlite3_reset(same_.s);
+    same_->bind_int(1, id);
+    bool equal = same_->next() == store::sql::step::row && same_->text(0) == text;
+    same_->reset();
     if (equal) {
       if (v) refs_.remember(chain, v, text, id);
       return id;
     }
   }
-  add_.bind_int(1, chain_row);
-  add_.bind_text(2, text);
-  bool ok = sqlite3_step(add_.s) == SQLITE_DONE;
-  sqlite3_reset(add_.s);
+  add_->bind_int(1, chain_row);
+  add_->bind_text(2, text);
+  std::optional<std::int64_t> added;
+  if (add_->next() == store::sql::step::row) added = add_->integer(0);
+  const bool ok = added && add_->next() == store::sql::step::done;
+  add_->reset();
   if (!ok) return std::nullopt;
-  auto id = sqlite3_last_insert_rowid(db_);
+  const auto id = *added;
   refs_.remember(chain, v, text, id);
   return id;
 }
 
 bool run_writer::bind_value(std::int64_t chain_row, const std::string& chain, const value_ptr& v, int column) {
-  if (!v) return sqlite3_bind_null(up_.s, column) == SQLITE_OK;
+  if (!v) {
+    up_->bind_null(column);
+    return true;
+  }
   auto id = refs_.by_address(chain, v);
   if (!id) id = value_id(chain_row, chain, v, dump(*v));
-  return id && sqlite3_bind_int64(up_.s, column, *id) == SQLITE_OK;
+  if (id) up_->bind_int(column, *id);
+  return id.has_value();
 }
 
 // A chain's output is {steps, success, last} (docs/run-record.md): `last` is a value of the chain
@@ -80,7 +87,8 @@ std::optional<json> run_writer::bind_output_by_member(std::int64_t chain_row, co
   auto member = r.output->find(referenced_member);
   if (member == r.output->end()) return std::nullopt;
   auto id = value_id(chain_row, chain, nullptr, dump(*member));
-  if (!id || sqlite3_bind_int64(up_.s, 7, *id) != SQLITE_OK) return std::nullopt;
+  if (!id) return std::nullopt;
+  up_->bind_int(7, *id);
   json with = *r.output;
   with.erase(referenced_member);
   return with;
@@ -88,10 +96,10 @@ std::optional<json> run_writer::bind_output_by_member(std::int64_t chain_row, co
 
 bool run_writer::ensure_root(const std::string& id, std::int64_t created) {
   if (refs_.row(id, id)) return true;  // a chain's first row: its values need its row id
-  root_.bind_text(1, id);
-  root_.bind_int(2, created);
-  bool ok = sqlite3_step(root_.s) == SQLITE_DONE;
-  sqlite3_reset(root_.s);
+  root_->bind_text(1, id);
+  root_->bind_int(2, created);
+  bool ok = root_->run();
+  root_->reset();
   return ok;
 }
 
@@ -134,23 +142,23 @@ bool run_writer::write_row(const run_record& r) {
   if (!chain_row) return true;
   auto owner_row = root ? chain_row : row_of(chain, r.owner_run_id);
   if (!owner_row) owner_row = chain_row;
-  up_.bind_text(1, r.id);
+  up_->bind_text(1, r.id);
   if (root) {
-    sqlite3_bind_null(up_.s, 2);
-    sqlite3_bind_null(up_.s, 3);
+    up_->bind_null(2);
+    up_->bind_null(3);
   } else {
-    up_.bind_int(2, *chain_row);
-    up_.bind_int(3, *owner_row);
+    up_->bind_int(2, *chain_row);
+    up_->bind_int(3, *owner_row);
   }
-  up_.bind_text(4, std::string(to_string(r.status)));
-  up_.bind_int(5, r.created);
+  up_->bind_text(4, to_string(r.status));
+  up_->bind_int(5, r.created);
   auto output_with = bind_output_by_member(*chain_row, chain, r);
-  up_.bind_text(8, row_fields(r, output_with ? &*output_with : nullptr));
+  up_->bind_text(8, row_fields(r, output_with ? &*output_with : nullptr));
   bool ok = bind_value(*chain_row, chain, r.input, 6) && (output_with || bind_value(*chain_row, chain, r.output, 7)) &&
-            sqlite3_step(up_.s) == SQLITE_ROW;
-  if (ok) refs_.remember_row(chain, r.id, sqlite3_column_int64(up_.s, 0));
-  ok = ok && sqlite3_step(up_.s) == SQLITE_DONE;
-  sqlite3_reset(up_.s);
+            up_->next() == store::sql::step::row;
+  if (ok) refs_.remember_row(chain, r.id, up_->integer(0));
+  ok = ok && up_->next() == store::sql::step::done;
+  up_->reset();
   return ok;
 }
 

@@ -3,9 +3,8 @@
 // each value of a chain stored once in `run_values`.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -13,18 +12,18 @@
 #include "core/value_forms.hpp"
 #include "coworker/run_record.hpp"
 #include "runs/value_refs.hpp"
-#include "store/sqlite.hpp"
+#include "store/database.hpp"
 
 namespace coworker::runs {
 
 class run_writer {
  public:
-  /// Prepares its statements on `db`; `ok()` says whether it could.
-  run_writer(sqlite3* db, value_refs& refs);
+  /// Prepares its statements on `db` (SQLite or PostgreSQL); `ok()` says whether it could.
+  run_writer(store::sql::database& db, value_refs& refs);
   bool ok() const;
 
   /// Inserts or updates the row of `r`, its values as `forms` gives them (the blobs they reference
-  /// stored too; null: as they are); false on a SQLite failure (the caller rolls back).
+  /// stored too; null: as they are); false on a database failure (the caller rolls back).
   bool write(const run_record& r, value_forms* forms = nullptr);
   /// Stores the blobs of chain `root_id`'s document (its first row is made when it has none yet).
   bool write_chain_blobs(const std::string& root_id, std::int64_t created, const std::vector<blob::stored>& blobs);
@@ -40,9 +39,8 @@ class run_writer {
   bool bind_value(std::int64_t chain_row, const std::string& chain, const value_ptr& v, int column);
   std::optional<json> bind_output_by_member(std::int64_t chain_row, const std::string& chain, const run_record& r);
 
-  sqlite3* db_;
   value_refs& refs_;
-  store::sql::statement up_, add_, same_, find_, root_, blob_, link_;
+  std::unique_ptr<store::sql::query> up_, add_, same_, find_, root_, blob_, link_;
 };
 
 }  // namespace coworker::runs

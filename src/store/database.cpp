@@ -16,7 +16,7 @@ bool is_postgresql(std::string_view location) {
 
 error not_yet_on_postgresql(const std::string& url) {
   return make_error(codes::store_error, "store '" + url_without_password(url) +
-                                            "': run records and documents cannot be kept in PostgreSQL yet, only "
+                                            "': documents cannot be kept in PostgreSQL yet, only run records, "
                                             "published chains, signals and schedules (docs/store.md, \"Two databases\"); "
                                             "use a SQLite file");
 }

@@ -65,8 +65,8 @@ class database {
 /// True for `postgresql://…` and `postgres://…` (libpq's connection URIs).
 bool is_postgresql(std::string_view location);
 
-/// The error of a store part not built on PostgreSQL yet (run records and documents; docs/store.md,
-/// "Two databases"): a store_error naming the URL without its password.
+/// The error of a store part not built on PostgreSQL yet (documents; docs/store.md, "Two
+/// databases"): a store_error naming the URL without its password.
 error not_yet_on_postgresql(const std::string& url);
 
 /// Opens `location`: a PostgreSQL server for a postgresql:// URL, else an existing SQLite file (WAL,

@@ -31,7 +31,11 @@ class postgresql_query final : public query {
       std::vector<const char*> values;
       values.reserve(params_.size());
       for (auto& p : params_) values.push_back(p ? p->c_str() : nullptr);
-      result_ = PQexecParams(c_, text_.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+      // A parameter the statement does not name (list's optional filters) still needs a type: text.
+      types_.assign(values.size(), 0);
+      for (std::size_t i = 0; i < types_.size(); ++i)
+        if (!names(i + 1)) types_[i] = text_oid;
+      result_ = PQexecParams(c_, text_.c_str(), static_cast<int>(values.size()), types_.data(), values.data(), nullptr,
                              nullptr, 0);
       const auto status = PQresultStatus(result_);
       if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
@@ -55,6 +59,15 @@ class postgresql_query final : public query {
   }
 
  private:
+  /// Whether the statement has `$n` (not as the start of `$n0`…).
+  bool names(std::size_t n) const {
+    const auto marker = "$" + std::to_string(n);
+    for (auto at = text_.find(marker); at != std::string::npos; at = text_.find(marker, at + 1)) {
+      const auto after = at + marker.size();
+      if (after == text_.size() || text_[after] < '0' || text_[after] > '9') return true;
+    }
+    return false;
+  }
   std::optional<std::string>& slot(int i) {
     if (static_cast<std::size_t>(i) > params_.size()) params_.resize(static_cast<std::size_t>(i));
     return params_[static_cast<std::size_t>(i - 1)];
@@ -62,7 +75,9 @@ class postgresql_query final : public query {
   PGconn* c_;
   std::string text_;
   std::string* error_;
+  static constexpr Oid text_oid = 25;  // pg_type's `text`
   std::vector<std::optional<std::string>> params_;
+  std::vector<Oid> types_;
   PGresult* result_ = nullptr;
   int row_ = -1;
 };

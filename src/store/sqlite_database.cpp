@@ -38,7 +38,7 @@ class sqlite_query final : public query {
 class sqlite_database final : public database {
  public:
   sqlite_database(sqlite3* db, const std::string& path) : database(path), db_(db) {}
-  ~sqlite_database() override { sqlite3_close(db_); }
+  ~sqlite_database() override { sqlite3_close_v2(db_); }
   sql::dialect dialect() const override { return sql::dialect::sqlite; }
   std::unique_ptr<query> prepare(std::string_view text) override {
     auto q = std::make_unique<sqlite_query>(db_, text);
@@ -58,7 +58,11 @@ class sqlite_database final : public database {
 expected<std::unique_ptr<database>> open_sqlite(const std::string& path, const std::string& what) {
   auto db = open_connection(path, what);
   if (!db) return db.error();
-  return std::unique_ptr<database>(new sqlite_database(*db, path));
+  return adopt_sqlite(*db, path);
+}
+
+std::unique_ptr<database> adopt_sqlite(sqlite3* db, const std::string& path) {
+  return std::unique_ptr<database>(new sqlite_database(db, path));
 }
 
 }  // namespace coworker::store::sql

@@ -1,6 +1,7 @@
 // The stores written against store::sql::database (docs/store.md, "Two databases") run the same cases
-// on a real SQLite file and on a real PostgreSQL 15 server (a database of its own per case): published
-// chains and aliases, kept signals, schedules, what survives a reopen, and the errors a user sees.
+// on a real SQLite file and on a real PostgreSQL 15 server (a database of its own per case): run
+// records, values, blobs, events, chains and keys; published chains and aliases, kept signals,
+// schedules; what survives a reopen, and the errors a user sees.
 #include <functional>
 #include <memory>
 #include <optional>
@@ -12,13 +13,17 @@
 
 #include "runs/definition_store.hpp"
 #include "store/document_store.hpp"
+#include "core/blob.hpp"
+#include "core/value_forms.hpp"
 #include "runs/postgresql_schema.hpp"
+#include "runs/retention.hpp"
 #include "runs/run_store.hpp"
 #include "runs/schedule_store.hpp"
 #include "runs/signal_store.hpp"
 #include "store/database.hpp"
 #include "store/postgresql_database.hpp"
 #include "../../postgres.hpp"
+#include "../../records.hpp"
 #include "../../temp_dir.hpp"
 
 using namespace coworker;
@@ -156,6 +161,130 @@ BOOST_AUTO_TEST_CASE(schedules_keep_their_last_fire_when_replaced) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_chain_round_trips_through_the_run_store) {
+  for (auto& b : all()) {
+    BOOST_TEST_CONTEXT("on " << b.name) {
+      const auto at = b.make();
+      auto store = opened(run_store::open(at));
+      value_forms forms(64 * 1024);
+      std::uint64_t seq = 0;
+      auto events_of = [&](const std::vector<run_record>& records) {
+        std::vector<event> out;
+        for (const auto& r : records)
+          out.push_back(event{++seq, "ep-test", 1000, event_kind::after_run, std::make_shared<const run_record>(r)});
+        return out;
+      };
+      auto shared_in = share(json{{"text", "a value every step reads, stored once"}});
+      auto big = share(json(std::string(100 * 1024, 'b')));  // past the budget: a blob
+      run_record root;
+      root.id = "run-1";
+      root.chain_id = "run-1";
+      root.operation = "run";
+      root.status = run_status::running;
+      root.created = 1000;
+      root.input = shared_in;
+      run_record every = test::record_with_every_member();  // a step with every member set
+      every.id = "run-2";
+      every.chain_id = "run-1";
+      every.owner_run_id = "run-1";
+      every.parent_run_id = "run-1";
+      every.input = shared_in;
+      every.output = big;
+      run_record last = every;
+      last.id = "run-3";
+      last.err.reset();
+      last.status = run_status::completed;
+      last.output = share(json{{"done", true}});
+      chain_submission submitted{"run-1", share(json{{"operation", "run"}, {"children", json::array()}}), nullptr,
+                                 "order-42", 1000};
+      auto w = store->write(events_of({root, every, last}), {submitted}, &forms);
+      BOOST_TEST_REQUIRE(w.has_value(), (w ? "" : w.error().message));
+      BOOST_TEST(store->unfinished_chains().size() == 1u);
+      BOOST_TEST(store->unfinished_keys().size() == 1u);
+      root.status = run_status::completed;
+      root.output = last.output;
+      w = store->write(events_of({root}));
+      BOOST_TEST_REQUIRE(w.has_value(), (w ? "" : w.error().message));
+
+      BOOST_TEST(store->last_seq() == 4u);
+      BOOST_TEST(store->unfinished_chains().empty());
+      BOOST_TEST(store->unfinished_keys().empty());
+      auto kept = store->chain("run-1");  // kept after its end, for a redrive
+      BOOST_TEST_REQUIRE(kept.has_value());
+      BOOST_TEST(kept->key == "order-42");
+      BOOST_TEST(kept->document["operation"] == "run");
+      BOOST_TEST(!kept->has_input);
+      BOOST_TEST(store->find_key("order-42").value_or("") == "run-1");
+      BOOST_TEST(store->keys().size() == 1u);
+
+      auto two = store->record("run-2");
+      BOOST_TEST_REQUIRE(two.has_value());
+      BOOST_TEST(blob::is_ref(*two->output));  // the big output is a reference to its blob
+      BOOST_TEST(store->blob((*two->output)["$blob"].get<std::string>()).value_or("") == dump(*big));
+      auto want = to_json(every);
+      want["output"] = *two->output;
+      BOOST_TEST(to_json(*two) == want);
+      auto records = store->chain_records("run-1");
+      BOOST_TEST_REQUIRE(records.size() == 3u);
+      for (const auto& r : records)
+        if (r.id != "run-1") BOOST_TEST(r.input.get() == records.front().input.get());  // one value in memory too
+      BOOST_TEST(to_json(*store->record("run-1")) == to_json(root));
+
+      list_filter f;
+      f.roots_only = true;
+      BOOST_TEST(store->list(f).size() == 1u);
+      f = {};
+      f.status = run_status::failed;
+      auto failed = store->list(f);
+      BOOST_TEST_REQUIRE(failed.size() == 1u);
+      BOOST_TEST(failed[0].id == "run-2");
+      f = {};
+      f.chain_id = "run-1";
+      f.limit = 2;
+      auto newest = store->list(f);
+      BOOST_TEST_REQUIRE(newest.size() == 2u);
+      BOOST_TEST(newest[0].id == "run-3");  // newest first
+      BOOST_TEST(store->recent_chain_records(10).size() == 3u);
+
+      BOOST_TEST(store->trim_events(1).has_value());
+      BOOST_TEST(store->last_seq() == 4u);  // the newest stay: seq goes on
+      BOOST_TEST(*store->prune(retention_policy{0, 0, 100}, 2000) == 1u);
+      BOOST_TEST(!store->record("run-2").has_value());
+      BOOST_TEST(!store->blob((*two->output)["$blob"].get<std::string>()).has_value());
+      BOOST_TEST(!store->chain("run-1").has_value());
+      BOOST_TEST(!store->find_key("order-42").has_value());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_write_changes_nothing) {
+  for (auto& b : all()) {
+    BOOST_TEST_CONTEXT("on " << b.name) {
+      auto store = opened(run_store::open(b.make()));
+      run_record r;
+      r.id = "run-1";
+      r.chain_id = "run-1";
+      r.operation = "run";
+      r.status = run_status::running;
+      auto rec = std::make_shared<const run_record>(r);
+      BOOST_TEST_REQUIRE(store->write(std::vector<event>{event{1, "ep", 1, event_kind::before_run, rec}}).has_value());
+      // seq 1 again: the event's key is taken, the whole batch (the record's new state too) rolls back
+      r.status = run_status::completed;
+      auto done = std::make_shared<const run_record>(r);
+      auto again = store->write(std::vector<event>{event{2, "ep", 2, event_kind::after_run, done},
+                                                   event{1, "ep", 2, event_kind::after_run, done}});
+      BOOST_TEST_REQUIRE(!again.has_value());
+      BOOST_TEST(again.error().code == codes::store_error);
+      BOOST_TEST(again.error().message.find("cannot write run run-1") != std::string::npos, again.error().message);
+      BOOST_TEST(store->last_seq() == 1u);
+      BOOST_TEST(to_string(store->record("run-1")->status) == "running");
+      // and the store goes on
+      BOOST_TEST(store->write(std::vector<event>{event{2, "ep", 2, event_kind::after_run, done}}).has_value());
+      BOOST_TEST(to_string(store->record("run-1")->status) == "completed");
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(postgresql_store)
@@ -182,18 +311,28 @@ BOOST_AUTO_TEST_CASE(an_unreachable_server_is_a_store_error_without_the_password
              "postgres://u@h/db?sslmode=disable&password=***&a=b");
 }
 
-BOOST_AUTO_TEST_CASE(run_records_and_documents_say_they_are_not_on_postgresql_yet) {
+BOOST_AUTO_TEST_CASE(documents_say_they_are_not_on_postgresql_yet) {
   test::postgres_database db;
   const auto url = "postgresql://coworker:s3cret@" + db.url().substr(std::string("postgresql://coworker@").size());
-  auto runs = run_store::open(url);
-  BOOST_TEST_REQUIRE(!runs.has_value());
-  BOOST_TEST(runs.error().code == codes::store_error);
-  BOOST_TEST(runs.error().message.find("run records and documents cannot be kept in PostgreSQL yet") != std::string::npos,
-             runs.error().message);
-  BOOST_TEST(runs.error().message.find("s3cret") == std::string::npos);
-  auto documents = store::document_store::open(db.url(), {});
+  auto documents = store::document_store::open(url, {});
   BOOST_TEST_REQUIRE(!documents.has_value());
-  BOOST_TEST(documents.error().message == runs.error().message);  // the same URL, without the password
+  BOOST_TEST(documents.error().code == codes::store_error);
+  BOOST_TEST(documents.error().message.find("documents cannot be kept in PostgreSQL yet") != std::string::npos,
+             documents.error().message);
+  BOOST_TEST(documents.error().message.find(db.url()) != std::string::npos, documents.error().message);
+  BOOST_TEST(documents.error().message.find("s3cret") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(one_engine_per_postgresql_store) {
+  test::postgres_database db;
+  auto first = run_store::open(db.url());
+  BOOST_TEST_REQUIRE(first.has_value(), (first ? "" : first.error().message));
+  auto second = run_store::open(db.url());
+  BOOST_TEST_REQUIRE(!second.has_value());
+  BOOST_TEST(second.error().message.find("is in use by another coworker") != std::string::npos, second.error().message);
+  first->reset();  // its connection, and with it the lock, goes
+  auto third = run_store::open(db.url());
+  BOOST_TEST(third.has_value(), (third ? "" : third.error().message));
 }
 
 BOOST_AUTO_TEST_CASE(nodes_starting_together_make_the_tables_once) {
