@@ -12,6 +12,7 @@
 #include "coworker/service.hpp"
 #include "engine_options.hpp"
 #include "protocol/config_file.hpp"
+#include "store/database.hpp"
 
 namespace coworker::cli {
 
@@ -159,7 +160,7 @@ int serve(serve_args a) {
   std::fprintf(stderr, "coworker serve: requests on %s, events on %s, workers on %s, store %s (epoch %s, seq %llu)\n",
                s.requests_endpoint().c_str(), s.events_endpoint().c_str(),
                s.workers_endpoint().empty() ? "(none)" : s.workers_endpoint().c_str(),
-               cfg->db_path.empty() ? "in memory" : cfg->db_path.c_str(), eng.epoch().c_str(),
+               cfg->db_path.empty() ? "in memory" : store::sql::display_name(cfg->db_path).c_str(), eng.epoch().c_str(),
                static_cast<unsigned long long>(eng.seq()));
   int sig = 0;
   sigwait(&stop_signals, &sig);

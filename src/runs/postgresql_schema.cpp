@@ -39,8 +39,26 @@ CREATE TABLE IF NOT EXISTS definitions (
   seq BIGSERIAL, name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY(name, version));
 CREATE TABLE IF NOT EXISTS chain_aliases (
   name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY(name, alias));
+CREATE TABLE IF NOT EXISTS documents (
+  doctype TEXT NOT NULL, name TEXT COLLATE "C" NOT NULL, data TEXT NOT NULL,
+  created BIGINT NOT NULL, modified BIGINT NOT NULL, PRIMARY KEY (doctype, name));
+CREATE INDEX IF NOT EXISTS documents_created ON documents(doctype, created);
 CREATE TABLE IF NOT EXISTS schedules (
   name TEXT PRIMARY KEY, definition TEXT NOT NULL, last_fire BIGINT NOT NULL DEFAULT 0, last_run TEXT);
+-- Whole records, as a user reads them with psql (the SQLite file's view of the same name).
+CREATE OR REPLACE VIEW run_records AS
+  SELECT r.id AS id, COALESCE(c.id, r.id) AS chain_id, r.status AS status,
+         (jsonb_build_object('doctype', null, 'stepId', null, 'stepIndex', null, 'started', null, 'finished', null,
+                             'error', null, 'success', false, 'recovered', false, 'attempts', 0, 'parentRunId', null,
+                             'childRunIds', '[]'::jsonb, 'role', null, 'keepAlive', false)
+          || (r.fields::jsonb - 'outputWith')
+          || jsonb_build_object('id', r.id, 'chainId', COALESCE(c.id, r.id), 'ownerRunId', o.id, 'status', r.status,
+                                'created', r.created, 'input', COALESCE(vi.text, 'null')::jsonb,
+                                'output', CASE WHEN r.fields::jsonb ? 'outputWith'
+                                               THEN (r.fields::jsonb -> 'outputWith') || jsonb_build_object('last', vo.text::jsonb)
+                                               ELSE COALESCE(vo.text, 'null')::jsonb END))::text AS record
+  FROM runs r LEFT JOIN runs c ON c.rowid = r.chain LEFT JOIN runs o ON o.rowid = r.owner
+       LEFT JOIN run_values vi ON vi.id = r.input LEFT JOIN run_values vo ON vo.id = r.output;
 )sql";
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "coworker/error.hpp"
+#include "coworker/json.hpp"
 
 namespace coworker::store::sql {
 
@@ -62,18 +63,21 @@ class database {
   std::string name_;
 };
 
+/// Binds a JSON value as SQLite sees json_extract's results: booleans as 1/0, structures as their text.
+void bind(query& q, int i, const json& v);
+
 /// True for `postgresql://…` and `postgres://…` (libpq's connection URIs).
 bool is_postgresql(std::string_view location);
 
-/// The error of a store part not built on PostgreSQL yet (documents; docs/store.md, "Two
-/// databases"): a store_error naming the URL without its password.
-error not_yet_on_postgresql(const std::string& url);
+/// How logs and errors name the store at `location`: a file's path, a URL without its password.
+std::string display_name(std::string_view location);
 
 /// Opens `location`: a PostgreSQL server for a postgresql:// URL, else an existing SQLite file (WAL,
 /// a 5 s busy timeout, synchronous=FULL). `what` names the part of the store in the error.
 expected<std::unique_ptr<database>> open(const std::string& location, const std::string& what);
 
-/// `text` with `?N` markers turned into PostgreSQL's `$N` (not inside quoted literals or names).
+/// `text` with `?N` markers turned into PostgreSQL's `$N`, and bare `?` into `$1`, `$2`… in order (not
+/// inside quoted literals or names). A statement uses one style or the other.
 std::string postgresql_markers(std::string_view text);
 
 }  // namespace coworker::store::sql

@@ -1,4 +1,5 @@
-// document_store: SQLite tables, the group-committing writer thread, and the four operations.
+// document_store: the `documents` table (SQLite or PostgreSQL), the group-committing writer thread,
+// and the four operations.
 #include "store/document_store.hpp"
 
 #include <sqlite3.h>
@@ -10,8 +11,9 @@
 
 #include "coworker/run_record.hpp"
 #include "store/query.hpp"
+#include "runs/postgresql_schema.hpp"
 #include "store/database.hpp"
-#include "store/sqlite.hpp"
+#include "store/sqlite_database.hpp"
 
 namespace coworker::store {
 
@@ -24,10 +26,6 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE INDEX IF NOT EXISTS documents_created ON documents(doctype, created);
 )";
 
-error sql_error(sqlite3* db, const std::string& path, const std::string& what) {
-  return make_error(codes::store_error, what + " (" + path + "): " + sqlite3_errmsg(db));
-}
-
 std::string new_name(const std::string& doctype) {
   // Lower-case doctype, a dash, then the time-ordered part of a run id: unique and sortable.
   std::string prefix;
@@ -36,31 +34,34 @@ std::string new_name(const std::string& doctype) {
 }
 
 /// Reads matching documents (with their name/created/modified) from `db`.
-expected<std::vector<json>> fetch(sqlite3* db, const std::string& path, const std::string& doctype,
-                                  const sql_query& q, bool paged) {
-  std::string sql = "SELECT data, name, created, modified FROM documents WHERE doctype = ? AND (" + q.where + ")";
-  if (paged) sql += " ORDER BY " + q.order_by + " LIMIT ? OFFSET ?";
-  sql::statement st(db, sql);
-  if (st.rc != SQLITE_OK) return sql_error(db, path, "cannot query " + doctype);
+expected<std::vector<json>> fetch(sql::database& db, const std::string& doctype, const sql_query& q, bool paged) {
+  std::string text = "SELECT data, name, created, modified FROM documents WHERE doctype = ? AND (" + q.where + ")";
+  if (paged) text += " ORDER BY " + q.order_by + " LIMIT ? OFFSET ?";
+  auto st = db.prepare(text);
+  if (!st) return db.failure("query " + doctype);
   int i = 1;
-  st.bind(i++, doctype);
-  for (const auto& b : q.binds) st.bind(i++, b);
+  st->bind_text(i++, doctype);
+  for (const auto& b : q.binds) sql::bind(*st, i++, b);
   if (paged) {
-    for (const auto& b : q.order_binds) st.bind(i++, b);
-    st.bind(i++, q.limit);
-    st.bind(i++, q.offset);
+    for (const auto& b : q.order_binds) sql::bind(*st, i++, b);
+    if (q.limit < 0 && db.dialect() == sql::dialect::postgresql) {
+      st->bind_null(i++);  // LIMIT NULL: no limit (SQLite's is -1)
+    } else {
+      st->bind_int(i++, q.limit);
+    }
+    st->bind_int(i++, q.offset);
   }
   std::vector<json> out;
-  int rc;
-  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    auto doc = json::parse(st.column_text(0), nullptr, false);
+  sql::step rc;
+  while ((rc = st->next()) == sql::step::row) {
+    auto doc = json::parse(st->text(0), nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) continue;
-    doc["name"] = st.column_text(1);
-    doc["created"] = sqlite3_column_int64(st.s, 2);
-    doc["modified"] = sqlite3_column_int64(st.s, 3);
+    doc["name"] = st->text(1);
+    doc["created"] = st->integer(2);
+    doc["modified"] = st->integer(3);
     out.push_back(std::move(doc));
   }
-  if (rc != SQLITE_DONE) return sql_error(db, path, "cannot read " + doctype);
+  if (rc != sql::step::done) return db.failure("read " + doctype);
   return out;
 }
 
@@ -89,8 +90,9 @@ std::string default_db_path() {
   return (dir / "coworker.db").string();
 }
 
-document_store::document_store(sqlite3* writer, sqlite3* reader, std::string path, schema_registry schemas)
-    : writer_(writer), reader_(reader), path_(std::move(path)), schemas_(std::move(schemas)) {
+document_store::document_store(std::unique_ptr<sql::database> writer, std::unique_ptr<sql::database> reader,
+                               schema_registry schemas)
+    : writer_(std::move(writer)), reader_(std::move(reader)), schemas_(std::move(schemas)) {
   thread_ = std::thread([this] { writer_loop(); });
 }
 
@@ -101,38 +103,57 @@ document_store::~document_store() {
   }
   cv_.notify_all();
   thread_.join();
-  sqlite3_close_v2(reader_);
-  sqlite3_close_v2(writer_);
 }
 
-expected<std::shared_ptr<document_store>> document_store::open(const std::string& path, schema_registry schemas) {
-  if (store::sql::is_postgresql(path)) return store::sql::not_yet_on_postgresql(path);
+namespace {
+
+/// The writer's and the reader's connections to a SQLite file (created when missing, WAL).
+expected<std::pair<std::unique_ptr<sql::database>, std::unique_ptr<sql::database>>> open_sqlite(const std::string& path) {
   namespace fs = std::filesystem;
   auto dir = fs::path(path).parent_path();
   std::error_code ec;
   if (!dir.empty() && !fs::is_directory(dir, ec))
     return make_error(codes::store_error, "cannot open store '" + path + "': directory '" + dir.string() + "' does not exist");
-  auto open_one = [&](sqlite3** db) -> expected<void> {
-    if (sqlite3_open_v2(path.c_str(), db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
-        SQLITE_OK)
-      return make_error(codes::store_error, "cannot open store '" + path + "': " + sqlite3_errmsg(*db));
-    sqlite3_busy_timeout(*db, 5000);
-    return {};
+  auto open_one = [&]() -> expected<sqlite3*> {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      auto e = make_error(codes::store_error, "cannot open store '" + path + "': " + sqlite3_errmsg(db));
+      sqlite3_close_v2(db);
+      return e;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    return db;
   };
-  sqlite3* w = nullptr;
-  sqlite3* r = nullptr;
-  auto fail = [&](error e) {
-    sqlite3_close_v2(w);
-    sqlite3_close_v2(r);
-    return e;
-  };
-  if (auto o = open_one(&w); !o) return fail(o.error());
+  auto w = open_one();
+  if (!w) return w.error();
+  const bool read_only = sqlite3_db_readonly(*w, "main") == 1;
+  auto writer = sql::adopt_sqlite(*w, path);
   for (const char* setup : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", schema_sql})
-    if (auto e = sql::exec(w, path, setup); !e) return fail(e.error());
-  if (sqlite3_db_readonly(w, "main") == 1)
-    return fail(make_error(codes::store_error, "store '" + path + "' is read-only"));
-  if (auto o = open_one(&r); !o) return fail(o.error());
-  return std::shared_ptr<document_store>(new document_store(w, r, path, std::move(schemas)));
+    if (auto e = writer->exec(setup); !e) return e.error();
+  if (read_only) return make_error(codes::store_error, "store '" + path + "' is read-only");
+  auto r = open_one();
+  if (!r) return r.error();
+  return std::pair{std::move(writer), sql::adopt_sqlite(*r, path)};
+}
+
+/// The writer's and the reader's connections to a PostgreSQL database (its tables made when missing).
+expected<std::pair<std::unique_ptr<sql::database>, std::unique_ptr<sql::database>>> open_postgresql(const std::string& url) {
+  auto writer = sql::open(url, "documents");
+  if (!writer) return writer.error();
+  if (auto r = runs::prepare_postgresql_tables(**writer); !r) return r.error();
+  auto reader = sql::open(url, "documents");
+  if (!reader) return reader.error();
+  return std::pair{std::move(*writer), std::move(*reader)};
+}
+
+}  // namespace
+
+expected<std::shared_ptr<document_store>> document_store::open(const std::string& location, schema_registry schemas) {
+  auto opened = sql::is_postgresql(location) ? open_postgresql(location) : open_sqlite(location);
+  if (!opened) return opened.error();
+  return std::shared_ptr<document_store>(
+      new document_store(std::move(opened->first), std::move(opened->second), std::move(schemas)));
 }
 
 std::uint64_t document_store::commits() const {
@@ -168,20 +189,20 @@ void document_store::writer_loop() {
     // Group commit: the whole batch in one transaction, each job in a savepoint of its own.
     std::vector<expected<json>> results;
     results.reserve(batch.size());
-    auto begun = sql::exec(writer_, path_, "BEGIN IMMEDIATE");
+    auto begun = writer_->begin();
     for (auto& j : batch) {
       if (!begun) {
         results.emplace_back(begun.error());
         continue;
       }
-      (void)sql::exec(writer_, path_, "SAVEPOINT op");
-      auto r = j.fn(writer_);
-      (void)sql::exec(writer_, path_, r ? "RELEASE op" : "ROLLBACK TO op; RELEASE op");
+      (void)writer_->exec("SAVEPOINT op");
+      auto r = j.fn(*writer_);
+      (void)writer_->exec(r ? "RELEASE op" : "ROLLBACK TO op; RELEASE op");
       results.push_back(std::move(r));
     }
     if (begun) {
-      if (auto c = sql::exec(writer_, path_, "COMMIT"); !c) {
-        (void)sql::exec(writer_, path_, "ROLLBACK");
+      if (auto c = writer_->exec("COMMIT"); !c) {
+        (void)writer_->exec("ROLLBACK");
         for (auto& r : results) r = c.error();
       }
     }
@@ -195,10 +216,10 @@ void document_store::writer_loop() {
 }
 
 expected<json> document_store::select(const std::string& doctype, const json& query) {
-  auto q = build_select(query);
+  auto q = build_select(query, reader_->dialect());
   if (!q) return q.error();
   std::lock_guard lock(read_mu_);
-  auto docs = fetch(reader_, path_, doctype, *q, true);
+  auto docs = fetch(*reader_, doctype, *q, true);
   if (!docs) return docs.error();
   json data = json::array();
   for (auto& d : *docs) data.push_back(project(d, q->fields));
@@ -212,9 +233,11 @@ expected<json> document_store::create(const std::string& doctype, const json& do
     if (!c) return c.error();
     checked.push_back(std::move(*c));
   }
-  return write([this, doctype, checked = std::move(checked)](sqlite3* db) -> expected<json> {
-    sql::statement ins(db, "INSERT INTO documents(doctype, name, data, created, modified) VALUES(?,?,?,?,?)");
-    if (ins.rc != SQLITE_OK) return sql_error(db, path_, "cannot insert into " + doctype);
+  return write([doctype, checked = std::move(checked)](sql::database& db) -> expected<json> {
+    // No row back: the name is taken.
+    auto ins = db.prepare("INSERT INTO documents(doctype, name, data, created, modified) VALUES(?,?,?,?,?) "
+                          "ON CONFLICT DO NOTHING RETURNING name");
+    if (!ins) return db.failure("insert into " + doctype);
     json out = json::array();
     for (auto doc : checked) {
       std::string name = doc.contains("name") && doc["name"].is_string() && !doc["name"].get<std::string>().empty()
@@ -222,16 +245,17 @@ expected<json> document_store::create(const std::string& doctype, const json& do
                              : new_name(doctype);
       auto now = now_ms();
       auto body = body_of(doc);
-      ins.bind(1, doctype);
-      ins.bind(2, name);
-      ins.bind(3, dump(body));
-      ins.bind(4, now);
-      ins.bind(5, now);
-      int rc = sqlite3_step(ins.s);
-      sqlite3_reset(ins.s);
-      if (rc == SQLITE_CONSTRAINT)
-        return make_error(codes::invalid_document, doctype + " '" + name + "' exists already");
-      if (rc != SQLITE_DONE) return sql_error(db, path_, "cannot insert into " + doctype);
+      ins->bind_text(1, doctype);
+      ins->bind_text(2, name);
+      ins->bind_text(3, dump(body));
+      ins->bind_int(4, now);
+      ins->bind_int(5, now);
+      auto rc = ins->next();
+      const bool added = rc == sql::step::row;
+      if (added) rc = ins->next();
+      ins->reset();
+      if (rc != sql::step::done) return db.failure("insert into " + doctype);
+      if (!added) return make_error(codes::invalid_document, doctype + " '" + name + "' exists already");
       body["name"] = name;
       body["created"] = now;
       body["modified"] = now;
@@ -242,14 +266,14 @@ expected<json> document_store::create(const std::string& doctype, const json& do
 }
 
 expected<json> document_store::update(const std::string& doctype, const json& where, const json& data) {
-  auto q = build_where(where);
+  auto q = build_where(where, "where", writer_->dialect());
   if (!q) return q.error();
   if (!data.is_object()) return make_error(codes::invalid_input, "data: update needs an object of fields to set");
-  return write([this, doctype, q = std::move(*q), data](sqlite3* db) -> expected<json> {
-    auto docs = fetch(db, path_, doctype, q, false);
+  return write([this, doctype, q = std::move(*q), data](sql::database& db) -> expected<json> {
+    auto docs = fetch(db, doctype, q, false);
     if (!docs) return docs.error();
-    sql::statement up(db, "UPDATE documents SET data = ?, modified = ? WHERE doctype = ? AND name = ?");
-    if (up.rc != SQLITE_OK) return sql_error(db, path_, "cannot update " + doctype);
+    auto up = db.prepare("UPDATE documents SET data = ?, modified = ? WHERE doctype = ? AND name = ?");
+    if (!up) return db.failure("update " + doctype);
     json out = json::array();
     for (auto& doc : *docs) {
       auto name = doc["name"].get<std::string>();
@@ -257,13 +281,13 @@ expected<json> document_store::update(const std::string& doctype, const json& wh
       body.merge_patch(body_of(data));
       if (auto c = schemas_.check(doctype, body); !c) return c.error();
       auto now = now_ms();
-      up.bind(1, dump(body));
-      up.bind(2, now);
-      up.bind(3, doctype);
-      up.bind(4, name);
-      int rc = sqlite3_step(up.s);
-      sqlite3_reset(up.s);
-      if (rc != SQLITE_DONE) return sql_error(db, path_, "cannot update " + doctype);
+      up->bind_text(1, dump(body));
+      up->bind_int(2, now);
+      up->bind_text(3, doctype);
+      up->bind_text(4, name);
+      const bool ok = up->run();
+      up->reset();
+      if (!ok) return db.failure("update " + doctype);
       body["name"] = name;
       body["created"] = doc["created"];
       body["modified"] = now;
@@ -274,19 +298,20 @@ expected<json> document_store::update(const std::string& doctype, const json& wh
 }
 
 expected<json> document_store::remove(const std::string& doctype, const json& where) {
-  auto q = build_where(where);
+  auto q = build_where(where, "where", writer_->dialect());
   if (!q) return q.error();
-  return write([this, doctype, q = std::move(*q)](sqlite3* db) -> expected<json> {
-    auto docs = fetch(db, path_, doctype, q, false);
+  return write([doctype, q = std::move(*q)](sql::database& db) -> expected<json> {
+    auto docs = fetch(db, doctype, q, false);
     if (!docs) return docs.error();
-    sql::statement del(db, "DELETE FROM documents WHERE doctype = ? AND name = ?");
+    auto del = db.prepare("DELETE FROM documents WHERE doctype = ? AND name = ?");
+    if (!del) return db.failure("delete from " + doctype);
     json names = json::array();
     for (auto& doc : *docs) {
-      del.bind(1, doctype);
-      del.bind(2, doc["name"]);
-      int rc = sqlite3_step(del.s);
-      sqlite3_reset(del.s);
-      if (rc != SQLITE_DONE) return sql_error(db, path_, "cannot delete from " + doctype);
+      del->bind_text(1, doctype);
+      sql::bind(*del, 2, doc["name"]);
+      const bool ok = del->run();
+      del->reset();
+      if (!ok) return db.failure("delete from " + doctype);
       names.push_back(doc["name"]);
     }
     return json{{"data", std::move(names)}};

@@ -1,4 +1,5 @@
-// The document store (docs/store.md): JSON documents by doctype in one SQLite file (WAL). Writes are
+// The document store (docs/store.md): JSON documents by doctype in one SQLite file (WAL) or a
+// PostgreSQL database (docs/store.md, "Two databases"). Writes are
 // queued to one writer thread that commits many of them per transaction (group commit); each
 // operation runs in a savepoint of its own, so one failing write does not fail its neighbours and
 // no reader ever sees half of an operation.
@@ -15,9 +16,8 @@
 
 #include "coworker/error.hpp"
 #include "coworker/json.hpp"
+#include "store/database.hpp"
 #include "store/schema.hpp"
-
-struct sqlite3;
 
 namespace coworker::store {
 
@@ -27,8 +27,9 @@ std::string default_db_path();
 
 class document_store {
  public:
-  /// Opens (creating if needed) `path`. store_error naming the file when it cannot be used.
-  static expected<std::shared_ptr<document_store>> open(const std::string& path, schema_registry schemas = {});
+  /// Opens (creating if needed) the file `location`, or the PostgreSQL database of a postgresql://
+  /// URL. store_error naming the store when it cannot be used.
+  static expected<std::shared_ptr<document_store>> open(const std::string& location, schema_registry schemas = {});
   ~document_store();
   document_store(const document_store&) = delete;
   document_store& operator=(const document_store&) = delete;
@@ -43,20 +44,20 @@ class document_store {
   expected<json> remove(const std::string& doctype, const json& where);
 
   const schema_registry& schemas() const { return schemas_; }
-  const std::string& path() const { return path_; }
+  /// The file's path, or the URL without its password.
+  const std::string& path() const { return writer_->name(); }
   /// Transactions the writer has committed (fewer than writes under load: group commit).
   std::uint64_t commits() const;
   std::uint64_t writes() const;
 
  private:
-  document_store(sqlite3* writer, sqlite3* reader, std::string path, schema_registry schemas);
-  using write_fn = std::function<expected<json>(sqlite3*)>;
+  document_store(std::unique_ptr<sql::database> writer, std::unique_ptr<sql::database> reader, schema_registry schemas);
+  using write_fn = std::function<expected<json>(sql::database&)>;
   expected<json> write(write_fn fn);
   void writer_loop();
 
-  sqlite3* writer_;
-  sqlite3* reader_;
-  std::string path_;
+  std::unique_ptr<sql::database> writer_;
+  std::unique_ptr<sql::database> reader_;
   schema_registry schemas_;
   std::mutex read_mu_;
 

@@ -1,4 +1,6 @@
-// build_where / build_select: the query language as SQL over json_extract.
+// build_where / build_select: the query language as SQL over json_extract (SQLite) or jsonb
+// (PostgreSQL: a field is `data::jsonb #> path` with JSON null read as SQL NULL, as json_extract
+// reads it; values are bound as JSON text cast to jsonb).
 #include "store/query.hpp"
 
 #include <set>
@@ -16,44 +18,69 @@ bool valid_field(const std::string& f) {
   return true;
 }
 
-/// The SQL for a field: a column for name/created/modified, json_extract for the rest. The JSON
+bool is_column(const std::string& field) { return field == "name" || field == "created" || field == "modified"; }
+
+/// The SQL for a field: a column for name/created/modified, else the JSON value at its path. The
 /// path is bound as a parameter, so field names never become SQL.
-std::string column(const std::string& field, std::vector<json>& binds) {
-  if (field == "name" || field == "created" || field == "modified") return field;
-  std::string path = "$";
-  std::size_t start = 0;
-  while (start <= field.size()) {
+std::string column(const std::string& field, std::vector<json>& binds, sql::dialect d) {
+  if (is_column(field)) return field;
+  std::vector<std::string> parts;
+  for (std::size_t start = 0;;) {
     auto dot = field.find('.', start);
-    auto part = field.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    path += ".\"" + part + "\"";
+    parts.push_back(field.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
-  binds.emplace_back(path);
-  return "json_extract(data, ?)";
+  std::string path = d == sql::dialect::sqlite ? "$" : "{";
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    // valid_field keeps `"` and `\` out, so quoting each part is enough in both forms.
+    if (d == sql::dialect::sqlite) {
+      path += ".\"" + parts[i] + "\"";
+    } else {
+      path += (i ? ",\"" : "\"") + parts[i] + "\"";
+    }
+  }
+  if (d == sql::dialect::sqlite) {
+    binds.emplace_back(path);
+    return "json_extract(data, ?)";
+  }
+  binds.emplace_back(path + "}");
+  return "NULLIF(data::jsonb #> ?::text[], 'null'::jsonb)";
 }
 
-/// Values as SQLite sees them from json_extract: booleans are 1/0, structures compact JSON text.
-json sql_value(const json& v) {
-  if (v.is_boolean()) return v.get<bool>() ? 1 : 0;
-  if (v.is_object() || v.is_array()) return dump(v);
-  return v;
+/// The marker and the bound value of `v` compared with `field`. SQLite: as json_extract gives values
+/// (booleans 1/0, structures compact JSON text). PostgreSQL: JSON text as jsonb for a JSON field.
+std::string value(const std::string& field, const json& v, std::vector<json>& binds, sql::dialect d) {
+  if (d == sql::dialect::postgresql) {
+    if (is_column(field)) {
+      binds.push_back(v.is_string() || v.is_number() ? v : json(dump(v)));
+      return "?";
+    }
+    binds.emplace_back(dump(v));
+    return "?::jsonb";
+  }
+  if (v.is_boolean()) {
+    binds.emplace_back(v.get<bool>() ? 1 : 0);
+  } else if (v.is_object() || v.is_array()) {
+    binds.emplace_back(dump(v));
+  } else {
+    binds.push_back(v);
+  }
+  return "?";
 }
 
 expected<void> condition(const std::string& field, const json& cond, const std::string& at, std::string& sql,
-                         std::vector<json>& binds) {
+                         std::vector<json>& binds, sql::dialect d) {
   auto scalar_eq = [&](const json& v, bool negate) {
     std::vector<json> b;
-    auto col = column(field, b);
+    auto col = column(field, b, d);
     if (v.is_null()) {
       sql += col + (negate ? " IS NOT NULL" : " IS NULL");
     } else if (negate) {
-      auto col2 = column(field, b);
-      sql += "(" + col + " IS NULL OR " + col2 + " != ?)";
-      b.push_back(sql_value(v));
+      auto col2 = column(field, b, d);
+      sql += "(" + col + " IS NULL OR " + col2 + " != " + value(field, v, b, d) + ")";
     } else {
-      sql += col + " = ?";
-      b.push_back(sql_value(v));
+      sql += col + " = " + value(field, v, b, d);
     }
     binds.insert(binds.end(), b.begin(), b.end());
   };
@@ -77,23 +104,34 @@ expected<void> condition(const std::string& field, const json& cond, const std::
       if (!v.is_number() && !v.is_string())
         return bad(where, op + " needs a number or a string, got " + std::string(v.type_name()));
       const char* sym = op == "$gt" ? ">" : op == "$gte" ? ">=" : op == "$lt" ? "<" : "<=";
-      sql += column(field, binds) + " " + sym + " ?";
-      binds.push_back(v);
+      auto col = column(field, binds, d);
+      if (d == sql::dialect::postgresql && !is_column(field)) {
+        // jsonb orders numbers after strings; SQLite puts numbers first. Compare like with like.
+        sql += "(jsonb_typeof(" + col + ") = '" + (v.is_number() ? "number" : "string") + "' AND ";
+        col = column(field, binds, d);
+        sql += col + " " + sym + " " + value(field, v, binds, d) + ")";
+      } else {
+        sql += col + " " + sym + " " + value(field, v, binds, d);
+      }
     } else if (op == "$in") {
       if (!v.is_array()) return bad(where, "$in needs an array");
       if (v.empty()) {
-        sql += "0";
+        sql += "1=0";
         continue;
       }
-      sql += column(field, binds) + " IN (";
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        sql += i ? ",?" : "?";
-        binds.push_back(sql_value(v[i]));
-      }
+      sql += column(field, binds, d) + " IN (";
+      for (std::size_t i = 0; i < v.size(); ++i) sql += (i ? "," : "") + value(field, v[i], binds, d);
       sql += ")";
     } else if (op == "$like") {
       if (!v.is_string()) return bad(where, "$like needs a string pattern");
-      sql += column(field, binds) + " LIKE ?";
+      if (d == sql::dialect::sqlite) {
+        sql += column(field, binds, d) + " LIKE ?";
+      } else if (is_column(field)) {
+        sql += field + "::text ILIKE ?";  // SQLite's LIKE ignores case
+      } else {
+        column(field, binds, d);  // binds the path
+        sql += "(data::jsonb #>> ?::text[]) ILIKE ?";
+      }
       binds.push_back(v);
     } else {
       return bad(where, "unknown operator '" + op + "' (use $eq $ne $gt $gte $lt $lte $in $like)");
@@ -104,10 +142,10 @@ expected<void> condition(const std::string& field, const json& cond, const std::
 
 }  // namespace
 
-expected<sql_query> build_where(const json& where, const std::string& at) {
+expected<sql_query> build_where(const json& where, const std::string& at, sql::dialect d) {
   sql_query q;
   if (where.is_null()) {
-    q.where = "1";
+    q.where = "1=1";
     return q;
   }
   if (!where.is_object()) return bad(at, "must be an object of field conditions");
@@ -116,20 +154,20 @@ expected<sql_query> build_where(const json& where, const std::string& at) {
     if (!valid_field(it.key())) return bad(at, "bad field name '" + it.key() + "'");
     if (!sql.empty()) sql += " AND ";
     sql += "(";
-    if (auto r = condition(it.key(), it.value(), at, sql, q.binds); !r) return r.error();
+    if (auto r = condition(it.key(), it.value(), at, sql, q.binds, d); !r) return r.error();
     sql += ")";
   }
-  q.where = sql.empty() ? "1" : sql;
+  q.where = sql.empty() ? "1=1" : sql;
   return q;
 }
 
-expected<sql_query> build_select(const json& query) {
+expected<sql_query> build_select(const json& query, sql::dialect d) {
   json input = query.is_null() ? json::object() : query;
   if (!input.is_object()) return bad("input", "select needs an object {where?, fields?, orderBy?, limit?, offset?}");
   static const std::set<std::string> known{"where", "fields", "orderBy", "limit", "offset"};
   for (auto it = input.begin(); it != input.end(); ++it)
     if (!known.count(it.key())) return bad(it.key(), "unknown query field (use where, fields, orderBy, limit, offset)");
-  auto q = build_where(input.value("where", json()), "where");
+  auto q = build_where(input.value("where", json()), "where", d);
   if (!q) return q;
   if (input.contains("fields")) {
     const auto& f = input["fields"];
@@ -172,7 +210,9 @@ expected<sql_query> build_select(const json& query) {
     }
     if (!valid_field(spec)) return bad("orderBy", "bad field name '" + spec + "'");
     if (!order_sql.empty()) order_sql += ", ";
-    order_sql += column(spec, q->order_binds) + (desc ? " DESC" : " ASC");
+    order_sql += column(spec, q->order_binds, d) + (desc ? " DESC" : " ASC");
+    // SQLite puts NULL (a missing field) first going up and last going down.
+    if (d == sql::dialect::postgresql) order_sql += desc ? " NULLS LAST" : " NULLS FIRST";
   }
   q->order_by = order_sql.empty() ? "created ASC, name ASC" : order_sql + ", name ASC";
   for (const char* k : {"limit", "offset"}) {

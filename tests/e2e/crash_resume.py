@@ -3,7 +3,10 @@
 check that every chain finishes, that no step which had completed before the kill ran again, that
 no completed run record was lost, and that seq continues under a new epoch. Repeated 3 times.
 
-    crash_resume.py /path/to/coworker [rounds]
+    crash_resume.py /path/to/coworker [rounds] [postgresql://server/postgres]
+
+With a PostgreSQL server's URL, each round's store is a fresh database on it (read back with psql)
+instead of a SQLite file (docs/store.md, "Two databases").
 """
 import json
 import os
@@ -73,10 +76,43 @@ class Daemon:
         self.sock.close()
 
 
+class Psql:
+    """The few reads this test makes, on a PostgreSQL database through psql (one JSON value each)."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def execute(self, sql, params=()):
+        for p in params:  # integers only: nothing to quote
+            sql = sql.replace("?", str(int(p)), 1)
+        out = subprocess.run(["psql", "-AtX", "-v", "ON_ERROR_STOP=1", self.url, "-c",
+                              f"SELECT COALESCE(json_agg(row_to_json(q)), '[]')::text FROM ({sql}) q"],
+                             check=True, capture_output=True, text=True).stdout
+        return [tuple(row.values()) for row in json.loads(out)]
+
+    def close(self):
+        pass
+
+
+def connect(db):
+    return Psql(db) if db.startswith("postgresql://") else sqlite3.connect(db)
+
+
+def new_store(tmp):
+    """A SQLite file in `tmp`, or a fresh database on the PostgreSQL server of the command line."""
+    if not PG_SERVER:
+        return os.path.join(tmp, "crash.db")
+    name = "crash_" + os.path.basename(tmp).replace("-", "_").lower()
+    subprocess.run(["psql", "-qAtX", "-v", "ON_ERROR_STOP=1", PG_SERVER, "-c", f"CREATE DATABASE {name}"], check=True)
+    return PG_SERVER.rsplit("/", 1)[0] + "/" + name
+
+
 def snapshot_db(db):
-    c = sqlite3.connect(db)
-    records = {rid: json.loads(rec) for rid, rec in c.execute("SELECT id, record FROM run_records")}
-    max_seq, = c.execute("SELECT COALESCE(MAX(seq),0) FROM events").fetchone()
+    c = connect(db)
+    records = {rid: (json.loads(rec) if isinstance(rec, str) else rec)
+               for rid, rec in c.execute("SELECT id, record FROM run_records")}
+    max_seq, = c.execute("SELECT COALESCE(MAX(seq),0) AS m FROM events")[0] if isinstance(c, Psql) else \
+        c.execute("SELECT COALESCE(MAX(seq),0) FROM events").fetchone()
     epochs = [e for e, in c.execute("SELECT DISTINCT epoch FROM events")]
     c.close()
     return records, max_seq, epochs
@@ -84,7 +120,7 @@ def snapshot_db(db):
 
 def one_round(binary, rnd):
     tmp = tempfile.mkdtemp(prefix="coworker-crash-")
-    db, log = os.path.join(tmp, "crash.db"), os.path.join(tmp, "serve.log")
+    db, log = new_store(tmp), os.path.join(tmp, "serve.log")
     LOGS.append(log)
     d = Daemon(binary, db, log)
     ids = {}
@@ -124,13 +160,13 @@ def one_round(binary, rnd):
     d.stop()
 
     after, seq_after, _ = snapshot_db(db)
-    c = sqlite3.connect(db)
+    c = connect(db)
     counts = {}
     for data, in c.execute("SELECT data FROM documents WHERE doctype='Exec'"):
         doc = json.loads(data)
         counts[(doc["chain"], doc["step"])] = counts.get((doc["chain"], doc["step"]), 0) + 1
     new_epochs = {e for e, in c.execute("SELECT DISTINCT epoch FROM events WHERE seq > ?", (seq_before,))}
-    min_after, = c.execute("SELECT MIN(seq) FROM events WHERE seq > ?", (seq_before,)).fetchone()
+    min_after, = list(c.execute("SELECT MIN(seq) AS m FROM events WHERE seq > ?", (seq_before,)))[0]
     c.close()
 
     # Every step of every chain ran; the ones that had completed before the kill ran exactly once.
@@ -154,11 +190,14 @@ def one_round(binary, rnd):
 
 
 LOGS = []
+PG_SERVER = None
 
 
 def main():
     binary = sys.argv[1]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    global PG_SERVER
+    PG_SERVER = sys.argv[3] if len(sys.argv) > 3 else None
     random.seed(42)
     try:
         for rnd in range(1, rounds + 1):
