@@ -4,9 +4,13 @@
 #pragma once
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -55,5 +59,23 @@ class postgres_database {
   }
   std::string server_, name_, url_;
 };
+
+/// Whether the durable tests run on PostgreSQL (COWORKER_TEST_STORE=postgresql: ctest's
+/// engine_tests_postgresql, tests/CMakeLists.txt) rather than on SQLite files.
+inline bool stores_on_postgresql() {
+  const char* s = std::getenv("COWORKER_TEST_STORE");
+  return s && std::string(s) == "postgresql";
+}
+
+/// Where a durable test keeps its store: the SQLite `file`, or a fresh PostgreSQL database (kept
+/// until the test program ends) when stores_on_postgresql().
+inline std::string store_at(const std::string& file) {
+  if (!stores_on_postgresql()) return file;
+  static std::mutex mu;
+  static std::vector<std::unique_ptr<postgres_database>> kept;
+  std::lock_guard lock(mu);
+  kept.push_back(std::make_unique<postgres_database>());
+  return kept.back()->url();
+}
 
 }  // namespace coworker::test

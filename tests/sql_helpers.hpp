@@ -1,4 +1,5 @@
-// Reading and changing a real SQLite file behind the store's back, as a user with sqlite3 would.
+// Reading and changing a real store behind its back, as a user with sqlite3 (or psql, for a
+// postgresql:// store: test::store_at) would.
 #pragma once
 
 #include <sqlite3.h>
@@ -9,10 +10,19 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "store/database.hpp"
+
 namespace coworker::test {
 
 /// Runs SQL on the file without the run store (what a user's sqlite3 would do).
 inline void sql_exec(const std::string& path, const std::string& text) {
+  if (store::sql::is_postgresql(path)) {
+    auto db = store::sql::open(path, "the test");
+    BOOST_REQUIRE_MESSAGE(db.has_value(), (db ? "" : db.error().message));
+    auto r = (*db)->exec(text);
+    BOOST_REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().message));
+    return;
+  }
   sqlite3* db = nullptr;
   BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
   char* msg = nullptr;
@@ -25,6 +35,17 @@ inline void sql_exec(const std::string& path, const std::string& text) {
 
 /// Rows of a one-or-two-column query, as text.
 inline std::vector<std::pair<std::string, std::string>> sql_rows(const std::string& path, const std::string& text) {
+  if (store::sql::is_postgresql(path)) {
+    auto db = store::sql::open(path, "the test");
+    BOOST_REQUIRE_MESSAGE(db.has_value(), (db ? "" : db.error().message));
+    auto q = (*db)->prepare(text);
+    BOOST_REQUIRE(q != nullptr);
+    std::vector<std::pair<std::string, std::string>> out;
+    store::sql::step rc;
+    while ((rc = q->next()) == store::sql::step::row) out.emplace_back(q->text(0), q->columns() > 1 ? q->text(1) : "");
+    BOOST_REQUIRE_MESSAGE(rc == store::sql::step::done, (*db)->error_message());
+    return out;
+  }
   sqlite3* db = nullptr;
   BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
   sqlite3_stmt* q = nullptr;

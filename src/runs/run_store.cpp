@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -92,16 +94,26 @@ stored_chain read_chain(sql::query& q) {
 /// One engine per store: a PostgreSQL store is held by an advisory lock of the store's connection,
 /// released when it closes (the cluster's partition leases replace it; docs/store.md, "Two databases").
 constexpr const char* engine_lock = "SELECT pg_try_advisory_lock(7301146)";
+constexpr const char* engine_unlock = "SELECT pg_advisory_unlock(7301146)";
+constexpr std::chrono::seconds engine_lock_wait{3};
 
 expected<std::unique_ptr<sql::database>> open_postgresql(const std::string& url) {
   auto db = sql::open(url, "the run records");
   if (!db) return db.error();
   if (auto r = runs::prepare_postgresql_tables(**db); !r) return r.error();
   auto q = (*db)->prepare(engine_lock);
-  if (!q || q->next() != sql::step::row) return (*db)->failure("take the store's lock");
-  if (q->text(0) != "t")
-    return make_error(codes::store_error, "store '" + (*db)->name() + "' is in use by another coworker (advisory lock 7301146)");
-  return std::move(*db);
+  // The session of an engine that just died (kill -9, a crash) holds the lock until the server has
+  // noticed its connection closed: a restart right after it waits for that, up to engine_lock_wait.
+  const auto give_up = std::chrono::steady_clock::now() + engine_lock_wait;
+  for (;;) {
+    if (!q || q->next() != sql::step::row) return (*db)->failure("take the store's lock");
+    if (q->text(0) == "t") return std::move(*db);
+    if (std::chrono::steady_clock::now() >= give_up)
+      return make_error(codes::store_error,
+                        "store '" + (*db)->name() + "' is in use by another coworker (advisory lock 7301146)");
+    q->reset();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 /// The SQLite file, created when missing, locked for this engine (`<file>.lock`), WAL.
@@ -145,7 +157,10 @@ expected<std::pair<std::unique_ptr<sql::database>, int>> open_sqlite(const std::
 run_store::run_store(std::unique_ptr<sql::database> db, int lock_fd) : db_(std::move(db)), lock_fd_(lock_fd) {}
 
 run_store::~run_store() {
-  db_.reset();  // a PostgreSQL store's lock goes with its connection
+  // A PostgreSQL store's lock goes with its connection, but the server ends the session after the
+  // connection closes: the next engine may come sooner. Released first, it is free when this returns.
+  if (db_->dialect() == sql::dialect::postgresql) (void)db_->exec(engine_unlock);
+  db_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 

@@ -33,6 +33,8 @@ class query {
   virtual std::string text(int col) = 0;
   virtual std::int64_t integer(int col) = 0;
   virtual bool is_null(int col) = 0;
+  /// How many columns a row has.
+  virtual int columns() = 0;
   /// Ready to run again (with the values bound so far).
   virtual void reset() = 0;
   /// Runs a statement that returns no row: true when it did.

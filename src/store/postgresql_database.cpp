@@ -53,6 +53,7 @@ class postgresql_query final : public query {
   }
   std::int64_t integer(int col) override { return std::strtoll(PQgetvalue(result_, row_, col), nullptr, 10); }
   bool is_null(int col) override { return PQgetisnull(result_, row_, col) != 0; }
+  int columns() override { return result_ ? PQnfields(result_) : 0; }
   void reset() override {
     PQclear(result_);
     result_ = nullptr;

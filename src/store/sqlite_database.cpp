@@ -29,6 +29,7 @@ class sqlite_query final : public query {
   std::string text(int col) override { return s_.column_text(col); }
   std::int64_t integer(int col) override { return sqlite3_column_int64(s_.s, col); }
   bool is_null(int col) override { return sqlite3_column_type(s_.s, col) == SQLITE_NULL; }
+  int columns() override { return sqlite3_column_count(s_.s); }
   void reset() override { sqlite3_reset(s_.s); }
 
  private:

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "engine_fixture.hpp"
+#include "../postgres.hpp"
 
 using namespace coworker;
 using namespace coworker::test;
@@ -46,7 +47,7 @@ BOOST_AUTO_TEST_CASE(cancel_right_after_a_durable_submit_cancels_every_chain) {
   std::filesystem::path dir = mkdtemp(tmpl);
   {
     auto cfg = make_config();
-    cfg.db_path = (dir / "c.db").string();
+    cfg.db_path = test::store_at((dir / "c.db").string());
     engine durable(cfg);
     BOOST_REQUIRE(!durable.startup_error());
     cancel_each_right_after_submit(durable, 200);

@@ -3,7 +3,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +11,7 @@
 
 #include "../temp_dir.hpp"
 #include "engine_fixture.hpp"
+#include "../postgres.hpp"
 
 using namespace coworker;
 using namespace coworker::test;
@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_SUITE(durability)
 
 BOOST_AUTO_TEST_CASE(records_keys_and_seq_survive_a_restart) {
   temp_dir dir;
-  auto db = dir.path / "runs.db";
+  auto db = fs::path(test::store_at((dir.path / "runs.db").string()));
   std::string id, first_epoch;
   std::uint64_t last_seq = 0;
   json before;
@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(records_keys_and_seq_survive_a_restart) {
 
 BOOST_AUTO_TEST_CASE(a_chain_cut_off_by_a_crash_resumes_without_rerunning_finished_steps) {
   temp_dir dir;
-  auto db = dir.path / "runs.db";
+  auto db = fs::path(test::store_at((dir.path / "runs.db").string()));
   auto marks = dir.path / "marks.txt";
   auto chain = json::parse(R"({"operation":"run","input":{"tag":"root"},"children":[
       {"id":"a","operation":"mark","input":{"tag":"a"}},
@@ -144,19 +144,19 @@ BOOST_AUTO_TEST_CASE(a_chain_cut_off_by_a_crash_resumes_without_rerunning_finish
 
 BOOST_AUTO_TEST_CASE(a_subscriber_never_gets_an_event_whose_record_is_not_stored) {
   temp_dir dir;
-  auto db = dir.path / "runs.db";
+  auto db = fs::path(test::store_at((dir.path / "runs.db").string()));
   engine eng(durable_config(db));
   std::atomic<int> checked{0}, missing{0};
   auto sub = eng.subscribe([&](const event& e) {
-    // The committer published this only after its transaction committed: the file has the record.
-    sqlite3* raw = nullptr;
-    sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(raw, "SELECT count(*) FROM events WHERE seq = ?", -1, &st, nullptr);
-    sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(e.seq));
-    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 1) ++missing;
-    sqlite3_finalize(st);
-    sqlite3_close(raw);
+    // The committer published this only after its transaction committed: the store has the record.
+    bool stored = false;
+    if (auto reader = store::sql::open(db.string(), "the test")) {
+      if (auto q = (*reader)->prepare("SELECT count(*) FROM events WHERE seq = ?1")) {
+        q->bind_int(1, static_cast<std::int64_t>(e.seq));
+        stored = q->next() == store::sql::step::row && q->integer(0) == 1;
+      }
+    }
+    if (!stored) ++missing;
     if (!eng.get(e.run->id)) ++missing;
     ++checked;
   });
@@ -180,7 +180,7 @@ BOOST_AUTO_TEST_CASE(an_unusable_store_file_is_a_clear_startup_error) {
 
 BOOST_AUTO_TEST_CASE(a_second_engine_on_the_same_file_is_refused) {
   temp_dir dir;
-  auto db = dir.path / "shared.db";
+  auto db = fs::path(test::store_at((dir.path / "shared.db").string()));
   engine first(durable_config(db));
   BOOST_REQUIRE(!first.startup_error());
   {

@@ -5,6 +5,7 @@
 
 #include "../temp_dir.hpp"
 #include "engine_fixture.hpp"
+#include "../postgres.hpp"
 
 using namespace coworker;
 using namespace coworker::test;
@@ -13,7 +14,7 @@ BOOST_AUTO_TEST_SUITE(durable_timers)
 
 BOOST_AUTO_TEST_CASE(a_wait_interrupted_by_a_restart_ends_at_its_original_due_time) {
   temp_dir dir("timers");
-  const auto db = dir.file("store.db");
+  const auto db = test::store_at(dir.file("store.db"));
   constexpr std::int64_t wait_ms = 4000, downtime_ms = 2500;
   const auto chain = json::parse(R"({"operation":"run","children":[
     {"id":"w","operation":"wait","input":{"ms":4000}},{"id":"after","operation":"log","input":"done"}]})");
@@ -46,7 +47,7 @@ BOOST_AUTO_TEST_CASE(a_wait_interrupted_by_a_restart_ends_at_its_original_due_ti
 
 BOOST_AUTO_TEST_CASE(a_scheduled_chain_is_stored_at_once_survives_a_restart_and_starts_at_its_time) {
   temp_dir dir("scheduled");
-  const auto db = dir.file("store.db");
+  const auto db = test::store_at(dir.file("store.db"));
   const auto chain = json::parse(R"({"operation":"run","children":[{"id":"a","operation":"log","input":"ran"}]})");
   std::string id;
   std::int64_t start_at = 0;

@@ -10,6 +10,7 @@
 
 #include "../temp_dir.hpp"
 #include "engine_fixture.hpp"
+#include "../postgres.hpp"
 
 using namespace coworker;
 using namespace coworker::test;
@@ -53,7 +54,7 @@ BOOST_AUTO_TEST_SUITE(history)
 
 BOOST_AUTO_TEST_CASE(durable_chains_out_of_memory_are_read_back_from_the_store) {
   temp_dir dir;
-  const auto db = (dir.path / "runs.db").string();
+  const auto db = test::store_at((dir.path / "runs.db").string());
   engine eng(history_config(db, 0));  // nothing stays in memory once stored
   auto ids = run_chains(eng, 30, "k-");
 
@@ -101,7 +102,7 @@ BOOST_AUTO_TEST_CASE(durable_chains_out_of_memory_are_read_back_from_the_store) 
 
 BOOST_AUTO_TEST_CASE(restart_loads_no_finished_chain_yet_answers_for_them) {
   temp_dir dir;
-  const auto db = (dir.path / "runs.db").string();
+  const auto db = test::store_at((dir.path / "runs.db").string());
   std::vector<std::string> ids;
   {
     engine eng(history_config(db, 64 * 1024 * 1024));
@@ -143,7 +144,7 @@ BOOST_AUTO_TEST_CASE(memory_mode_past_the_byte_budget_drops_the_oldest_chains) {
 
 BOOST_AUTO_TEST_CASE(retention_keeps_the_newest_stored_chains_while_chains_run) {
   temp_dir dir;
-  auto c = history_config((dir.path / "runs.db").string(), 0);  // memory keeps nothing: reads go to the file
+  auto c = history_config(test::store_at((dir.path / "runs.db").string()), 0);  // memory keeps nothing: reads go to the file
   c.retain_stored_chains = 20;
   c.retention_every = std::chrono::milliseconds(1);  // the background passes run among the chains
   engine eng(c);

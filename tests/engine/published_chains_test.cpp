@@ -3,6 +3,7 @@
 // survive a restart.
 #include "../temp_dir.hpp"
 #include "engine_fixture.hpp"
+#include "../postgres.hpp"
 
 using namespace coworker;
 using namespace coworker::test;
@@ -169,7 +170,7 @@ BOOST_AUTO_TEST_CASE(versions_past_the_limit_are_busy_and_the_same_content_still
 
 BOOST_AUTO_TEST_CASE(definitions_and_pinned_calls_survive_a_restart) {
   temp_dir dir("published");
-  const auto db = dir.file("runs.db");
+  const auto db = test::store_at(dir.file("runs.db"));
   std::string caller;
   {
     engine eng(durable_config(db));

@@ -6,6 +6,7 @@
 
 #include "../temp_dir.hpp"
 #include "engine_fixture.hpp"
+#include "../postgres.hpp"
 
 using namespace coworker;
 using namespace coworker::test;
@@ -76,7 +77,7 @@ BOOST_AUTO_TEST_SUITE(redrive)
 
 BOOST_AUTO_TEST_CASE(a_chain_failed_in_its_fourth_step_runs_only_that_step_and_the_next_again) {
   temp_dir dir("redrive");
-  engine eng(durable_config(dir.file("runs.db")));
+  engine eng(durable_config(test::store_at(dir.file("runs.db"))));
   counted_ops ops;
   ops.add_to(eng);
   auto id = eng.submit(order_chain());
@@ -123,7 +124,7 @@ BOOST_AUTO_TEST_CASE(a_chain_failed_in_its_fourth_step_runs_only_that_step_and_t
 
 BOOST_AUTO_TEST_CASE(a_redrive_stopped_midway_resumes_as_a_redrive_after_a_restart) {
   temp_dir dir("redrive");
-  const auto db = dir.file("runs.db");
+  const auto db = test::store_at(dir.file("runs.db"));
   counted_ops ops;
   std::string id;
   json failed;
@@ -156,7 +157,7 @@ BOOST_AUTO_TEST_CASE(a_redrive_stopped_midway_resumes_as_a_redrive_after_a_resta
 
 BOOST_AUTO_TEST_CASE(a_chain_read_back_from_the_store_by_a_new_engine_is_redriven) {
   temp_dir dir("redrive");
-  const auto db = dir.file("runs.db");
+  const auto db = test::store_at(dir.file("runs.db"));
   counted_ops ops;
   std::string id;
   {

@@ -5,6 +5,7 @@
 
 #include "../temp_dir.hpp"
 #include "engine_fixture.hpp"
+#include "../postgres.hpp"
 
 using namespace coworker;
 using namespace coworker::test;
@@ -128,7 +129,7 @@ BOOST_AUTO_TEST_SUITE(signals_durable)
 // one, which waits again and takes the signal; a signal kept by the first is still there.
 BOOST_AUTO_TEST_CASE(a_waiting_run_survives_a_stop_and_a_kept_signal_survives_too) {
   temp_dir dir("signals");
-  const auto db = (dir.path / "store.db").string();
+  const auto db = test::store_at((dir.path / "store.db").string());
   std::string id, step;
   {
     engine first(durable_config(db));
@@ -139,6 +140,7 @@ BOOST_AUTO_TEST_CASE(a_waiting_run_survives_a_stop_and_a_kept_signal_survives_to
     BOOST_REQUIRE(waiting.wait_for(1));
     step = run_of_step(first, id, "approve");
     auto kept = first.signal("for-later", json{{"n", 1}});
+    BOOST_REQUIRE_MESSAGE(kept, error_text(kept));
     BOOST_TEST(!kept->delivered);
   }  // stops: in durable mode nothing is cancelled
   engine second(durable_config(db));

@@ -5,6 +5,7 @@
 
 #include "engine_fixture.hpp"
 #include "store/document_store.hpp"
+#include "../postgres.hpp"
 
 using namespace coworker;
 using namespace coworker::test;
@@ -19,7 +20,7 @@ struct store_engine {
     char tmpl[] = "/tmp/coworker-e2e-XXXXXX";
     dir = mkdtemp(tmpl);
     engine_config c;
-    c.db_path = (dir / "coworker.db").string();
+    c.db_path = test::store_at((dir / "coworker.db").string());
     c.ops_config = std::move(ops_config);
     c.log_sink = [](std::string_view, std::string_view) {};
     eng = std::make_unique<engine>(c);

@@ -7,6 +7,7 @@
 #include "../temp_dir.hpp"
 #include "core/trace_context.hpp"
 #include "engine_fixture.hpp"
+#include "../postgres.hpp"
 
 using namespace coworker;
 using namespace coworker::test;
@@ -131,7 +132,7 @@ BOOST_AUTO_TEST_CASE(without_a_traceparent_a_chain_is_traced_only_under_trace_al
 
 BOOST_AUTO_TEST_CASE(a_durable_chain_keeps_its_trace_across_a_restart) {
   temp_dir dir("tracing");
-  const auto db = dir.file("runs.db");
+  const auto db = test::store_at(dir.file("runs.db"));
   traced_ops ops;
   std::string id, parked_run;
   {
