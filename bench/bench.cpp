@@ -7,7 +7,7 @@
 //           W2 N=10,000 through ZeroMQ (submit to reply, the reply carrying the record tree)
 //   HISTORY RSS and store bytes per chain after 10,000 and 100,000 finished W1 chains, in memory and
 //           durable, and the time and RSS of a restart on the file (bench/history.cpp)
-// --durable runs every engine on a SQLite file. Prints a table; --json FILE writes the numbers;
+// --durable runs every engine on a SQLite file (--postgresql URL: on a database of that server). Prints a table; --json FILE writes the numbers;
 // --quick runs a tiny smoke version.
 #include <algorithm>
 #include <atomic>
@@ -264,6 +264,9 @@ int main(int argc, char** argv) {
   app.add_option("--only", only, "run only workloads whose name starts with this (W1, W2, MEM, LIST, HISTORY, DAEMON)");
   app.add_flag("--quick", quick, "a tiny smoke run (for the test suite)");
   app.add_flag("--durable", durable, "run every engine on a SQLite file (commit before publish)");
+  app.add_option("--postgresql", g_pg_server,
+                 "durable on this PostgreSQL server instead (postgresql://…/postgres): a fresh database per "
+                 "engine (W1, W2, MEM, LIST, DAEMON; HISTORY stays on files)");
   std::string probe_db, probe_id;
   int history_first = 10000, history_total = 100000;
   app.add_option("--history-first", history_first, "HISTORY: chains before the first reading (10,000)");
@@ -309,8 +312,9 @@ int main(int argc, char** argv) {
     all[r.name] = r.numbers;
   }
   all["scheduler"] = policy;
-  all["mode"] = durable ? "durable" : "in-memory";
+  all["mode"] = !g_pg_server.empty() ? "durable on PostgreSQL" : durable ? "durable" : "in-memory";
   if (durable) std::filesystem::remove_all(g_db_dir);
+  if (!g_pg_server.empty()) drop_pg_databases();
   all["threads"] = threads ? threads : std::thread::hardware_concurrency();
   if (!json_file.empty()) std::ofstream(json_file) << all.dump(2) << "\n";
   return 0;

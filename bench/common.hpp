@@ -3,11 +3,13 @@
 #pragma once
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "coworker/coworker.hpp"
+#include "store/database.hpp"
 
 namespace coworker::bench {
 
@@ -54,11 +57,33 @@ inline double live_heap_mib() {
 }
 
 
-inline std::string g_db_dir;  // set: durable mode, a fresh SQLite file per engine
+inline std::string g_db_dir;    // set: durable mode, a fresh SQLite file per engine
+inline std::string g_pg_server;  // set: durable mode on this PostgreSQL server, a fresh database per engine
+inline std::vector<std::string> g_pg_databases;
+
+/// A new database on g_pg_server (dropped by drop_pg_databases): its URL.
+inline std::string fresh_pg_database() {
+  const auto name = "bench_" + std::to_string(getpid()) + "_" + std::to_string(g_pg_databases.size());
+  auto admin = store::sql::open(g_pg_server, "the benchmark");
+  if (!admin || !(*admin)->exec("CREATE DATABASE " + name)) {
+    std::fprintf(stderr, "coworker-bench: cannot make a database on %s\n", store::sql::display_name(g_pg_server).c_str());
+    std::exit(1);
+  }
+  g_pg_databases.push_back(name);
+  return g_pg_server.substr(0, g_pg_server.rfind('/') + 1) + name;
+}
+
+inline void drop_pg_databases() {
+  auto admin = store::sql::open(g_pg_server, "the benchmark");
+  for (const auto& name : g_pg_databases)
+    if (admin) (void)(*admin)->exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+}
 
 inline engine_config bench_config(const std::string& policy, std::size_t threads) {
   engine_config c;
-  if (!g_db_dir.empty()) {
+  if (!g_pg_server.empty()) {
+    c.db_path = fresh_pg_database();
+  } else if (!g_db_dir.empty()) {
     static int n = 0;
     c.db_path = g_db_dir + "/bench-" + std::to_string(n++) + ".db";
   }
