@@ -1,6 +1,7 @@
-// postgresql_database: store::sql::database over one libpq connection. Each statement is kept as its
-// text with `$N` markers and run with PQexecParams (parameters as text, results as text); a step
-// walks the rows of the result.
+// postgresql_database: store::sql::database over one libpq connection. A statement's text (with `$N`
+// markers) is prepared once per connection, on its first run, and run by name after that (parameters
+// and results as text): the server parses and plans it once, not at every row (docs/store.md,
+// "Throughput"). A step walks the rows of the result.
 #include "store/postgresql_database.hpp"
 
 #include <libpq-fe.h>
@@ -8,15 +9,46 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 namespace coworker::store::sql {
 
 namespace {
 
+/// The statements a connection has prepared, by their text and number of parameters: at most
+/// `capacity`, so that a daemon answering ever new document queries for months does not keep them all
+/// (past it a statement runs unprepared; the committer's are among the first).
+class statement_names {
+ public:
+  static constexpr std::size_t capacity = 256;
+  /// The name of `text` prepared with `types`, preparing it when new; "" when the cache is full (run
+  /// it unnamed); null when the server refused it (`error` says why).
+  const char* name(PGconn* c, const std::string& text, const std::vector<Oid>& types, std::string& error) {
+    auto key = std::to_string(types.size()) + ':' + text;
+    if (auto it = names_.find(key); it != names_.end()) return it->second.c_str();
+    if (names_.size() >= capacity) return "";
+    auto name = "cw" + std::to_string(names_.size() + 1);
+    PGresult* r = PQprepare(c, name.c_str(), text.c_str(), static_cast<int>(types.size()), types.data());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) error = PQresultErrorMessage(r);
+    PQclear(r);
+    if (!ok) return nullptr;
+    return names_.emplace(std::move(key), std::move(name)).first->second.c_str();
+  }
+
+ private:
+  std::unordered_map<std::string, std::string> names_;
+};
+
+void trim(std::string& m) {
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+}
+
 class postgresql_query final : public query {
  public:
-  postgresql_query(PGconn* c, std::string text, std::string* error) : c_(c), text_(std::move(text)), error_(error) {}
+  postgresql_query(PGconn* c, statement_names& names, std::string text, std::string* error)
+      : c_(c), names_(names), text_(std::move(text)), error_(error) {}
   ~postgresql_query() override { PQclear(result_); }
   void bind_text(int i, std::string_view v) override { slot(i) = std::string(v); }
   void bind_int(int i, std::int64_t v) override { slot(i) = std::to_string(v); }
@@ -35,12 +67,18 @@ class postgresql_query final : public query {
       types_.assign(values.size(), 0);
       for (std::size_t i = 0; i < types_.size(); ++i)
         if (!names(i + 1)) types_[i] = text_oid;
-      result_ = PQexecParams(c_, text_.c_str(), static_cast<int>(values.size()), types_.data(), values.data(), nullptr,
-                             nullptr, 0);
+      const char* name = names_.name(c_, text_, types_, *error_);
+      if (!name) {
+        trim(*error_);
+        return step::failed;
+      }
+      result_ = *name ? PQexecPrepared(c_, name, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0)
+                      : PQexecParams(c_, text_.c_str(), static_cast<int>(values.size()), types_.data(), values.data(),
+                                     nullptr, nullptr, 0);
       const auto status = PQresultStatus(result_);
       if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         *error_ = PQresultErrorMessage(result_);
-        while (!error_->empty() && (error_->back() == '\n' || error_->back() == ' ')) error_->pop_back();
+        trim(*error_);
         return step::failed;
       }
       row_ = -1;
@@ -74,6 +112,7 @@ class postgresql_query final : public query {
     return params_[static_cast<std::size_t>(i - 1)];
   }
   PGconn* c_;
+  statement_names& names_;
   std::string text_;
   std::string* error_;
   static constexpr Oid text_oid = 25;  // pg_type's `text`
@@ -89,7 +128,7 @@ class postgresql_database final : public database {
   ~postgresql_database() override { PQfinish(c_); }
   sql::dialect dialect() const override { return sql::dialect::postgresql; }
   std::unique_ptr<query> prepare(std::string_view text) override {
-    return std::make_unique<postgresql_query>(c_, postgresql_markers(text), &error_);
+    return std::make_unique<postgresql_query>(c_, names_, postgresql_markers(text), &error_);
   }
   expected<void> exec(std::string_view text) override {
     PGresult* r = PQexec(c_, std::string(text).c_str());
@@ -104,12 +143,13 @@ class postgresql_database final : public database {
   std::string error_message() override {
     std::string m = error_.empty() ? PQerrorMessage(c_) : error_;
     error_.clear();
-    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    trim(m);
     return m;
   }
 
  private:
   PGconn* c_;
+  statement_names names_;
   std::string error_;  // the last failed statement's message (libpq keeps it in its result)
 };
 
