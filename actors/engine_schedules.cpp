@@ -61,6 +61,7 @@ void engine::impl::fire_schedules() {
     schedule_fire fire;
     json chain;
     std::optional<json> input;
+    json definition;  // as stored: what a claim compares
   };
   std::vector<to_start> work;
   {
@@ -73,10 +74,21 @@ void engine::impl::fire_schedules() {
     };
     for (auto& f : schedules.due(now_ms(), running)) {
       const auto* d = schedules.find(f.name);
-      if (d) work.push_back({std::move(f), d->chain, d->input});
+      if (d) work.push_back({std::move(f), d->chain, d->input, to_json(*d)});
     }
   }
   for (auto& w : work) {
+    // Every node of a cluster holds the schedules; the one whose claim wins fires (at most once:
+    // a node that dies between its claim and its commit loses that fire).
+    if (schedule_rows) {
+      auto claimed = schedule_rows->claim(w.fire.name, w.definition, w.fire.time);
+      if (!claimed) cfg.log_sink("error", claimed.error().message);
+      if (!claimed || !*claimed) {
+        std::lock_guard lock(schedule_mu);
+        schedules.started(w.fire.name, w.fire.time, "");
+        continue;
+      }
+    }
     submit_options o;
     // One fire, one chain: across restarts (and, later, nodes) the key makes a second submit of
     // the same fire return the first one's run.

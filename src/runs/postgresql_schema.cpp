@@ -24,11 +24,18 @@ CREATE INDEX IF NOT EXISTS runs_roots ON runs(id) WHERE owner IS NULL;
 CREATE INDEX IF NOT EXISTS runs_roots_status ON runs(status, id) WHERE owner IS NULL;
 CREATE TABLE IF NOT EXISTS run_values (id BIGSERIAL PRIMARY KEY, chain BIGINT NOT NULL, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS run_values_chain ON run_values(chain);
+-- Each engine (epoch) numbers its own events: several nodes write at once (docs/cluster.md).
 CREATE TABLE IF NOT EXISTS events (
-  seq BIGINT PRIMARY KEY, epoch TEXT NOT NULL, time BIGINT NOT NULL, kind TEXT NOT NULL, run_id TEXT NOT NULL);
+  seq BIGINT NOT NULL, epoch TEXT NOT NULL, time BIGINT NOT NULL, kind TEXT NOT NULL, run_id TEXT NOT NULL,
+  PRIMARY KEY (epoch, seq));
 CREATE TABLE IF NOT EXISTS chains (
-  root_id TEXT COLLATE "C" PRIMARY KEY, document TEXT NOT NULL, input TEXT, key TEXT, ended INTEGER NOT NULL DEFAULT 0);
+  root_id TEXT COLLATE "C" PRIMARY KEY, document TEXT NOT NULL, input TEXT, key TEXT, ended INTEGER NOT NULL DEFAULT 0,
+  partition INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS chains_open ON chains(root_id) WHERE ended=0;
+-- Who owns each partition of the chains (docs/cluster.md, "Leases and fencing").
+CREATE TABLE IF NOT EXISTS leases (
+  partition INTEGER PRIMARY KEY, owner TEXT NOT NULL, node TEXT NOT NULL, epoch BIGINT NOT NULL,
+  expires TIMESTAMPTZ NOT NULL, backend INTEGER, backend_start TIMESTAMPTZ);
 CREATE TABLE IF NOT EXISTS run_keys (key TEXT PRIMARY KEY, root_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, bytes BIGINT NOT NULL, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS run_blobs (chain BIGINT NOT NULL, blob TEXT NOT NULL, PRIMARY KEY(chain, blob));
@@ -61,6 +68,17 @@ CREATE OR REPLACE VIEW run_records AS
        LEFT JOIN run_values vi ON vi.id = r.input LEFT JOIN run_values vo ON vo.id = r.output;
 )sql";
 
+/// Schema 1 → 2: chains get their partition (0: the first node's), events are numbered per engine.
+constexpr const char* from_1 = R"sql(
+ALTER TABLE chains ADD COLUMN IF NOT EXISTS partition INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events DROP CONSTRAINT IF EXISTS events_pkey;
+ALTER TABLE events ADD PRIMARY KEY (epoch, seq);
+UPDATE coworker_schema SET version = 2;
+)sql";
+
+/// After the tables and any migration (the column exists then).
+constexpr const char* indexes = "CREATE INDEX IF NOT EXISTS chains_open_partition ON chains(partition) WHERE ended=0";
+
 }  // namespace
 
 expected<void> prepare_postgresql_tables(store::sql::database& db) {
@@ -84,7 +102,10 @@ expected<void> prepare_postgresql_tables(store::sql::database& db) {
     if (!add) return rollback(db.failure("write the schema's version"));
     add->bind_int(1, postgresql_schema_version);
     if (!add->run()) return rollback(db.failure("write the schema's version"));
+  } else if (version == 1) {
+    if (auto r = db.exec(from_1); !r) return rollback(r.error());
   }
+  if (auto r = db.exec(indexes); !r) return rollback(r.error());
   return db.exec("COMMIT");
 }
 

@@ -10,7 +10,7 @@
 namespace coworker::runs {
 
 /// The version `coworker_schema` holds once prepare_postgresql_tables ran.
-inline constexpr int postgresql_schema_version = 1;
+inline constexpr int postgresql_schema_version = 2;  // 2: partitions and leases (docs/cluster.md)
 
 /// Creates what is missing in one transaction, under an advisory lock (nodes starting together do
 /// not race); a database of a newer version is refused.

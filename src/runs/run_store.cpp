@@ -10,8 +10,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
-#include <thread>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -21,6 +19,7 @@
 #include "core/blob.hpp"
 #include "core/frame.hpp"
 #include "core/value_forms.hpp"
+#include "cluster/lease_book.hpp"
 #include "runs/run_row.hpp"
 #include "runs/retention.hpp"
 #include "runs/postgresql_schema.hpp"
@@ -91,29 +90,26 @@ stored_chain read_chain(sql::query& q) {
   return c;
 }
 
-/// One engine per store: a PostgreSQL store is held by an advisory lock of the store's connection,
-/// released when it closes (the cluster's partition leases replace it; docs/store.md, "Two databases").
-constexpr const char* engine_lock = "SELECT pg_try_advisory_lock(7301146)";
-constexpr const char* engine_unlock = "SELECT pg_advisory_unlock(7301146)";
-constexpr std::chrono::seconds engine_lock_wait{3};
-
+/// A PostgreSQL store is shared: several engines (nodes) write it, each the partitions it leases
+/// (docs/cluster.md); its tables are made by whichever comes first.
 expected<std::unique_ptr<sql::database>> open_postgresql(const std::string& url) {
   auto db = sql::open(url, "the run records");
   if (!db) return db.error();
   if (auto r = runs::prepare_postgresql_tables(**db); !r) return r.error();
-  auto q = (*db)->prepare(engine_lock);
-  // The session of an engine that just died (kill -9, a crash) holds the lock until the server has
-  // noticed its connection closed: a restart right after it waits for that, up to engine_lock_wait.
-  const auto give_up = std::chrono::steady_clock::now() + engine_lock_wait;
-  for (;;) {
-    if (!q || q->next() != sql::step::row) return (*db)->failure("take the store's lock");
-    if (q->text(0) == "t") return std::move(*db);
-    if (std::chrono::steady_clock::now() >= give_up)
-      return make_error(codes::store_error,
-                        "store '" + (*db)->name() + "' is in use by another coworker (advisory lock 7301146)");
-    q->reset();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  return std::move(*db);
+}
+
+/// `{0,3}`: partitions as a PostgreSQL array literal.
+std::string array_text(const std::vector<int>& partitions) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < partitions.size(); ++i) out += (i ? "," : "") + std::to_string(partitions[i]);
+  return out + "}";
+}
+
+std::vector<int> partitions_of(const std::vector<cluster::lease>& held) {
+  std::vector<int> out;
+  for (const auto& l : held) out.push_back(l.partition);
+  return out;
 }
 
 /// The SQLite file, created when missing, locked for this engine (`<file>.lock`), WAL.
@@ -157,9 +153,6 @@ expected<std::pair<std::unique_ptr<sql::database>, int>> open_sqlite(const std::
 run_store::run_store(std::unique_ptr<sql::database> db, int lock_fd) : db_(std::move(db)), lock_fd_(lock_fd) {}
 
 run_store::~run_store() {
-  // A PostgreSQL store's lock goes with its connection, but the server ends the session after the
-  // connection closes: the next engine may come sooner. Released first, it is free when this returns.
-  if (db_->dialect() == sql::dialect::postgresql) (void)db_->exec(engine_unlock);
   db_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
@@ -179,6 +172,16 @@ expected<std::unique_ptr<run_store>> run_store::open(const std::string& location
 }
 
 const std::string& run_store::location() const { return db_->name(); }
+
+void run_store::write_under(const cluster::lease_book* book) {
+  std::lock_guard lock(mu_);
+  book_ = book;
+}
+
+void run_store::fence(std::string why) {
+  std::lock_guard lock(mu_);
+  fenced_ = std::move(why);
+}
 
 expected<void> run_store::write(const std::vector<event>& batch, const std::vector<chain_submission>& chains,
                                 value_forms* forms) {
@@ -200,7 +203,16 @@ std::optional<std::string> run_store::blob(const std::string& id) {
 expected<void> run_store::write(const std::vector<const event*>& batch, const std::vector<chain_submission>& chains,
                                 value_forms* forms) {
   std::lock_guard lock(mu_);
+  if (!fenced_.empty()) return make_error(codes::store_error, fenced_);
   if (auto r = db_->begin(); !r) return r;
+  // A node writes only while it holds its leases: checked in the transaction, whose row locks keep a
+  // takeover waiting until it ends (docs/cluster.md, "Leases and fencing").
+  if (book_)
+    if (auto r = book_->check(*db_); !r) {
+      (void)db_->exec("ROLLBACK");
+      refs_.clear();
+      return r;
+    }
   auto fail = [&](const std::string& what) {
     auto err = db_->failure(what);
     (void)db_->exec("ROLLBACK");
@@ -210,9 +222,13 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
   runs::run_writer rows(*db_, refs_);
   if (!chains.empty()) {
     // A chain submitted again (a resumed redrive) replaces its row, in flight again.
-    auto q = db_->prepare("INSERT INTO chains(root_id, document, input, key, ended) VALUES(?1,?2,?3,?4,0) "
-                          "ON CONFLICT(root_id) DO UPDATE SET document=excluded.document, input=excluded.input, "
-                          "key=excluded.key, ended=0");
+    // In a cluster a chain is in the partition of the node that runs it: a redrive moves it there.
+    auto q = book_ ? db_->prepare("INSERT INTO chains(root_id, document, input, key, ended, partition) VALUES(?1,?2,?3,?4,0,?5) "
+                                  "ON CONFLICT(root_id) DO UPDATE SET document=excluded.document, input=excluded.input, "
+                                  "key=excluded.key, ended=0, partition=excluded.partition")
+                   : db_->prepare("INSERT INTO chains(root_id, document, input, key, ended) VALUES(?1,?2,?3,?4,0) "
+                                  "ON CONFLICT(root_id) DO UPDATE SET document=excluded.document, input=excluded.input, "
+                                  "key=excluded.key, ended=0");
     auto k = db_->prepare("INSERT INTO run_keys(key, root_id) VALUES(?1,?2) "
                           "ON CONFLICT(key) DO UPDATE SET root_id=excluded.root_id");
     if (!q || !k) return fail("prepare the chains table");
@@ -231,6 +247,7 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
       } else {
         q->bind_null(4);
       }
+      if (book_) q->bind_int(5, book_->home());
       bool ok = q->run() && rows.write_chain_blobs(c.root_id, c.created, blobs);
       q->reset();
       if (ok && !c.key.empty()) {
@@ -292,11 +309,14 @@ std::uint64_t run_store::last_seq() {
   return static_cast<std::uint64_t>(q->integer(0));
 }
 
-std::vector<stored_chain> run_store::unfinished_chains() {
+std::vector<stored_chain> run_store::unfinished_chains(std::optional<std::vector<int>> partitions) {
   std::lock_guard lock(mu_);
   std::vector<stored_chain> out;
-  auto q = db_->prepare("SELECT root_id, document, input, key FROM chains WHERE ended=0 ORDER BY root_id");
+  if (book_ && !partitions) partitions = partitions_of(book_->held());
+  auto q = db_->prepare(std::string("SELECT root_id, document, input, key FROM chains WHERE ended=0 ") +
+                        (partitions ? "AND partition = ANY(?1::int[]) " : "") + "ORDER BY root_id");
   if (!q) return out;
+  if (partitions) q->bind_text(1, array_text(*partitions));
   while (q->next() == sql::step::row)
     if (auto c = read_chain(*q); !c.document.is_discarded()) out.push_back(std::move(c));
   return out;
@@ -344,8 +364,10 @@ std::vector<std::pair<std::string, std::string>> run_store::keys() {
 std::vector<std::pair<std::string, std::string>> run_store::unfinished_keys() {
   std::lock_guard lock(mu_);
   std::vector<std::pair<std::string, std::string>> out;
-  auto q = db_->prepare("SELECT key, root_id FROM chains WHERE ended=0 AND key IS NOT NULL");
+  auto q = db_->prepare(std::string("SELECT key, root_id FROM chains WHERE ended=0 AND key IS NOT NULL") +
+                        (book_ ? " AND partition = ANY(?1::int[])" : ""));
   if (!q) return out;
+  if (book_) q->bind_text(1, array_text(partitions_of(book_->held())));
   while (q->next() == sql::step::row) out.emplace_back(q->text(0), q->text(1));
   return out;
 }

@@ -23,6 +23,9 @@ namespace coworker {
 namespace store::sql {
 class database;
 }
+namespace cluster {
+class lease_book;
+}
 
 struct retention_policy;
 class value_forms;
@@ -62,8 +65,16 @@ class run_store final : public run_history {
   /// The text of blob `id`, when a chain kept references it.
   std::optional<std::string> blob(const std::string& id);
 
+  /// In a cluster (PostgreSQL): every write first checks that `book`'s leases are still this node's
+  /// and fails otherwise; new chains go to its home partition; start-up reads what it holds
+  /// (docs/cluster.md). `book` outlives the store's use.
+  void write_under(const cluster::lease_book* book);
+  /// From now on every write fails with `why` (a node that lost its lease writes nothing more).
+  void fence(std::string why);
+
   std::uint64_t last_seq();
-  std::vector<stored_chain> unfinished_chains();
+  /// The chains in flight; in a cluster those of `partitions`, by default every partition held.
+  std::vector<stored_chain> unfinished_chains(std::optional<std::vector<int>> partitions = std::nullopt);
   /// The chain as submitted, in flight or ended (kept until retention deletes it: for a redrive).
   std::optional<stored_chain> chain(const std::string& root_id);
   /// Every record of one chain (by chainId).
@@ -92,8 +103,10 @@ class run_store final : public run_history {
  private:
   run_store(std::unique_ptr<store::sql::database> db, int lock_fd);
   std::unique_ptr<store::sql::database> db_;
-  int lock_fd_;  ///< flock on `<file>.lock`: one engine per store file (-1 on PostgreSQL: an advisory lock)
+  int lock_fd_;  ///< flock on `<file>.lock`: one engine per store file (-1 on PostgreSQL: leases instead)
   std::mutex mu_;
+  const cluster::lease_book* book_ = nullptr;  // guarded by mu_
+  std::string fenced_;                         // guarded by mu_: why nothing is written any more
   std::uint64_t commits_ = 0;
   runs::value_refs refs_;  // the values stored for chains in flight; write() runs on one thread at a time (mu_)
 };

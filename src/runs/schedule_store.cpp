@@ -60,6 +60,20 @@ expected<void> schedule_store::fired(const std::string& name, std::int64_t time,
              "store a schedule's fire");
 }
 
+expected<bool> schedule_store::claim(const std::string& name, const json& definition, std::int64_t time) {
+  const auto text = dump(definition);
+  std::lock_guard lock(mu_);
+  auto q = db_->prepare("UPDATE schedules SET last_fire = ?3 WHERE name = ?1 AND definition = ?2 AND last_fire < ?3 "
+                        "RETURNING name");
+  if (!q) return db_->failure("claim a schedule's fire");
+  q->bind_text(1, name);
+  q->bind_text(2, text);
+  q->bind_int(3, time);
+  const auto s = q->next();
+  if (s == sql::step::failed) return db_->failure("claim a schedule's fire");
+  return s == sql::step::row;
+}
+
 expected<void> schedule_store::remove(const std::string& name) {
   return run("DELETE FROM schedules WHERE name = ?1", [&](sql::query& q) { q.bind_text(1, name); },
              "delete a schedule");

@@ -37,6 +37,10 @@ class schedule_store {
   /// Adds or replaces a definition (what it fired so far stays).
   expected<void> put(const std::string& name, const json& definition);
   expected<void> fired(const std::string& name, std::int64_t time, const std::string& run_id);
+  /// Claims the fire at `time` of schedule `name` as `definition` says it: true for the one engine
+  /// whose compare-and-set on the last fire time wins (docs/cluster.md, "Schedules"); false when
+  /// another node fired it, or the schedule was changed or deleted since this engine read it.
+  expected<bool> claim(const std::string& name, const json& definition, std::int64_t time);
   expected<void> remove(const std::string& name);
 
  private:

@@ -1,0 +1,47 @@
+// lease_keeper: the thread that keeps a node's leases (docs/cluster.md, "Leases and fencing"). Every
+// leaseMs/3 it renews what the book holds, takes over the partitions of dead nodes, and gives back
+// drained ones. It tells the engine through two callbacks: partitions taken (resume their chains)
+// and leases lost (stop: the node is fenced). The rules are the book's (lease_book.hpp).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "cluster/lease_book.hpp"
+
+namespace coworker::cluster {
+
+struct keeper_hooks {
+  std::function<void(const std::vector<lease>&)> taken;
+  /// Called once; the keeper stops after it.
+  std::function<void(const std::string& why)> lost;
+  std::function<void(std::string_view level, std::string_view text)> log;
+};
+
+class lease_keeper {
+ public:
+  lease_keeper(lease_book& book, std::chrono::milliseconds lease, keeper_hooks hooks);
+  ~lease_keeper();  ///< stops the thread (no callback runs after it returns)
+  lease_keeper(const lease_keeper&) = delete;
+  lease_keeper& operator=(const lease_keeper&) = delete;
+
+ private:
+  void loop();
+  /// One round; false once the node is fenced.
+  bool round(std::chrono::steady_clock::time_point& renewed, bool& failing);
+  lease_book& book_;
+  const std::chrono::milliseconds lease_;
+  keeper_hooks hooks_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace coworker::cluster
