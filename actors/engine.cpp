@@ -19,6 +19,7 @@ void subscription::reset() { impl_.reset(); }
 
 engine::engine(engine_config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
   if (impl_->cfg.auto_resume) impl_->resume();
+  impl_->start_keeper();  // in a cluster: takes over what dead nodes leave from now on
 }
 
 std::size_t engine::resume() { return impl_->resume(); }

@@ -5,6 +5,7 @@
 
 #include "coworker/engine.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <random>
 #include <thread>
@@ -27,9 +28,12 @@
 #include "core/signal_board.hpp"
 #include "runs/definition_store.hpp"
 #include "runs/retention.hpp"
+#include "cluster/lease_book.hpp"
+#include "cluster/lease_keeper.hpp"
 #include "runs/run_store.hpp"
 #include "runs/schedule_store.hpp"
 #include "runs/signal_store.hpp"
+#include "store/database.hpp"
 
 namespace coworker {
 
@@ -65,6 +69,7 @@ struct chain_origin {
 struct engine::impl {
   engine_config cfg;
   std::optional<error> startup_error;
+  std::unique_ptr<cluster::lease_book> leases;  // on PostgreSQL: the partitions this node owns (before runs: it uses it)
   std::unique_ptr<run_store> runs;  // the durable run store, when db_path is set
   std::unique_ptr<history_pruner> pruner;  // its retention, on a thread of its own
   std::shared_ptr<store::document_store> docs;
@@ -88,6 +93,9 @@ struct engine::impl {
   std::mutex submit_mu;  // makes "find key, else start" one step
   std::uint64_t persist_batches = 0;
   latency_histogram commit_latency;  // store transactions, for /metrics
+  std::unique_ptr<cluster::lease_keeper> keeper;  // renews the leases (actors/engine_cluster.cpp)
+  std::atomic<bool> fenced{false};               // this node lost a lease: nothing more is written
+  std::string fenced_why;                        // set before fenced
   caf::actor_system_config caf_cfg;
   std::unique_ptr<caf::actor_system> sys;  // declared last: actors end before what they use
 
@@ -99,16 +107,19 @@ struct engine::impl {
       };
     }
     std::uint64_t first_seq = 0;
+    const auto epoch = engine_detail::new_epoch();
     if (!cfg.db_path.empty()) {
       auto opened = run_store::open(cfg.db_path, [this](const std::string& m) { cfg.log_sink("info", m); });
       if (opened) {
         runs = std::move(*opened);
         first_seq = runs->last_seq();  // seq continues across restarts
+        if (store::sql::is_postgresql(cfg.db_path)) open_cluster(epoch);
       } else {
         startup_error = opened.error();
       }
     }
-    registry = std::make_shared<run_registry>(engine_detail::new_epoch(), cfg.retain_chains, first_seq, cfg.replay_events);
+    if (startup_error) runs.reset();
+    registry = std::make_shared<run_registry>(epoch, cfg.retain_chains, first_seq, cfg.replay_events);
     // Blob texts kept in memory: all there is in memory mode; in durable mode the store has them,
     // and these cover a blob asked for before its record's write committed (docs/store.md, "Blobs").
     forms = std::make_unique<value_forms>(cfg.lim.blob_bytes, runs ? cfg.lim.retained_bytes / 4 : cfg.lim.retained_bytes);
@@ -242,10 +253,11 @@ struct engine::impl {
     for (auto& op : ops::store_operations(docs, ops::ops_config_from_json(cfg.ops_config))) (void)ops.add(std::move(op));
   }
 
-  std::size_t resume() {
+  /// The chains in flight of the partitions held (in a cluster; on a file: all), or of `partitions`.
+  std::size_t resume(std::optional<std::vector<int>> partitions = std::nullopt) {
     if (!runs) return 0;
     std::size_t n = 0;
-    for (auto& c : runs->unfinished_chains()) {
+    for (auto& c : runs->unfinished_chains(std::move(partitions))) {
       if (registry->get(c.root_id) && is_final(registry->get(c.root_id)->status)) continue;
       auto records = whole_chain_records(c.root_id);
       for (json* v : {&c.document, &c.input}) {  // a large chain input is stored as blobs
@@ -322,42 +334,18 @@ struct engine::impl {
     timers.reset();
     sys.reset();
     registry.reset();  // delivers the last events
+    release_leases();  // after the last write: another node takes over at once
     docs.reset();
   }
 
   /// Memory mode: cancels every chain in flight and waits (bounded) for them to end as cancelled.
   /// Durable mode: stops every chain where it stands, to resume at the next start.
   void shutdown() {
-    auto cancel_all = [this](bool kill) {
-      std::vector<caf::actor> live;
-      {
-        // Cancelling the top chains cancels their trees in order; a child cancelled on its own
-        // would fail its chain instead. A chain killed takes its tree with it (~run_state).
-        std::lock_guard lock(core.dir_mu);
-        for (const auto& [id, a] : core.directory) live.push_back(a);
-      }
-      for (const auto& a : live) {
-        if (kill) {
-          caf::anon_send_exit(a, caf::exit_reason::kill);
-        } else {
-          caf::anon_send(a, cancel_atom::value);  // a second cancel is ignored
-        }
-      }
-    };
+    keeper.reset();  // takes over nothing more
     if (runs) {
       // Nothing is cancelled or recorded: what is stored resumes at the next start, like after a
       // crash (docs/durability.md, "Stopping"). Events published so far are written first.
-      core.leaving.store(true, std::memory_order_release);
-      // A chain spawned a moment ago enters the directory a moment later: kill until it is empty.
-      auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-      for (int round = 0; std::chrono::steady_clock::now() < until; ++round) {
-        {
-          std::lock_guard lock(core.dir_mu);
-          if (core.directory.empty()) break;
-        }
-        if (round % 10 == 0) cancel_all(true);
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
+      stop_in_place();
       registry->flush();
       return;
     }
@@ -378,6 +366,46 @@ struct engine::impl {
     cancel_all(true);
     registry->flush();
   }
+
+  /// Cancels (or kills) every chain in flight.
+  void cancel_all(bool kill) {
+    std::vector<caf::actor> live;
+    {
+      // Cancelling the top chains cancels their trees in order; a child cancelled on its own
+      // would fail its chain instead. A chain killed takes its tree with it (~run_state).
+      std::lock_guard lock(core.dir_mu);
+      for (const auto& [id, a] : core.directory) live.push_back(a);
+    }
+    for (const auto& a : live) {
+      if (kill) {
+        caf::anon_send_exit(a, caf::exit_reason::kill);
+      } else {
+        caf::anon_send(a, cancel_atom::value);  // a second cancel is ignored
+      }
+    }
+  }
+
+  /// Durable mode: kills every chain where it stands, recording nothing of it (it resumes at the next
+  /// start, or on the node that takes its partition over).
+  void stop_in_place() {
+    core.leaving.store(true, std::memory_order_release);
+    // A chain spawned a moment ago enters the directory a moment later: kill until it is empty.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    for (int round = 0; std::chrono::steady_clock::now() < until; ++round) {
+      {
+        std::lock_guard lock(core.dir_mu);
+        if (core.directory.empty()) break;
+      }
+      if (round % 10 == 0) cancel_all(true);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  /// The cluster (actors/engine_cluster.cpp): the leases of a PostgreSQL store.
+  void open_cluster(const std::string& epoch);
+  void start_keeper();
+  void fence(const std::string& why);
+  void release_leases();
 
   chain::compile_options compile_opts() const {
     chain::compile_options o;
@@ -427,6 +455,7 @@ struct engine::impl {
       return make_error(codes::busy, "the engine runs " + std::to_string(cfg.lim.max_concurrent_runs) +
                                          " chains already; try again later");
     if (startup_error) return *startup_error;
+    if (fenced.load(std::memory_order_acquire)) return make_error(codes::unavailable, fenced_why);
     if (auto failing = registry->store_failure())
       return make_error(codes::unavailable, "the store cannot write (" + failing->message +
                                                 "); nothing new is accepted until it can, try again later");

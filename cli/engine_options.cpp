@@ -40,6 +40,8 @@ void apply_engine_keys(const protocol::config_file& c, const engine_args& a, eng
   apply(cfg.retain_stored_chains, c.retain_stored_chains);
   apply(cfg.retain_stored_ms, c.retain_stored_ms);
   if (a.doctypes_dir.empty()) cfg.doctypes_dir = c.doctypes;
+  if (a.node.empty() && !c.cluster_node.empty()) cfg.cluster_node = c.cluster_node;
+  if (c.lease_ms) cfg.lease = std::chrono::milliseconds(*c.lease_ms);
 }
 
 }  // namespace
@@ -52,6 +54,7 @@ void add_engine_options(CLI::App& cmd, engine_args& a) {
   cmd.add_option("--send-to", a.send_to, "where `send` delivers: outbox or file:PATH (default: nowhere)");
   cmd.add_option("--threads", a.threads, "scheduler threads (default: the number of cores)");
   cmd.add_option("--otlp", a.otlp, "export every run as a span to this OTLP/HTTP endpoint (http://HOST:4318)");
+  cmd.add_option("--node", a.node, "this node's name in a cluster (a postgresql:// store; default: host name and pid)");
   cmd.add_option("--scheduler", a.policy, "scheduler policy: sharing or stealing")
       ->check(CLI::IsMember({"sharing", "stealing"}));
 }
@@ -93,6 +96,7 @@ expected<engine_config> make_engine_config(engine_args a, otlp_config* otlp) {
   engine_config cfg;
   cfg.threads = a.threads;
   if (!a.policy.empty()) cfg.scheduler_policy = a.policy;
+  if (!a.node.empty()) cfg.cluster_node = a.node;
   cfg.doctypes_dir = a.doctypes_dir;
   if (!a.send_to.empty()) cfg.ops_config["send"] = json{{"destination", a.send_to}};
   if (!a.ephemeral) cfg.db_path = resolve_db_path(a.db);

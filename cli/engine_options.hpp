@@ -21,6 +21,7 @@ struct engine_args {
   std::size_t threads = 0;
   std::string policy;        ///< empty: the config's, else "sharing"
   std::string otlp;          ///< --otlp URL: export spans (docs/tracing.md); else the config's otlp.endpoint
+  std::string node;          ///< --node NAME: this node's name in a cluster (docs/cluster.md)
 };
 
 void add_engine_options(CLI::App& cmd, engine_args& a);

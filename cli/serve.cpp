@@ -1,6 +1,8 @@
 // `coworker serve`: the daemon. Takes chains over ZeroMQ and publishes every run event.
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
@@ -116,6 +118,13 @@ int serve(serve_args a) {
   if (auto r = load_curve(a, svc); !r)
     return std::fprintf(stderr, "coworker: %s\n", r.error().message.c_str()), 2;
 
+  // A node that lost its lease (docs/cluster.md) has stopped its runs: the daemon stops, non-zero,
+  // for its supervisor to start it again as a new node.
+  static std::atomic<bool> fenced{false};
+  cfg->on_fenced = [](const std::string&) {
+    fenced.store(true);
+    ::kill(::getpid(), SIGTERM);
+  };
   engine eng(*cfg);
   if (eng.startup_error()) {
     std::fprintf(stderr, "coworker: cannot start: %s\n", eng.startup_error()->message.c_str());
@@ -164,6 +173,13 @@ int serve(serve_args a) {
                static_cast<unsigned long long>(eng.seq()));
   int sig = 0;
   sigwait(&stop_signals, &sig);
+  if (fenced.load()) {
+    eng.shutdown();
+    if (web) web->stop();
+    s.stop();
+    std::fprintf(stderr, "coworker serve: stopped: this node lost its lease to another node (see above)\n");
+    return 3;
+  }
   // Durable: the chains stay as stored and resume at the next start; in memory they end cancelled
   // while the events still go out (docs/durability.md, "Stopping").
   std::fprintf(stderr, "coworker serve: %s, %s %zu chains in flight%s\n", sig == SIGINT ? "SIGINT" : "SIGTERM",

@@ -48,6 +48,15 @@ struct engine_config {
   /// own (derived from its id). On when spans are exported (coworker::otlp_exporter).
   bool trace_all = false;
   json ops_config = json::object();   ///< settings of the built-in operations (e.g. send's destination)
+  /// A PostgreSQL store is shared by every engine started on it: together they are a cluster
+  /// (docs/cluster.md). This node's name in logs and in the `leases` table (default: host name and
+  /// process id), and how long a lease lasts without renewal (renewed every third of it).
+  std::string cluster_node;
+  std::chrono::milliseconds lease{5000};
+  /// Called once, from the lease keeper's thread, when this node lost a lease (another node took
+  /// its partitions over): it has stopped its runs, writes nothing more and refuses new chains
+  /// `unavailable`. `coworker serve` exits.
+  std::function<void(const std::string& why)> on_fenced;
   /// Where `log` steps and engine warnings go; default: standard error.
   std::function<void(std::string_view level, std::string_view text)> log_sink;
 };

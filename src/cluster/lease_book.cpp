@@ -29,7 +29,11 @@ constexpr int most_partitions_tried = 1000;
 }  // namespace
 
 lease_book::lease_book(std::unique_ptr<sql::database> db, std::string owner, std::string node, std::int64_t lease_ms)
-    : db_(std::move(db)), owner_(std::move(owner)), node_(std::move(node)), lease_ms_(lease_ms) {}
+    : db_(std::move(db)), owner_(std::move(owner)), node_(std::move(node)), lease_ms_(lease_ms) {
+  // A takeover waits for the old owner's open write (its row locks) at most a quarter of a lease,
+  // then tries again at the next round: the keeper must go on renewing this node's own leases.
+  (void)db_->exec("SET lock_timeout = " + std::to_string(std::max<std::int64_t>(lease_ms_ / 4, 50)));
+}
 
 expected<bool> lease_book::take(int partition, lease& out) {
   // A compare-and-set: the row is written only if it is absent or free; two nodes taking the same

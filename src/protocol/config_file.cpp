@@ -91,7 +91,7 @@ expected<config_file> parse_config(std::string_view text) {
   if (!j.is_object()) return make_error(codes::bad_json, "a config file is a JSON object (see config/coworker.json)");
   if (auto r = known_keys(j, {"requests", "events", "workers", "curve", "http", "db", "ephemeral", "scheduler", "limits",
                               "operations", "doctypes", "retainChains", "retainStoredChains", "retainStoredMs", "heartbeatMs",
-                              "eventsHwm", "routeToWorkers", "otlp"},
+                              "eventsHwm", "routeToWorkers", "otlp", "cluster"},
                           "", "a config file");
       !r)
     return r.error();
@@ -119,6 +119,12 @@ expected<config_file> parse_config(std::string_view text) {
     if (auto r = known_keys(**otlp, {"endpoint", "serviceName"}, "/otlp", "otlp"); !r) return r.error();
     if (auto r = read_string(**otlp, "endpoint", c.otlp_endpoint, "/otlp"); !r) return r.error();
     if (auto r = read_string(**otlp, "serviceName", c.otlp_service_name, "/otlp"); !r) return r.error();
+  }
+  COWORKER_TRY(cluster, object_field(j, "cluster"));
+  if (*cluster) {
+    if (auto r = known_keys(**cluster, {"node", "leaseMs"}, "/cluster", "cluster"); !r) return r.error();
+    if (auto r = read_string(**cluster, "node", c.cluster_node, "/cluster"); !r) return r.error();
+    if (auto r = read_int(**cluster, "leaseMs", 300, 600'000, c.lease_ms, "/cluster"); !r) return r.error();
   }
   COWORKER_TRY(scheduler, object_field(j, "scheduler"));
   if (*scheduler) {

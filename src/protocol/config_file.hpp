@@ -35,6 +35,8 @@ struct config_file {
   std::optional<json> operations;  ///< per-operation settings, an object
   std::optional<std::int64_t> retain_chains, retain_stored_chains, retain_stored_ms, heartbeat_ms, events_hwm;
   std::vector<std::string> route_to_workers;
+  std::string cluster_node;                  ///< cluster.node (docs/cluster.md)
+  std::optional<std::int64_t> lease_ms;      ///< cluster.leaseMs
 };
 
 /// Parses the text of a config file (JSON; `//` and `/* */` comments allowed). Errors: bad_json,

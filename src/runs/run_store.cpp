@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -173,9 +174,12 @@ expected<std::unique_ptr<run_store>> run_store::open(const std::string& location
 
 const std::string& run_store::location() const { return db_->name(); }
 
-void run_store::write_under(const cluster::lease_book* book) {
+expected<void> run_store::write_under(const cluster::lease_book* book, std::int64_t lease_ms) {
   std::lock_guard lock(mu_);
   book_ = book;
+  // A node paused in the middle of a write holds its lease rows: the server ends such a session
+  // after half a lease, so that a takeover waits that long at most (docs/cluster.md).
+  return db_->exec("SET idle_in_transaction_session_timeout = " + std::to_string(std::max<std::int64_t>(lease_ms / 2, 100)));
 }
 
 void run_store::fence(std::string why) {

@@ -67,8 +67,9 @@ class run_store final : public run_history {
 
   /// In a cluster (PostgreSQL): every write first checks that `book`'s leases are still this node's
   /// and fails otherwise; new chains go to its home partition; start-up reads what it holds
-  /// (docs/cluster.md). `book` outlives the store's use.
-  void write_under(const cluster::lease_book* book);
+  /// (docs/cluster.md). `book` outlives the store's use. A write transaction left open longer than
+  /// half of `lease_ms` (a node paused mid-write) is ended by the server.
+  expected<void> write_under(const cluster::lease_book* book, std::int64_t lease_ms);
   /// From now on every write fails with `why` (a node that lost its lease writes nothing more).
   void fence(std::string why);
 

@@ -179,6 +179,8 @@ BOOST_AUTO_TEST_CASE(an_unusable_store_file_is_a_clear_startup_error) {
 }
 
 BOOST_AUTO_TEST_CASE(a_second_engine_on_the_same_file_is_refused) {
+  // A PostgreSQL store takes several engines: a cluster (cluster_test.cpp).
+  if (test::stores_on_postgresql()) return;
   temp_dir dir;
   auto db = fs::path(test::store_at((dir.path / "shared.db").string()));
   engine first(durable_config(db));

@@ -198,7 +198,7 @@ BOOST_AUTO_TEST_CASE(a_run_store_under_a_lost_lease_writes_nothing) {
   (void)value(a->take_home());
   (void)value(b->take_home());
   auto store_a = value(run_store::open(pg.url()));
-  store_a->write_under(a.get());
+  BOOST_TEST_REQUIRE(store_a->write_under(a.get(), 5000).has_value());
   run_record r;
   r.id = r.chain_id = "run-01";
   r.operation = "run";

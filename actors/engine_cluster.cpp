@@ -1,0 +1,86 @@
+// The engine in a cluster (docs/cluster.md): on a PostgreSQL store it takes a home partition at
+// start (and the partitions of dead nodes), keeps its leases on a thread of its own, resumes the
+// chains of what it takes over, and stops writing and running the moment it loses a lease.
+#include <unistd.h>
+
+#include "engine_impl.hpp"
+
+namespace coworker {
+
+namespace {
+
+std::string default_node_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "node");
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
+std::string partitions_text(const std::vector<cluster::lease>& leases) {
+  std::string out;
+  for (const auto& l : leases)
+    out += (out.empty() ? "" : ", ") + std::to_string(l.partition) + " (epoch " + std::to_string(l.epoch) + ")";
+  return out;
+}
+
+}  // namespace
+
+void engine::impl::open_cluster(const std::string& epoch) {
+  if (cfg.cluster_node.empty()) cfg.cluster_node = default_node_name();
+  auto db = store::sql::open(cfg.db_path, "the leases");
+  if (!db) {
+    startup_error = db.error();
+    return;
+  }
+  // The owner is this start of the engine (its epoch): a node restarted is a new owner.
+  leases = std::make_unique<cluster::lease_book>(std::move(*db), epoch, cfg.cluster_node, cfg.lease.count());
+  auto home = leases->take_home();
+  if (!home) {
+    startup_error = home.error();
+    return;
+  }
+  // What dead nodes left is resumed with this node's own chains (engine::resume).
+  auto orphans = leases->take_over();
+  if (!orphans) {
+    startup_error = orphans.error();
+    return;
+  }
+  if (auto r = runs->write_under(leases.get(), cfg.lease.count()); !r) {
+    startup_error = r.error();
+    return;
+  }
+  cfg.log_sink("info", "cluster node '" + cfg.cluster_node + "': partitions " + partitions_text(leases->held()) +
+                           ", home " + std::to_string(home->partition) + ", lease " + std::to_string(cfg.lease.count()) + " ms");
+}
+
+void engine::impl::start_keeper() {
+  if (!leases || startup_error) return;
+  cluster::keeper_hooks hooks;
+  hooks.log = cfg.log_sink;
+  hooks.taken = [this](const std::vector<cluster::lease>& taken) {
+    std::vector<int> partitions;
+    for (const auto& l : taken) partitions.push_back(l.partition);
+    const auto n = resume(partitions);
+    cfg.log_sink("info", "cluster node '" + cfg.cluster_node + "': took over partition " + partitions_text(taken) +
+                             " from a node that stopped; " + std::to_string(n) + " chains resume here");
+  };
+  hooks.lost = [this](const std::string& why) { fence(why); };
+  keeper = std::make_unique<cluster::lease_keeper>(*leases, cfg.lease, std::move(hooks));
+}
+
+void engine::impl::fence(const std::string& why) {
+  fenced_why = "this node ('" + cfg.cluster_node + "') lost its lease: " + why +
+               "; its chains continue on the node that took them over";
+  // Nothing more is written (the store would refuse it anyway) and no new chain is accepted.
+  runs->fence(fenced_why);
+  fenced.store(true, std::memory_order_release);
+  cfg.log_sink("error", fenced_why + "; stopping its runs");
+  stop_in_place();
+  if (cfg.on_fenced) cfg.on_fenced(why);
+}
+
+void engine::impl::release_leases() {
+  if (!leases || fenced.load(std::memory_order_acquire)) return;
+  if (auto r = leases->release(); !r) cfg.log_sink("error", r.error().message);
+}
+
+}  // namespace coworker

@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Three `coworker serve` nodes over one PostgreSQL database (docs/cluster.md), on loopback.
+
+1. kill -9: 1,000 chains submitted round-robin to the three nodes; one node is killed mid-way. Every
+   chain completes (its partition taken over by a survivor), no run completed before the kill is
+   lost or changed, no step completed before the kill runs again, and the steps that do run again
+   are all of chains the dead node ran.
+2. SIGSTOP: a node paused past its lease while its chains run; another node takes its partition over
+   and finishes them. Resumed, the paused node writes nothing more (no event of its epoch after the
+   takeover) and exits with status 3, saying it lost its lease.
+
+    cluster_failover.py /path/to/coworker postgresql://server/postgres
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import zmq
+
+from ports import free_ports
+
+LEASE_MS = 1500
+CHAINS = 1000
+
+
+def chain(i, wait_ms=100):
+    steps = []
+    for k in (1, 2, 3):
+        steps.append({"id": f"s{k}", "operation": "create", "doctype": "Exec", "input": {"data": {"chain": i, "step": k}}})
+        if k < 3:
+            steps.append({"id": f"w{k}", "operation": "wait", "input": {"ms": wait_ms}})
+    return {"operation": "run", "input": {"i": i}, "children": steps}
+
+
+def psql(url, sql):
+    """Rows of `sql` as tuples (one JSON value through psql)."""
+    out = subprocess.run(["psql", "-AtX", "-v", "ON_ERROR_STOP=1", url, "-c",
+                          f"SELECT COALESCE(json_agg(row_to_json(q)), '[]')::text FROM ({sql}) q"],
+                         check=True, capture_output=True, text=True).stdout
+    return [tuple(row.values()) for row in json.loads(out)]
+
+
+def new_database(server, name):
+    subprocess.run(["psql", "-qAtX", "-v", "ON_ERROR_STOP=1", server, "-c", f"DROP DATABASE IF EXISTS {name}"], check=True)
+    subprocess.run(["psql", "-qAtX", "-v", "ON_ERROR_STOP=1", server, "-c", f"CREATE DATABASE {name}"], check=True)
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+class Node:
+    def __init__(self, binary, db, name, tmp):
+        self.name = name
+        self.req, self.ev = [f"tcp://127.0.0.1:{p}" for p in free_ports(2)]
+        config = os.path.join(tmp, f"{name}.json")
+        with open(config, "w") as f:
+            json.dump({"cluster": {"node": name, "leaseMs": LEASE_MS}}, f)
+        self.log_path = os.path.join(tmp, f"{name}.log")
+        LOGS.append(self.log_path)
+        self.proc = subprocess.Popen([binary, "serve", "--db", db, "--config", config, "--requests", self.req,
+                                      "--events", self.ev, "--workers", "none"], stderr=open(self.log_path, "a"))
+        self.sock = None
+        self.reconnect()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                ping = self.call({"type": "ping"}, timeout=0.5)
+                if ping.get("ok"):
+                    self.epoch = ping["epoch"]
+                    return
+            except TimeoutError:
+                pass
+        raise RuntimeError(f"{name} did not answer ping")
+
+    def reconnect(self):
+        if self.sock:
+            self.sock.close()
+        self.sock = zmq.Context.instance().socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.connect(self.req)
+
+    def call(self, req, timeout=30.0):
+        self.sock.send_multipart([b"", json.dumps(req).encode()])
+        if not self.sock.poll(int(timeout * 1000)):
+            self.reconnect()  # a late reply would answer the next call
+            raise TimeoutError(req["type"])
+        return json.loads(self.sock.recv_multipart()[-1])
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def kill(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=30)
+        self.sock.close()
+
+
+def wait_until(what, check, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def roots(db):
+    return {rid: status for rid, status in psql(db, "SELECT id, status FROM runs WHERE owner IS NULL")}
+
+
+def completed_steps(db):
+    return {(chain_id, rec["stepId"]) for chain_id, rec in
+            ((c, json.loads(r)) for c, r in psql(db, "SELECT chain_id, record FROM run_records WHERE status = 'completed'"))
+            if (rec.get("stepId") or "").startswith("s")}
+
+
+def step_counts(db):
+    counts = {}
+    for data, in psql(db, "SELECT data FROM documents WHERE doctype = 'Exec'"):
+        d = json.loads(data)
+        counts[(d["chain"], d["step"])] = counts.get((d["chain"], d["step"]), 0) + 1
+    return counts
+
+
+def kill_one_of_three(binary, server, tmp):
+    db = new_database(server, "cluster_kill")
+    nodes = [Node(binary, db, n, tmp) for n in ("a", "b", "c")]
+    homes = dict(psql(db, "SELECT node, partition FROM leases"))
+    assert sorted(homes.values()) == [0, 1, 2], f"each node a partition of its own: {homes}"
+    ids = {}  # run id -> (chain number, node)
+    alive = list(nodes)
+    for i in range(CHAINS):
+        node = alive[i % len(alive)]
+        r = node.call({"type": "run", "chain": chain(i, wait_ms=300), "key": f"chain-{i}"})
+        assert r["ok"], r
+        ids[r["runId"]] = (i, node.name)
+        if i == CHAINS // 2:
+            # Mid-way: node a dies; the client goes on with the other two.
+            nodes[0].kill(signal.SIGKILL)
+            nodes[0].proc.wait()
+            alive = nodes[1:]
+            done_before = completed_steps(db)
+            before = roots(db)
+    in_flight = [rid for rid, s in before.items() if s != "completed" and ids[rid][1] == "a"]
+    print(f"kill -9: node a killed after {CHAINS // 2 + 1} submissions, {len(in_flight)} of its chains in flight",
+          flush=True)
+    assert in_flight, "the kill came too late to test anything"
+    wait_until("every chain completed", lambda: list(roots(db).values()).count("completed") == CHAINS)
+    final = roots(db)
+    assert set(final) == set(ids), "the chains acknowledged are the chains stored"
+    assert all(s == "completed" for s in final.values())
+    for rid, status in before.items():
+        if status == "completed":
+            assert final[rid] == "completed", f"completed chain {rid} lost"
+    counts = step_counts(db)
+    reruns = []
+    for rid, (i, node) in ids.items():
+        for k in (1, 2, 3):
+            n = counts.get((i, k), 0)
+            assert n >= 1, f"chain {i} step {k} never ran"
+            if (rid, f"s{k}") in done_before:
+                assert n == 1, f"chain {i} step {k} completed before the kill but ran {n} times"
+            if n > 1:
+                reruns.append((i, k, node))
+    assert all(node == "a" for _, _, node in reruns), f"only the dead node's steps run again: {reruns[:5]}"
+    takers = [n.name for n in nodes[1:] if "took over partition 0" in n.log()]
+    assert len(takers) == 1, f"one survivor took partition 0 over: {takers}"
+    print(f"kill -9: ok; {takers[0]} took over partition 0, {len(reruns)} steps in flight at the kill ran again",
+          flush=True)
+    for n in nodes[1:]:
+        n.stop()
+
+
+def pause_past_the_lease(binary, server, tmp):
+    db = new_database(server, "cluster_pause")
+    a = Node(binary, db, "a", tmp)
+    b = Node(binary, db, "b", tmp)
+    ids = []
+    for i in range(40):
+        r = a.call({"type": "run", "chain": chain(i, wait_ms=1000), "key": f"p-{i}"})
+        assert r["ok"], r
+        ids.append(r["runId"])
+    a.kill(signal.SIGSTOP)
+    wait_until("b takes partition 0 over",
+               lambda: psql(db, "SELECT node FROM leases WHERE partition = 0") == [("b",)], seconds=30)
+    fenced_at, = psql(db, f"SELECT COALESCE(MAX(seq), 0) FROM events WHERE epoch = '{a.epoch}'")[0]
+    a.kill(signal.SIGCONT)
+    assert a.proc.wait(timeout=30) == 3, "a node that lost its lease stops with status 3"
+    assert "lost its lease" in a.log(), a.log()[-2000:]
+    wait_until("b completes a's chains", lambda: all(roots(db).get(rid) == "completed" for rid in ids))
+    after, = psql(db, f"SELECT COALESCE(MAX(seq), 0) FROM events WHERE epoch = '{a.epoch}'")[0]
+    assert after == fenced_at, f"node a wrote events after the takeover: seq {fenced_at} -> {after}"
+    print(f"SIGSTOP: ok; b took over, a wrote nothing after (seq {fenced_at}) and exited 3", flush=True)
+    a.sock.close()
+    b.stop()
+
+
+LOGS = []
+
+
+def main():
+    binary, server = sys.argv[1], sys.argv[2]
+    tmp = tempfile.mkdtemp(prefix="coworker-cluster-")
+    try:
+        kill_one_of_three(binary, server, tmp)
+        pause_past_the_lease(binary, server, tmp)
+    except BaseException:
+        for log in LOGS:
+            with open(log) as f:
+                sys.stderr.write(f"--- {log}\n" + f.read()[-3000:])
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

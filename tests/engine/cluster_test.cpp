@@ -1,0 +1,92 @@
+// Engines in a cluster over one PostgreSQL database (docs/cluster.md): each takes a partition of its
+// own; when one stops, another takes its partition over and finishes its chains; one that lost its
+// lease refuses new chains. Runs only on PostgreSQL (ctest's engine_tests_postgresql).
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "engine_fixture.hpp"
+#include "../postgres.hpp"
+
+using namespace coworker;
+using namespace coworker::test;
+
+namespace {
+
+engine_config node_config(const std::string& url, const std::string& name) {
+  auto c = durable_config(url);
+  c.auto_resume = true;
+  c.cluster_node = name;
+  c.lease = std::chrono::milliseconds(600);
+  return c;
+}
+
+/// Polls `done` until it holds (the test fails past safety_timeout): what happens on another
+/// engine's thread is seen through the store.
+template <class F>
+bool eventually(F done) {
+  const auto until = std::chrono::steady_clock::now() + safety_timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cluster)
+
+BOOST_AUTO_TEST_CASE(a_stopped_nodes_chains_finish_on_the_node_that_takes_its_partition_over) {
+  if (!stores_on_postgresql()) return;
+  postgres_database db;
+  auto b = std::make_unique<engine>(node_config(db.url(), "b"));
+  BOOST_REQUIRE(!b->startup_error());
+  std::string id;
+  {
+    engine a(node_config(db.url(), "a"));
+    BOOST_REQUIRE(!a.startup_error());
+    auto r = a.submit(json::parse(R"({"operation":"run","children":[
+      {"id":"first","operation":"log","input":{"n":1}},
+      {"id":"slow","operation":"wait","input":{"ms":400}},
+      {"id":"last","operation":"log","input":{"n":2}}]})"));
+    BOOST_REQUIRE_MESSAGE(r.has_value(), error_text(r));
+    id = *r;
+    BOOST_REQUIRE(eventually([&] {
+      auto first = a.get(id);
+      return first && !first->child_run_ids.empty() && a.get(first->child_run_ids.front()) &&
+             a.get(first->child_run_ids.front())->status == run_status::completed;
+    }));
+  }  // a stops mid-chain: its lease is given back, its chain stays in flight in partition 0
+  BOOST_REQUIRE(eventually([&] {
+    auto r = b->get(id);
+    return r && r->status == run_status::completed;
+  }));
+  auto tree = b->tree(id);
+  BOOST_REQUIRE(tree.has_value());
+  BOOST_TEST((*tree)["children"].size() == 3u);
+  BOOST_TEST((*tree)["children"][0]["attempts"] == 1);  // completed on a, not run again on b
+}
+
+BOOST_AUTO_TEST_CASE(a_new_chain_is_refused_unavailable_by_a_node_that_lost_its_lease) {
+  if (!stores_on_postgresql()) return;
+  postgres_database db;
+  std::atomic<bool> told{false};
+  auto cfg = node_config(db.url(), "a");
+  cfg.on_fenced = [&](const std::string&) { told = true; };
+  engine a(cfg);
+  BOOST_REQUIRE(!a.startup_error());
+  engine b(node_config(db.url(), "b"));
+  // What a finds after a pause past its lease: another node took partition 0 over.
+  auto admin = store::sql::open(db.url(), "the test");
+  BOOST_REQUIRE(admin.has_value());
+  BOOST_REQUIRE((*admin)->exec("UPDATE leases SET owner = 'another', epoch = epoch + 1 WHERE partition = 0").has_value());
+  BOOST_REQUIRE(eventually([&] { return told.load(); }));
+  auto r = a.submit(json::parse(R"({"operation":"run","children":[{"operation":"log"}]})"));
+  BOOST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code == codes::unavailable);
+  BOOST_TEST(r.error().message.find("lost its lease") != std::string::npos, r.error().message);
+  BOOST_TEST(b.submit(json::parse(R"({"operation":"run","children":[{"operation":"log"}]})")).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
