@@ -207,6 +207,7 @@ void add_serve_command(CLI::App& app, dispatch& d) {
   cmd->add_option("--curve-secret", a->curve_secret, "require CURVE: the server's secret key file (coworker keygen)");
   cmd->add_option("--curve-allow", a->curve_allow, "with CURVE: file of allowed client public keys, one per line");
   cmd->add_option("--db", a->engine.db, "store file (default: $COWORKER_DB, else ~/.local/share/coworker/coworker.db)");
+  cmd->add_option("--node", a->engine.node, "this node's name in a cluster (a postgresql:// store, docs/cluster.md; default: host name and pid)");
   cmd->add_flag("--ephemeral", a->engine.ephemeral, "keep nothing on disk");
   cmd->add_option("--doctypes", a->engine.doctypes_dir, "directory with extra doctype schemas");
   cmd->add_option("--send-to", a->engine.send_to, "where `send` delivers: outbox or file:PATH");
