@@ -7,10 +7,13 @@
 #                                     (postgresql://coworker@127.0.0.1:PORT/postgres, no password:
 #                                     trust on loopback only), STATE/dir its directory
 #   scripts/postgres.sh stop STATE    stops it (immediate) and deletes its directory
+#   scripts/postgres.sh restart STATE stops it (immediate: every connection breaks) and starts it
+#                                     again on the same port and data
 set -euo pipefail
 cmd=${1:-}
 state=${2:-}
-[[ ( $cmd == start || $cmd == stop ) && -n $state ]] || { echo "usage: $0 start|stop STATE_DIR" >&2; exit 2; }
+[[ ( $cmd == start || $cmd == stop || $cmd == restart ) && -n $state ]] ||
+  { echo "usage: $0 start|stop|restart STATE_DIR" >&2; exit 2; }
 bin=/usr/lib/postgresql/15/bin
 as_owner=()
 [[ $(id -u) -eq 0 ]] && as_owner=(runuser -u postgres --)
@@ -20,6 +23,12 @@ if [[ $cmd == stop ]]; then
   dir=$(cat "$state/dir")
   "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$dir" "$state/url" "$state/dir"
+  exit 0
+fi
+
+if [[ $cmd == restart ]]; then
+  dir=$(cat "$state/dir")
+  "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w restart -l "$dir/server.log" >/dev/null
   exit 0
 fi
 

@@ -10,11 +10,13 @@ namespace sql = store::sql;
 
 // Free: never taken, released (deleted), expired by the database's clock, or held through a session
 // the server no longer has — a node killed is noticed at once rather than after its lease. A
-// session is its process id with its start time (ids are reused).
+// session is its process id with its start time (ids are reused). Sessions older than the server
+// are gone because the server restarted, not because their nodes died: those leases wait for their
+// expiry, and their nodes reconnect and renew them meanwhile.
 // (Macros: the statements below are whole literals.)
-#define COWORKER_LEASE_FREE                                                 \
-  "(l.expires < now() OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a " \
-  "WHERE a.pid = l.backend AND a.backend_start = l.backend_start))"
+#define COWORKER_LEASE_FREE                                                                              \
+  "(l.expires < now() OR (l.backend_start > pg_postmaster_start_time() AND NOT EXISTS (SELECT 1 FROM " \
+  "pg_stat_activity a WHERE a.pid = l.backend AND a.backend_start = l.backend_start)))"
 const char* const lease_free = COWORKER_LEASE_FREE;
 
 namespace {
@@ -114,9 +116,8 @@ expected<std::vector<int>> lease_book::renew() {
   std::lock_guard lock(mu_);
   for (const auto& l : held_)
     if (std::find(kept.begin(), kept.end(), l.partition) == kept.end()) lost.push_back(l.partition);
-  held_.erase(std::remove_if(held_.begin(), held_.end(),
-                             [&](const lease& l) { return std::find(lost.begin(), lost.end(), l.partition) != lost.end(); }),
-              held_.end());
+  // What was lost stays in the book: the node is fenced, and every check fails from now on.
+  if (!lost.empty()) fenced_ = true;
   return lost;
 }
 
@@ -150,6 +151,8 @@ expected<void> lease_book::release() {
 
 expected<void> lease_book::check(sql::database& writer) const {
   std::lock_guard lock(mu_);
+  if (fenced_)
+    return make_error(codes::store_error, "store '" + writer.name() + "': this node lost a lease to another node; nothing written");
   return check_leases(writer, owner_, held_);
 }
 

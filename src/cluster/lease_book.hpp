@@ -35,8 +35,8 @@ class lease_book {
   expected<lease> take_home();
   /// Takes every free partition that still has chains in flight (a dead node's): what to resume.
   expected<std::vector<lease>> take_over();
-  /// Extends every lease held; the partitions another node took meanwhile are dropped from the book
-  /// and returned (the engine must stop: it is fenced).
+  /// Extends every lease held; returns the partitions another node took meanwhile: then the node is
+  /// fenced (the engine must stop), and check() fails from then on.
   expected<std::vector<int>> renew();
   /// Gives back the partitions other than home that have no chain in flight any more.
   expected<void> release_drained();
@@ -59,8 +59,9 @@ class lease_book {
   const std::string owner_, node_;
   const std::int64_t lease_ms_;
   mutable std::mutex mu_;  // held_ and home_: read by the committer's fence
-  std::vector<lease> held_;
+  std::vector<lease> held_;  // what was lost stays: checks go on failing
   int home_ = -1;
+  bool fenced_ = false;
 };
 
 /// In the writer's transaction on `db`: locks the lease rows of `owner` (a takeover waits for this

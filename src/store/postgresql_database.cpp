@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -36,6 +37,9 @@ class statement_names {
     if (!ok) return nullptr;
     return names_.emplace(std::move(key), std::move(name)).first->second.c_str();
   }
+
+  /// A new session has none of them.
+  void clear() { names_.clear(); }
 
  private:
   std::unordered_map<std::string, std::string> names_;
@@ -128,18 +132,29 @@ class postgresql_database final : public database {
   ~postgresql_database() override { PQfinish(c_); }
   sql::dialect dialect() const override { return sql::dialect::postgresql; }
   std::unique_ptr<query> prepare(std::string_view text) override {
+    if (!in_transaction_) reconnect();
     return std::make_unique<postgresql_query>(c_, names_, postgresql_markers(text), &error_);
   }
   expected<void> exec(std::string_view text) override {
+    const bool ends = text == "COMMIT" || text == "ROLLBACK";
+    if (!in_transaction_ && !ends) reconnect();
+    if (ends) in_transaction_ = false;
     PGresult* r = PQexec(c_, std::string(text).c_str());
     const auto status = PQresultStatus(r);
     const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
     if (!ok) error_ = PQresultErrorMessage(r);
     PQclear(r);
     if (!ok) return failure("run '" + std::string(text.substr(0, 40)) + "'");
+    // Settings of the session are set again on a new one (reconnect).
+    if (text.substr(0, 4) == "SET " && std::find(settings_.begin(), settings_.end(), text) == settings_.end())
+      settings_.emplace_back(text);
     return {};
   }
-  expected<void> begin() override { return exec("BEGIN"); }
+  expected<void> begin() override {
+    auto r = exec("BEGIN");
+    in_transaction_ = r.has_value();
+    return r;
+  }
   std::string error_message() override {
     std::string m = error_.empty() ? PQerrorMessage(c_) : error_;
     error_.clear();
@@ -148,8 +163,23 @@ class postgresql_database final : public database {
   }
 
  private:
+  /// A connection the server closed (it restarted, the network dropped) is opened again between
+  /// transactions, never inside one: what a transaction wrote before the break is rolled back by the
+  /// server, and its writer starts it again (docs/store.md, "When the server goes away").
+  void reconnect() {
+    if (PQstatus(c_) != CONNECTION_BAD) return;
+    PQreset(c_);
+    if (PQstatus(c_) != CONNECTION_OK) return;  // the statement fails and says why
+    names_.clear();
+    for (const auto& s : settings_) {
+      PGresult* r = PQexec(c_, s.c_str());
+      PQclear(r);
+    }
+  }
   PGconn* c_;
   statement_names names_;
+  std::vector<std::string> settings_;  // SET statements run on this session
+  bool in_transaction_ = false;        // between begin() and COMMIT or ROLLBACK
   std::string error_;  // the last failed statement's message (libpq keeps it in its result)
 };
 
