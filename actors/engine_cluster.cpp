@@ -59,7 +59,11 @@ void engine::impl::start_keeper() {
   hooks.taken = [this](const std::vector<cluster::lease>& taken) {
     std::vector<int> partitions;
     for (const auto& l : taken) partitions.push_back(l.partition);
-    const auto n = resume(partitions);
+    std::size_t n = 0;
+    {
+      std::lock_guard lock(submit_mu);  // as start() spawns: the seeds, the keys
+      n = resume(partitions);
+    }
     cfg.log_sink("info", "cluster node '" + cfg.cluster_node + "': took over partition " + partitions_text(taken) +
                              " from a node that stopped; " + std::to_string(n) + " chains resume here");
   };
