@@ -163,18 +163,7 @@ std::vector<run_record> engine::list(const list_query& q) const {
   return out;
 }
 
-expected<void> engine::cancel(const std::string& run_id) {
-  // A top chain is entered before its id is known; a run below one is reached through it.
-  if (auto a = impl_->core.find(run_id)) {
-    caf::anon_send(a, cancel_atom::value);
-    return {};
-  }
-  auto rec = impl_->registry->get(run_id);
-  if (!rec) return make_error(codes::not_found, "no run '" + run_id + "'");
-  if (is_final(rec->status)) return {};  // already ended: nothing left to cancel
-  if (auto chain = impl_->core.find(rec->chain_id)) caf::anon_send(chain, cancel_atom::value, run_id);
-  return {};
-}
+expected<void> engine::cancel(const std::string& run_id) { return impl_->cancel(run_id, true); }
 
 subscription engine::subscribe(std::function<void(const event&)> fn) {
   subscription s;

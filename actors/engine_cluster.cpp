@@ -48,6 +48,22 @@ void engine::impl::open_cluster(const std::string& epoch) {
     startup_error = r.error();
     return;
   }
+  auto sender = store::sql::open(cfg.db_path, "the nodes' requests");
+  if (!sender) {
+    startup_error = sender.error();
+    return;
+  }
+  auto listener = store::sql::listen_postgresql(cfg.db_path, cluster::node_mail::channel);
+  if (!listener) {
+    startup_error = listener.error();
+    return;
+  }
+  mail = std::make_unique<cluster::node_mail>(std::move(*sender), std::move(*listener), epoch, [this](const json& m) {
+    if (auto id = m.find("cancel"); id != m.end() && id->is_string()) {
+      if (auto r = cancel(id->get<std::string>(), false); !r)
+        cfg.log_sink("warn", "a cancel from another node: " + r.error().message);
+    }
+  });
   cfg.log_sink("info", "cluster node '" + cfg.cluster_node + "': partitions " + partitions_text(leases->held()) +
                            ", home " + std::to_string(home->partition) + ", lease " + std::to_string(cfg.lease.count()) + " ms");
 }
@@ -80,6 +96,31 @@ void engine::impl::fence(const std::string& why) {
   cfg.log_sink("error", fenced_why + "; stopping its runs");
   stop_in_place();
   if (cfg.on_fenced) cfg.on_fenced(why);
+}
+
+expected<void> engine::impl::cancel(const std::string& run_id, bool forward) {
+  // A top chain is entered before its id is known; a run below one is reached through it.
+  if (auto a = core.find(run_id)) {
+    caf::anon_send(a, cancel_atom::value);
+    return {};
+  }
+  auto rec = registry->get(run_id);
+  if (!rec) return make_error(codes::not_found, "no run '" + run_id + "'");
+  if (is_final(rec->status)) return {};  // already ended: nothing left to cancel
+  if (auto chain = core.find(rec->chain_id)) {
+    caf::anon_send(chain, cancel_atom::value, run_id);
+    return {};
+  }
+  // In a cluster a chain this node does not run is another node's (its record comes from the store).
+  if (!mail || !forward) return {};
+  auto where = mail->owner_of(run_id);
+  if (!where) return where.error();
+  if (!*where) return make_error(codes::not_found, "no run '" + run_id + "'");
+  if ((*where)->owner.empty())
+    return make_error(codes::unavailable, "run '" + run_id + "' is on a node that stopped, and no node has taken its "
+                                          "chain over yet (within cluster.leaseMs); try again in a moment");
+  if ((*where)->owner == leases->owner()) return {};  // here, and between resume and its actor: nothing to stop yet
+  return mail->send((*where)->owner, json{{"cancel", run_id}});
 }
 
 void engine::impl::release_leases() {

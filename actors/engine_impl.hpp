@@ -30,6 +30,7 @@
 #include "runs/retention.hpp"
 #include "cluster/lease_book.hpp"
 #include "cluster/lease_keeper.hpp"
+#include "cluster/node_mail.hpp"
 #include "runs/run_store.hpp"
 #include "runs/schedule_store.hpp"
 #include "runs/signal_store.hpp"
@@ -94,6 +95,7 @@ struct engine::impl {
   std::uint64_t persist_batches = 0;
   latency_histogram commit_latency;  // store transactions, for /metrics
   std::unique_ptr<cluster::lease_keeper> keeper;  // renews the leases (actors/engine_cluster.cpp)
+  std::unique_ptr<cluster::node_mail> mail;       // requests for chains another node runs
   std::atomic<bool> fenced{false};               // this node lost a lease: nothing more is written
   std::string fenced_why;                        // set before fenced
   caf::actor_system_config caf_cfg;
@@ -342,6 +344,7 @@ struct engine::impl {
   /// Durable mode: stops every chain where it stands, to resume at the next start.
   void shutdown() {
     keeper.reset();  // takes over nothing more
+    mail.reset();    // takes no request from other nodes
     if (runs) {
       // Nothing is cancelled or recorded: what is stored resumes at the next start, like after a
       // crash (docs/durability.md, "Stopping"). Events published so far are written first.
@@ -406,6 +409,8 @@ struct engine::impl {
   void start_keeper();
   void fence(const std::string& why);
   void release_leases();
+  /// Cancels a run this node runs; one it does not run, with `forward`, on the node that does.
+  expected<void> cancel(const std::string& run_id, bool forward);
 
   chain::compile_options compile_opts() const {
     chain::compile_options o;

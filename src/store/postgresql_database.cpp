@@ -5,6 +5,7 @@
 #include "store/postgresql_database.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -183,7 +184,58 @@ class postgresql_database final : public database {
   std::string error_;  // the last failed statement's message (libpq keeps it in its result)
 };
 
+class postgresql_listener final : public notification_listener {
+ public:
+  postgresql_listener(PGconn* c, std::string channel) : c_(c), channel_(std::move(channel)) {}
+  ~postgresql_listener() override { PQfinish(c_); }
+  std::optional<std::string> next(int ms) override {
+    if (auto n = take()) return n;
+    if (PQstatus(c_) == CONNECTION_BAD) {
+      PQreset(c_);
+      if (PQstatus(c_) != CONNECTION_OK || !listen()) {
+        ::poll(nullptr, 0, ms);  // the server is away: try again at the next call
+        return std::nullopt;
+      }
+    }
+    pollfd p{PQsocket(c_), POLLIN, 0};
+    if (::poll(&p, 1, ms) > 0) PQconsumeInput(c_);
+    return take();
+  }
+  bool listen() {
+    PGresult* r = PQexec(c_, ("LISTEN " + channel_).c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+  }
+
+ private:
+  std::optional<std::string> take() {
+    PGnotify* n = PQnotifies(c_);
+    if (!n) return std::nullopt;
+    std::string payload = n->extra ? n->extra : "";
+    PQfreemem(n);
+    return payload;
+  }
+  PGconn* c_;
+  std::string channel_;
+};
+
 }  // namespace
+
+expected<std::unique_ptr<notification_listener>> listen_postgresql(const std::string& url, const std::string& channel) {
+  PGconn* c = PQconnectdb(url.c_str());
+  if (!c || PQstatus(c) != CONNECTION_OK) {
+    std::string m = c ? PQerrorMessage(c) : "out of memory";
+    trim(m);
+    PQfinish(c);
+    return make_error(codes::store_error, "store '" + url_without_password(url) + "': cannot connect to listen: " + m);
+  }
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  auto l = std::make_unique<postgresql_listener>(c, channel);
+  if (!l->listen())
+    return make_error(codes::store_error, "store '" + url_without_password(url) + "': cannot LISTEN on " + channel);
+  return std::unique_ptr<notification_listener>(std::move(l));
+}
 
 std::string url_without_password(std::string_view url) {
   std::string out(url);

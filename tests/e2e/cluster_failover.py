@@ -174,6 +174,14 @@ def kill_one_of_three(binary, server, tmp):
     assert len(takers) == 1, f"one survivor took partition 0 over: {takers}"
     print(f"kill -9: ok; {takers[0]} took over partition 0, {len(reruns)} steps in flight at the kill ran again",
           flush=True)
+    # A cancel sent to any node reaches the node that runs the chain.
+    b, c = nodes[1], nodes[2]
+    r = b.call({"type": "run", "chain": {"operation": "run", "children": [{"operation": "wait", "input": {"ms": 600000}}]}})
+    assert r["ok"], r
+    sent = c.call({"type": "cancel", "runId": r["runId"]})
+    assert sent["ok"], sent
+    wait_until("the chain of b cancelled through c", lambda: roots(db).get(r["runId"]) == "cancelled", seconds=30)
+    print("cancel through another node: ok", flush=True)
     for n in nodes[1:]:
         n.stop()
 

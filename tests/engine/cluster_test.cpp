@@ -89,4 +89,21 @@ BOOST_AUTO_TEST_CASE(a_new_chain_is_refused_unavailable_by_a_node_that_lost_its_
   BOOST_TEST(b.submit(json::parse(R"({"operation":"run","children":[{"operation":"log"}]})")).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(a_cancel_sent_to_any_node_reaches_the_node_that_runs_the_chain) {
+  if (!stores_on_postgresql()) return;
+  postgres_database db;
+  engine a(node_config(db.url(), "a"));
+  engine b(node_config(db.url(), "b"));
+  BOOST_REQUIRE(!a.startup_error());
+  BOOST_REQUIRE(!b.startup_error());
+  auto id = a.submit(json::parse(R"({"operation":"run","children":[{"id":"long","operation":"wait","input":{"ms":600000}}]})"));
+  BOOST_REQUIRE_MESSAGE(id.has_value(), error_text(id));
+  auto sent = b.cancel(*id);  // b does not run it: it finds a through the store and tells it
+  BOOST_REQUIRE_MESSAGE(sent.has_value(), error_text(sent));
+  auto done = a.wait(*id, safety_timeout);
+  BOOST_REQUIRE_MESSAGE(done.has_value(), error_text(done));
+  BOOST_TEST(to_string(a.get(*id)->status) == "cancelled");
+  BOOST_TEST(b.cancel("run-nothing-of-the-kind").error().code == codes::not_found);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

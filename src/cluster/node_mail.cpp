@@ -1,0 +1,52 @@
+// node_mail: NOTIFY to a node, LISTEN for this one (docs/cluster.md, "Any node answers").
+#include "cluster/node_mail.hpp"
+
+namespace coworker::cluster {
+
+namespace sql = store::sql;
+
+node_mail::node_mail(std::unique_ptr<sql::database> sender, std::unique_ptr<sql::notification_listener> listener,
+                     std::string owner, std::function<void(const json&)> receive)
+    : sender_(std::move(sender)), listener_(std::move(listener)), owner_(std::move(owner)), receive_(std::move(receive)) {
+  thread_ = std::thread([this] {
+    while (!stop_.load(std::memory_order_acquire)) {
+      auto payload = listener_->next(200);
+      if (!payload) continue;
+      auto m = json::parse(*payload, nullptr, false);
+      // Every node hears every message: only what is addressed to this one is taken.
+      if (m.is_object() && m.value("to", std::string()) == owner_) receive_(m);
+    }
+  });
+}
+
+node_mail::~node_mail() {
+  stop_.store(true, std::memory_order_release);
+  thread_.join();
+}
+
+expected<std::optional<run_owner>> node_mail::owner_of(const std::string& run_id) {
+  std::lock_guard lock(sender_mu_);
+  auto q = sender_->prepare(
+      "SELECT COALESCE(l.owner, ''), COALESCE(l.node, '') FROM runs r LEFT JOIN runs c ON c.rowid = r.chain "
+      "JOIN chains ch ON ch.root_id = COALESCE(c.id, r.id) LEFT JOIN leases l ON l.partition = ch.partition "
+      "AND l.expires > now() WHERE r.id = ?1");
+  if (!q) return sender_->failure("find the node of run " + run_id);
+  q->bind_text(1, run_id);
+  const auto s = q->next();
+  if (s == sql::step::failed) return sender_->failure("find the node of run " + run_id);
+  if (s == sql::step::done) return std::optional<run_owner>();
+  return std::optional<run_owner>(run_owner{q->text(0), q->text(1)});
+}
+
+expected<void> node_mail::send(const std::string& to, json message) {
+  message["to"] = to;
+  std::lock_guard lock(sender_mu_);
+  auto q = sender_->prepare("SELECT pg_notify(?1, ?2)");
+  if (!q) return sender_->failure("send to another node");
+  q->bind_text(1, channel);
+  q->bind_text(2, dump(message));
+  if (q->next() != sql::step::row) return sender_->failure("send to another node");
+  return {};
+}
+
+}  // namespace coworker::cluster
