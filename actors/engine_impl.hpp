@@ -333,8 +333,11 @@ struct engine::impl {
     shutdown();
     registry->stop_delivery();  // its thread may hold CAF state (a callback that submitted)
     blocking.reset();  // runs what is queued; answers go to actors that are gone and are dropped
-    timers.reset();
+    // Fires nothing more, but stays for the actors still finishing (a run killed cancels its timers
+    // as it ends, maybe after the loop above saw the directory empty): gone after the system.
+    timers->stop();
     sys.reset();
+    timers.reset();
     registry.reset();  // delivers the last events
     release_leases();  // after the last write: another node takes over at once
     docs.reset();

@@ -7,13 +7,18 @@ namespace coworker {
 
 timer_service::timer_service() : thread_([this] { loop(); }) {}
 
-timer_service::~timer_service() {
+timer_service::~timer_service() { stop(); }
+
+void timer_service::stop() {
+  std::unordered_map<id, std::function<void()>> dropped;  // destroyed outside the lock
   {
     std::lock_guard lock(mu_);
     stop_ = true;
+    dropped.swap(fns_);
+    heap_.clear();
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 timer_service::id timer_service::after(std::chrono::milliseconds delay, std::function<void()> fn) {
@@ -22,6 +27,7 @@ timer_service::id timer_service::after(std::chrono::milliseconds delay, std::fun
   {
     std::lock_guard lock(mu_);
     t = ++order_;
+    if (stop_) return t;  // stopped: `fn` is dropped here, while what it holds still exists
     heap_.push_back(entry{std::chrono::steady_clock::now() + delay, t});
     std::push_heap(heap_.begin(), heap_.end(), std::greater<>{});
     fns_.emplace(t, std::move(fn));

@@ -17,7 +17,10 @@ namespace coworker {
 class timer_service {
  public:
   timer_service();
-  ~timer_service();  ///< drops what has not fired
+  ~timer_service();  ///< stop()
+  /// Stops the thread and drops what has not fired; after it, after() keeps nothing and cancel()
+  /// does nothing, so actors still finishing may use the service until it is destroyed.
+  void stop();
   timer_service(const timer_service&) = delete;
   timer_service& operator=(const timer_service&) = delete;
 
