@@ -58,12 +58,7 @@ void engine::impl::open_cluster(const std::string& epoch) {
     startup_error = listener.error();
     return;
   }
-  mail = std::make_unique<cluster::node_mail>(std::move(*sender), std::move(*listener), epoch, [this](const json& m) {
-    if (auto id = m.find("cancel"); id != m.end() && id->is_string()) {
-      if (auto r = cancel(id->get<std::string>(), false); !r)
-        cfg.log_sink("warn", "a cancel from another node: " + r.error().message);
-    }
-  });
+  mail = std::make_unique<cluster::node_mail>(std::move(*sender), std::move(*listener), epoch);
   cfg.log_sink("info", "cluster node '" + cfg.cluster_node + "': partitions " + partitions_text(leases->held()) +
                            ", home " + std::to_string(home->partition) + ", lease " + std::to_string(cfg.lease.count()) + " ms");
 }
@@ -85,6 +80,13 @@ void engine::impl::start_keeper() {
   };
   hooks.lost = [this](const std::string& why) { fence(why); };
   keeper = std::make_unique<cluster::lease_keeper>(*leases, cfg.lease, std::move(hooks));
+  // Requests from other nodes, once the engine can act on them (after its construction).
+  mail->start([this](const json& m) {
+    if (auto id = m.find("cancel"); id != m.end() && id->is_string()) {
+      if (auto r = cancel(id->get<std::string>(), false); !r)
+        cfg.log_sink("warn", "a cancel from another node: " + r.error().message);
+    }
+  });
 }
 
 void engine::impl::fence(const std::string& why) {

@@ -6,8 +6,11 @@ namespace coworker::cluster {
 namespace sql = store::sql;
 
 node_mail::node_mail(std::unique_ptr<sql::database> sender, std::unique_ptr<sql::notification_listener> listener,
-                     std::string owner, std::function<void(const json&)> receive)
-    : sender_(std::move(sender)), listener_(std::move(listener)), owner_(std::move(owner)), receive_(std::move(receive)) {
+                     std::string owner)
+    : sender_(std::move(sender)), listener_(std::move(listener)), owner_(std::move(owner)) {}
+
+void node_mail::start(std::function<void(const json&)> receive) {
+  receive_ = std::move(receive);
   thread_ = std::thread([this] {
     while (!stop_.load(std::memory_order_acquire)) {
       auto payload = listener_->next(200);
@@ -21,7 +24,7 @@ node_mail::node_mail(std::unique_ptr<sql::database> sender, std::unique_ptr<sql:
 
 node_mail::~node_mail() {
   stop_.store(true, std::memory_order_release);
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 expected<std::optional<run_owner>> node_mail::owner_of(const std::string& run_id) {

@@ -27,10 +27,12 @@ struct run_owner {
 
 class node_mail {
  public:
-  /// `sender` sends and looks up (its own connection); `listener` LISTENs on `channel`; `receive` gets
-  /// every message addressed to `owner`, on the mail's thread.
+  /// `sender` sends and looks up (its own connection); `listener` LISTENs on `channel` from now on.
   node_mail(std::unique_ptr<store::sql::database> sender, std::unique_ptr<store::sql::notification_listener> listener,
-            std::string owner, std::function<void(const json&)> receive);
+            std::string owner);
+  /// From now on `receive` gets every message addressed to `owner`, on the mail's thread (what came
+  /// before waits in the listening session: the engine starts receiving once it can act on it).
+  void start(std::function<void(const json&)> receive);
   ~node_mail();  ///< stops the thread (no receive runs after it returns)
   node_mail(const node_mail&) = delete;
   node_mail& operator=(const node_mail&) = delete;
