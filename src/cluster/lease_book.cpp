@@ -17,7 +17,6 @@ namespace sql = store::sql;
 #define COWORKER_LEASE_FREE                                                                              \
   "(l.expires < now() OR (l.backend_start > pg_postmaster_start_time() AND NOT EXISTS (SELECT 1 FROM " \
   "pg_stat_activity a WHERE a.pid = l.backend AND a.backend_start = l.backend_start)))"
-const char* const lease_free = COWORKER_LEASE_FREE;
 
 namespace {
 

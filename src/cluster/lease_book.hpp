@@ -69,7 +69,4 @@ class lease_book {
 /// a lease while it was paused: its next write is refused, whatever it believes.
 expected<void> check_leases(store::sql::database& db, const std::string& owner, const std::vector<lease>& held);
 
-/// The SQL condition "the lease of row `l` is free" (expired, released, or its session is gone).
-extern const char* const lease_free;
-
 }  // namespace coworker::cluster

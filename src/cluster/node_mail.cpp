@@ -17,7 +17,10 @@ void node_mail::start(std::function<void(const json&)> receive) {
       if (!payload) continue;
       auto m = json::parse(*payload, nullptr, false);
       // Every node hears every message: only what is addressed to this one is taken.
-      if (m.is_object() && m.value("to", std::string()) == owner_) receive_(m);
+      // Anyone who can connect may NOTIFY this channel: a payload of another shape is ignored.
+      if (!m.is_object()) continue;
+      auto to = m.find("to");
+      if (to != m.end() && to->is_string() && to->get_ref<const std::string&>() == owner_) receive_(m);
     }
   });
 }
