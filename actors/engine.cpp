@@ -223,11 +223,12 @@ json engine::snapshot(std::size_t recent_chains) const {
   auto records = impl_->registry->snapshot_records(recent_chains, &seq);
   json runs = json::array();
   for (const auto& r : records) runs.push_back(to_json(*r, *impl_->forms));
-  return json{{"seq", seq}, {"epoch", impl_->registry->epoch()}, {"runs", std::move(runs)}};
+  return json{{"seq", seq}, {"epoch", impl_->registry->epoch()}, {"stream", impl_->registry->stream()}, {"runs", std::move(runs)}};
 }
 
 std::uint64_t engine::seq() const { return impl_->registry->durable_seq(); }
 const std::string& engine::epoch() const { return impl_->registry->epoch(); }
+const std::string& engine::stream() const { return impl_->registry->stream(); }
 std::size_t engine::active_chains() const { return impl_->registry->active_chains(); }
 const engine_config& engine::config() const { return impl_->cfg; }
 

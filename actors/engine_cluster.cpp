@@ -1,19 +1,11 @@
 // The engine in a cluster (docs/cluster.md): on a PostgreSQL store it takes a home partition at
 // start (and the partitions of dead nodes), keeps its leases on a thread of its own, resumes the
 // chains of what it takes over, and stops writing and running the moment it loses a lease.
-#include <unistd.h>
-
 #include "engine_impl.hpp"
 
 namespace coworker {
 
 namespace {
-
-std::string default_node_name() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "node");
-  return std::string(host) + "-" + std::to_string(getpid());
-}
 
 std::string partitions_text(const std::vector<cluster::lease>& leases) {
   std::string out;
@@ -25,7 +17,6 @@ std::string partitions_text(const std::vector<cluster::lease>& leases) {
 }  // namespace
 
 void engine::impl::open_cluster(const std::string& epoch) {
-  if (cfg.cluster_node.empty()) cfg.cluster_node = default_node_name();
   auto db = store::sql::open(cfg.db_path, "the leases");
   if (!db) {
     startup_error = db.error();

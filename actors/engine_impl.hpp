@@ -5,6 +5,8 @@
 
 #include "coworker/engine.hpp"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
 #include <random>
@@ -52,6 +54,13 @@ inline constexpr std::chrono::seconds signal_sweep_every{10};
 
 /// The committer asks for a retention pass once per this many transactions.
 inline constexpr std::uint64_t store_retention_batches = 1024;
+
+/// A node's name when none is configured: the host name and the process id.
+inline std::string default_node_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "node");
+  return std::string(host) + "-" + std::to_string(getpid());
+}
 
 inline std::string new_epoch() {
   // The first 26 characters after "run-" of a fresh id: unique per engine start, time-ordered.
@@ -110,6 +119,8 @@ struct engine::impl {
     }
     std::uint64_t first_seq = 0;
     const auto epoch = engine_detail::new_epoch();
+    // The node's name is the name of its event stream, in a cluster or not (docs/cluster.md, "Events").
+    if (cfg.cluster_node.empty()) cfg.cluster_node = engine_detail::default_node_name();
     if (!cfg.db_path.empty()) {
       auto opened = run_store::open(cfg.db_path, [this](const std::string& m) { cfg.log_sink("info", m); });
       if (opened) {
@@ -121,7 +132,7 @@ struct engine::impl {
       }
     }
     if (startup_error) runs.reset();
-    registry = std::make_shared<run_registry>(epoch, cfg.retain_chains, first_seq, cfg.replay_events);
+    registry = std::make_shared<run_registry>(epoch, cfg.retain_chains, first_seq, cfg.replay_events, cfg.cluster_node);
     // Blob texts kept in memory: all there is in memory mode; in durable mode the store has them,
     // and these cover a blob asked for before its record's write committed (docs/store.md, "Blobs").
     forms = std::make_unique<value_forms>(cfg.lim.blob_bytes, runs ? cfg.lim.retained_bytes / 4 : cfg.lim.retained_bytes);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -16,6 +17,7 @@ namespace coworker::cli {
 struct client_args {
   std::string requests = "tcp://127.0.0.1:5570";
   std::string events = "tcp://127.0.0.1:5571";
+  std::vector<std::string> requests_list, events_list;  ///< watch: one pair per node followed
   int timeout_ms = 10000;
   std::string file, key, input, run_id, status, chain, payload;
   bool wait = false;
@@ -35,7 +37,8 @@ expected<json> request(const client_args& a, const json& req, int timeout_ms);
 /// Prints a failed reply (or no reply) as `path code: message`; 0, or the exit code (1 not_found).
 int report(const expected<json>& r);
 /// A subcommand with the options that find the daemon.
-CLI::App* client_command(CLI::App& app, const char* name, const char* help, client_args& a);
+/// `several`: --requests and --events may be given once per node (watch).
+CLI::App* client_command(CLI::App& app, const char* name, const char* help, client_args& a, bool several = false);
 /// Runs a command once its CURVE keys are read.
 int with_keys(client_args& a, int (*command)(const client_args&));
 

@@ -177,7 +177,7 @@ struct http_gateway::impl {
     std::string out;
     if (!st.opened) {
       st.opened = true;
-      out = "retry: 2000\n\n" + protocol::sse_message("hello", dump(json{{"seq", st.cursor}, {"epoch", eng.epoch()}}));
+      out = "retry: 2000\n\n" + protocol::sse_message("hello", dump(json{{"seq", st.cursor}, {"epoch", eng.epoch()}, {"stream", eng.stream()}}));
     }
     auto b = st.resync ? event_page{event_page::status::resync, {}} : eng.events_after(st.cursor, cfg.stream_heartbeat);
     if (stopping.load()) return false;
@@ -185,12 +185,12 @@ struct http_gateway::impl {
       case event_page::status::closed: return false;
       case event_page::status::resync:
         // The page reloads its view (GET /api/snapshot) and opens a new stream from there.
-        out += protocol::sse_message("resync", dump(json{{"seq", eng.seq()}, {"epoch", eng.epoch()}}));
+        out += protocol::sse_message("resync", dump(json{{"seq", eng.seq()}, {"epoch", eng.epoch()}, {"stream", eng.stream()}}));
         if (!sink.write(out.data(), out.size())) return false;
         sink.done();
         return true;
       case event_page::status::timeout:
-        out += protocol::sse_message("heartbeat", dump(json{{"seq", st.cursor}, {"epoch", eng.epoch()}}));
+        out += protocol::sse_message("heartbeat", dump(json{{"seq", st.cursor}, {"epoch", eng.epoch()}, {"stream", eng.stream()}}));
         break;
       case event_page::status::events:
         for (const auto& e : b.events) out += protocol::sse_run_event(e, eng.forms(), st.texts);

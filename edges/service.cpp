@@ -191,7 +191,7 @@ struct service::impl {
 
   void heartbeat() {
     json hb{{"event", "heartbeat"}, {"seq", last_seq}, {"epoch", last_epoch.empty() ? eng.epoch() : last_epoch},
-            {"time", now_ms()}};
+            {"stream", eng.stream()}, {"time", now_ms()}};
     auto body = dump(hb);
     pub.send(zmq::buffer(std::string_view("heartbeat")), zmq::send_flags::sndmore);
     pub.send(zmq::buffer(body), zmq::send_flags::none);

@@ -10,8 +10,8 @@ export interface RunRecord {
   created: number; started: number | null; finished: number | null; [field: string]: unknown;
 }
 export interface RunTree extends RunRecord { children: RunTree[] }
-export interface Envelope { event: string; seq: number; epoch: string; time: number; run: RunRecord }
-export interface Snapshot { event: 'snapshot' | 'resync'; seq: number; epoch: string; runs: RunRecord[] }
+export interface Envelope { event: string; seq: number; epoch: string; stream: string; time: number; run: RunRecord }
+export interface Snapshot { event: 'snapshot' | 'resync'; node: number; seq: number; epoch: string; stream: string; runs: RunRecord[] }
 
 export class CoworkerError extends Error {
   constructor(code: string, message: string, path?: string);
@@ -31,10 +31,13 @@ export class Client {
   publish(name: string, chain: object, options?: { inputSchema?: object; outputSchema?: object }):
     Promise<{ name: string; version: number; sha256: string; created: boolean }>;
   chains(): Promise<Array<{ name: string; versions: Array<{ version: number; sha256: string; created: number }>; aliases: Record<string, number> }>>;
-  snapshot(recent?: number): Promise<{ seq: number; epoch: string; runs: RunRecord[] }>;
+  snapshot(recent?: number): Promise<{ seq: number; epoch: string; stream: string; runs: RunRecord[] }>;
   watch(options?: { chainId?: string; timeout?: number }): AsyncGenerator<Envelope | Snapshot>;
   close(): void;
 }
+
+/** Follows every node of a cluster, one Client per node (docs/cluster.md, "Events"). */
+export function watchCluster(clients: Client[], options?: { chainId?: string; timeout?: number }): AsyncGenerator<Envelope | Snapshot>;
 
 export class Worker extends EventEmitter {
   constructor(options?: { endpoint?: string; capacity?: number; curve?: Curve });

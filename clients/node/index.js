@@ -1,6 +1,7 @@
 'use strict';
 // Node client for coworker (docs/clients.md): Client sends requests to `coworker serve` and follows
-// its run events with no gap (docs/protocol.md, "A reliable view"); Worker serves operations to it
+// its run events with no gap (docs/protocol.md, "A reliable view"; watchCluster: those of every node
+// of a cluster); Worker serves operations to it
 // as a remote worker (docs/protocol.md, "Workers"). Built on the npm `zeromq` package, version 6.
 const zmq = require('zeromq');
 const fs = require('fs');
@@ -145,7 +146,7 @@ class Client {
     for (;;) {
       try {
         const s = await this.call({ type: 'snapshot' });
-        return { seq: s.seq, epoch: s.epoch, runs: s.runs };
+        return { seq: s.seq, epoch: s.epoch, stream: s.stream, runs: s.runs };
       } catch (e) {
         if (e.code !== 'timeout' || Date.now() > deadline) throw e;
       }
@@ -154,10 +155,17 @@ class Client {
 
   /**
    * Event envelopes in seq order, never a gap: the snapshot first ({event: 'snapshot', seq, epoch,
-   * runs}), then every event after it; on a gap or a new epoch (a restarted daemon) a new snapshot,
-   * yielded as {event: 'resync', ...}. `timeout` (ms): throw after that long without any message.
+   * stream, runs, node: 0}), then every event after it; on a gap or a new epoch (a restarted daemon)
+   * a new snapshot, yielded as {event: 'resync', ...}. `timeout` (ms): throw after that long without
+   * any message. With `chainId`, only that chain's events (gaps are noticed by epoch only). To
+   * follow every node of a cluster, see watchCluster.
    */
   async *watch({ chainId, timeout } = {}) {
+    yield* watchCluster([this], { chainId, timeout });
+  }
+
+  /** A SUB socket on this daemon's events: all of them, or one chain's and the heartbeats. */
+  subscribe(chainId) {
     const sub = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: 0 });
     secure(sub, this.curve);
     if (chainId) {
@@ -167,50 +175,87 @@ class Client {
       sub.subscribe();
     }
     sub.connect(this.events);
-    const next = async (limit) => {
-      sub.receiveTimeout = limit ?? -1;
-      try {
-        const [, body] = await sub.receive();
-        return JSON.parse(body.toString());
-      } catch (e) {
-        if (isTimeout(e)) throw new Error(`no events from ${this.events} within ${limit} ms`);
-        throw e;
-      }
-    };
-    try {
-      // The subscription is live once a first message arrives (ZeroMQ's slow joiner).
-      const pending = [await next(timeout ?? 30000)];
-      let snap = await this.freshSnapshot();
-      let { seq, epoch } = snap;
-      yield { ...snap, event: 'snapshot' };
-      for (;;) {
-        const env = pending.length ? pending.shift() : await next(timeout);
-        if (env.event === 'heartbeat') {
-          if (env.epoch !== epoch || (!chainId && env.seq > seq)) {
-            snap = await this.freshSnapshot();
-            ({ seq, epoch } = snap);
-            yield { ...snap, event: 'resync' };
-          }
-          continue;
-        }
-        if (env.epoch === epoch && env.seq <= seq) continue; // in the snapshot already
-        if (env.epoch !== epoch || (!chainId && env.seq !== seq + 1)) {
-          snap = await this.freshSnapshot();
-          ({ seq, epoch } = snap);
-          yield { ...snap, event: 'resync' };
-          if (env.epoch !== epoch || env.seq <= seq) continue;
-        }
-        seq = env.seq;
-        yield env;
-      }
-    } finally {
-      sub.close();
-    }
+    return sub;
   }
 
   close() {
     if (this.sock) this.sock.close();
     this.sock = null;
+  }
+}
+
+/**
+ * The rules of one stream (docs/cluster.md, "Events"; the C++ side: src/core/stream_follower.hpp):
+ * 'apply' (and the stream moves to seq), 'drop' (the snapshot holds it) or 'resync'.
+ */
+function verdict(at, epoch, seq, contiguous) {
+  if (epoch !== at.epoch) return 'resync';
+  if (seq <= at.seq) return 'drop';
+  if (contiguous && seq !== at.seq + 1) return 'resync';
+  at.seq = seq;
+  return 'apply';
+}
+
+/**
+ * Follows the events of every node of a cluster (docs/cluster.md, "Events"), one Client per node:
+ * each node is a stream of its own, with its own epoch and seq, checked on its own. Yields a
+ * snapshot per node first ({event: 'snapshot', node: i, stream, seq, epoch, runs}), then the events
+ * of all of them as they come (each envelope names its `stream`); a gap or a restart of one node
+ * yields {event: 'resync', node: i, ...} with that node's new snapshot while the others go on.
+ * `timeout` (ms): throw after that long without any message from any node.
+ */
+async function* watchCluster(clients, { chainId, timeout } = {}) {
+  const contiguous = !chainId;
+  const subs = clients.map((c) => c.subscribe(chainId));
+  const receive = (i) => {
+    const p = subs[i].receive().then(([, body]) => ({ i, env: JSON.parse(body.toString()) }));
+    p.catch(() => {}); // a receive still open when the sockets close
+    return p;
+  };
+  const inflight = subs.map((_, i) => receive(i));
+  const next = async (limit, only) => {
+    let timer;
+    const races = only === undefined ? [...inflight] : [inflight[only]];
+    if (limit !== undefined && limit >= 0) {
+      const from = only === undefined ? clients.map((c) => c.events).join(', ') : clients[only].events;
+      races.push(new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no events from ${from} within ${limit} ms`)), limit);
+      }));
+    }
+    try {
+      const got = await Promise.race(races);
+      inflight[got.i] = receive(got.i);
+      return got;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  try {
+    // A subscription is live once a first message arrives (ZeroMQ's slow joiner): heartbeats.
+    const pending = [];
+    for (let i = 0; i < subs.length; i++) pending.push(await next(timeout ?? 30000, i));
+    const at = clients.map(() => ({ epoch: '', seq: 0 }));
+    const snapshot = async (i, event) => {
+      const snap = await clients[i].freshSnapshot();
+      at[i] = { epoch: snap.epoch, seq: snap.seq };
+      return { ...snap, event, node: i };
+    };
+    for (let i = 0; i < clients.length; i++) yield await snapshot(i, 'snapshot');
+    for (;;) {
+      const { i, env } = pending.length ? pending.shift() : await next(timeout);
+      if (env.event === 'heartbeat') {
+        if (env.epoch !== at[i].epoch || (contiguous && env.seq > at[i].seq)) yield await snapshot(i, 'resync');
+        continue;
+      }
+      let v = verdict(at[i], env.epoch, env.seq, contiguous);
+      if (v === 'resync') {
+        yield await snapshot(i, 'resync');
+        v = verdict(at[i], env.epoch, env.seq, contiguous); // again: 'resync' means older than it
+      }
+      if (v === 'apply') yield env;
+    }
+  } finally {
+    for (const sub of subs) sub.close();
   }
 }
 
@@ -292,4 +337,4 @@ class Worker extends EventEmitter {
   }
 }
 
-module.exports = { Client, Worker, CoworkerError };
+module.exports = { Client, Worker, CoworkerError, watchCluster };

@@ -49,8 +49,8 @@ struct engine_config {
   bool trace_all = false;
   json ops_config = json::object();   ///< settings of the built-in operations (e.g. send's destination)
   /// A PostgreSQL store is shared by every engine started on it: together they are a cluster
-  /// (docs/cluster.md). This node's name in logs and in the `leases` table (default: host name and
-  /// process id), and how long a lease lasts without renewal (renewed every third of it).
+  /// (docs/cluster.md). This node's name in logs, in the `leases` table and as the `stream` of its
+  /// events (default: host name and process id), in a cluster or not; and how long a lease lasts without renewal (renewed every third of it).
   std::string cluster_node;
   std::chrono::milliseconds lease{5000};
   /// Called once, from the lease keeper's thread, when this node lost a lease (another node took
@@ -303,6 +303,9 @@ class engine {
   json snapshot(std::size_t recent_chains = 100) const;
   std::uint64_t seq() const;  ///< the last published (durable) seq
   const std::string& epoch() const;
+  /// The name of this engine's event stream: its node (engine_config::cluster_node, else the host
+  /// name and process id). Every event, heartbeat and snapshot carries it (docs/cluster.md, "Events").
+  const std::string& stream() const;
   std::size_t active_chains() const;
   const engine_config& config() const;
   /// Counters for monitoring; cheap, callable from any thread.

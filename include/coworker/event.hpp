@@ -29,9 +29,12 @@ struct event {
   std::int64_t time = 0;   ///< ms since the Unix epoch
   event_kind kind = event_kind::before_run;
   std::shared_ptr<const run_record> run;  ///< the record as of this event
+  /// The stream the event belongs to: the engine's node name (docs/cluster.md, "Events"). Within
+  /// one stream and epoch, seq grows by exactly 1.
+  std::string stream;
 };
 
-/// The envelope `{seq, epoch, time, event, run}`, the record's values whole (the protocol carries
+/// The envelope `{seq, epoch, stream, time, event, run}`, the record's values whole (the protocol carries
 /// large ones as blob references: docs/protocol.md, "Blobs").
 json to_json(const event& e);
 

@@ -6,6 +6,7 @@ namespace coworker {
 json to_json(const event& e) {
   return json{{"seq", e.seq},
               {"epoch", e.epoch},
+              {"stream", e.stream},
               {"time", e.time},
               {"event", to_string(e.kind)},
               {"run", e.run ? to_json(*e.run) : json(nullptr)}};

@@ -160,7 +160,7 @@ std::string tree_text(const std::vector<std::shared_ptr<const run_record>>& reco
 
 std::string envelope_text(const event& e, value_forms& forms, value_text_cache& cache) {
   std::string out = "{\"seq\":" + std::to_string(e.seq) + ",\"epoch\":" + dump(json(e.epoch)) +
-                    ",\"time\":" + std::to_string(e.time) + ",\"event\":\"" + to_string(e.kind) + "\",\"run\":";
+                    ",\"stream\":" + dump(json(e.stream)) + ",\"time\":" + std::to_string(e.time) + ",\"event\":\"" + to_string(e.kind) + "\",\"run\":";
   if (!e.run) return out + "null}";
   return out + record_text(*e.run, forms, cache) + "}";
 }

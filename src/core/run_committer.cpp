@@ -17,8 +17,9 @@ constexpr std::chrono::milliseconds stop_retry{3000};
 }  // namespace
 
 run_registry::run_registry(std::string epoch, std::size_t retain_chains, std::uint64_t first_seq,
-                           std::size_t replay_window)
+                           std::size_t replay_window, std::string stream)
     : epoch_(std::move(epoch)),
+      stream_(std::move(stream)),
       retain_chains_(retain_chains),
       first_seq_(first_seq),
       seq_(first_seq),

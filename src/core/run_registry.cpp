@@ -179,7 +179,7 @@ void run_registry::publish_locked(event_kind k, record_ptr r, entry& e) {
   const auto seq = ++seq_;
   if (!e.first_seq) e.first_seq = seq;
   if (k == event_kind::after_run) e.final_seq = seq;
-  log_.append(event{seq, epoch_, now_ms(), k, std::move(r)}, !durable_mode_);
+  log_.append(event{seq, epoch_, now_ms(), k, std::move(r), stream_}, !durable_mode_);
   if (durable_mode_) {
     if (committer_sleeping_) {
       committer_sleeping_ = false;

@@ -70,13 +70,15 @@ class run_registry {
   using log_fn = std::function<void(std::string_view level, std::string_view text)>;
 
   /// `replay_window`: durable events kept in the log after every cursor read them (event_log).
+  /// `stream`: the name every event carries (the engine's node: docs/cluster.md, "Events").
   explicit run_registry(std::string epoch, std::size_t retain_chains = 10000, std::uint64_t first_seq = 0,
-                        std::size_t replay_window = 4096);
+                        std::size_t replay_window = 4096, std::string stream = {});
   ~run_registry();  ///< writes and delivers what is pending (bounded when the store fails), then stops
   run_registry(const run_registry&) = delete;
   run_registry& operator=(const run_registry&) = delete;
 
   const std::string& epoch() const { return epoch_; }
+  const std::string& stream() const { return stream_; }
   /// Makes the registry durable: events are readable only once `fn` stored them. Set before any
   /// event is published.
   void set_persist(persist_fn fn, log_fn log);
@@ -178,6 +180,7 @@ class run_registry {
   }
 
   const std::string epoch_;
+  const std::string stream_;
   const std::size_t retain_chains_;
   const std::uint64_t first_seq_;
   mutable std::mutex mu_;

@@ -136,7 +136,7 @@ json to_json(const run_record& r, value_forms& forms) {
 }
 
 json to_json(const event& e, value_forms& forms) {
-  auto j = to_json(event{e.seq, e.epoch, e.time, e.kind, nullptr});
+  auto j = to_json(event{e.seq, e.epoch, e.time, e.kind, nullptr, e.stream});
   if (e.run) j["run"] = to_json(*e.run, forms);
   return j;
 }

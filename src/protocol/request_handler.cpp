@@ -183,7 +183,7 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
             return o;
           },
           [&](const ping_request&) {
-            o.reply = ok_reply(json{{"pong", true}, {"seq", eng.seq()}, {"epoch", eng.epoch()}}, o.id);
+            o.reply = ok_reply(json{{"pong", true}, {"seq", eng.seq()}, {"epoch", eng.epoch()}, {"stream", eng.stream()}}, o.id);
             return o;
           },
       },

@@ -4,7 +4,9 @@
 1. kill -9: 1,000 chains submitted round-robin to the three nodes; one node is killed mid-way. Every
    chain completes (its partition taken over by a survivor), no run completed before the kill is
    lost or changed, no step completed before the kill runs again, and the steps that do run again
-   are all of chains the dead node ran.
+   are all of chains the dead node ran. Two watchers follow the three nodes meanwhile (the Python
+   client's watch_cluster and `coworker watch` with three endpoint pairs): each node is a stream of
+   its own with seq growing by exactly 1, and the dead node's chains end on its taker's stream.
 2. SIGSTOP: a node paused past its lease while its chains run; another node takes its partition over
    and finishes them. Resumed, the paused node writes nothing more (no event of its epoch after the
    takeover) and exits with status 3, saying it lost its lease.
@@ -17,11 +19,15 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import zmq
 
 from ports import free_ports
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
+from coworker_client import Client, watch_cluster  # noqa: E402
 
 # Short, to keep the test short; under the sanitizers (a slower, busier machine) a starved keeper must
 # not miss a lease of a healthy node.
@@ -132,11 +138,55 @@ def step_counts(db):
     return counts
 
 
+class ClusterWatch:
+    """The Python client's watch_cluster over every node, on a thread: what it yields, in order."""
+
+    def __init__(self, nodes):
+        self.clients = [Client(requests=n.req, events=n.ev, timeout=30.0) for n in nodes]
+        self.syncs, self.events, self.error = [], [], None
+        self.lock = threading.Lock()
+        threading.Thread(target=self.run, daemon=True).start()
+        wait_until("a snapshot of each node", lambda: len(self.syncs) >= len(nodes) or self.error, seconds=60)
+        assert not self.error, self.error
+
+    def run(self):
+        try:
+            for env in watch_cluster(self.clients, timeout=60):
+                with self.lock:
+                    (self.syncs if env["event"] in ("snapshot", "resync") else self.events).append(env)
+        except BaseException as e:  # the test reports it
+            self.error = repr(e)
+
+    def roots_ended(self):
+        """chain id -> the stream that published its end."""
+        with self.lock:
+            return {e["run"]["id"]: e["stream"] for e in self.events
+                    if e["event"] == "after:run" and e["run"]["id"] == e["run"]["chainId"]}
+
+    def check_streams(self, names):
+        with self.lock:
+            assert [(s["event"], s["stream"]) for s in self.syncs] == [("snapshot", n) for n in names], \
+                f"one snapshot per node and no resync: {[(s['event'], s['stream']) for s in self.syncs]}"
+            by_stream = {}
+            for e in self.events:
+                by_stream.setdefault((e["stream"], e["epoch"]), []).append(e["seq"])
+        assert {stream for stream, _ in by_stream} == set(names), by_stream.keys()
+        for key, seqs in by_stream.items():
+            assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), f"{key}: a gap or a repeat"
+
+
 def kill_one_of_three(binary, server, tmp):
     db = new_database(server, "cluster_kill")
     nodes = [Node(binary, db, n, tmp) for n in ("a", "b", "c")]
     homes = dict(psql(db, "SELECT node, partition FROM leases"))
     assert sorted(homes.values()) == [0, 1, 2], f"each node a partition of its own: {homes}"
+    watcher = ClusterWatch(nodes)
+    cli_out = os.path.join(tmp, "watch.out")
+    cli_args = [binary, "watch"]
+    for n in nodes:
+        cli_args += ["--requests", n.req, "--events", n.ev]
+    cli_watch = subprocess.Popen(cli_args, stdout=open(cli_out, "w"), stderr=subprocess.STDOUT)
+    wait_until("coworker watch's snapshots", lambda: open(cli_out).read().count(": snapshot at seq") == 3, seconds=60)
     ids = {}  # run id -> (chain number, node)
     alive = list(nodes)
     for i in range(CHAINS):
@@ -176,6 +226,22 @@ def kill_one_of_three(binary, server, tmp):
     takers = [n.name for n in nodes[1:] if "took over partition 0" in n.log()]
     assert len(takers) == 1, f"one survivor took partition 0 over: {takers}"
     print(f"kill -9: ok; {takers[0]} took over partition 0, {len(reruns)} steps in flight at the kill ran again",
+          flush=True)
+    # The watchers saw every chain that ended after the kill, a's on the taker's stream.
+    later = [rid for rid, s in before.items() if s != "completed"]
+    wait_until("the watcher saw every chain end", lambda: set(later) <= set(watcher.roots_ended()), seconds=60)
+    ended = watcher.roots_ended()
+    assert all(ended[rid] == takers[0] for rid in in_flight), "a's chains end on the taker's stream"
+    watcher.check_streams(["a", "b", "c"])
+    wait_until("coworker watch printed every chain's end",
+               lambda: sum(line.startswith("✓ run ") for line in open(cli_out)) >= len(later), seconds=60)
+    cli_watch.terminate()
+    cli_watch.wait(timeout=30)
+    printed = open(cli_out).read()
+    for n in ("a", "b", "c"):
+        assert f"-- node {n}: snapshot at seq" in printed, printed[:2000]
+    assert "resyncing" not in printed, [line for line in printed.splitlines() if "resyncing" in line][:5]
+    print(f"watch: ok; {len(later)} chains ended after the kill, {len(in_flight)} of a's on {takers[0]}'s stream",
           flush=True)
     # A cancel sent to any node reaches the node that runs the chain.
     b, c = nodes[1], nodes[2]

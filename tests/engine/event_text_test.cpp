@@ -24,12 +24,12 @@ BOOST_AUTO_TEST_CASE(envelope_text_matches_to_json_and_carries_large_values_by_r
   r.input = shared;
   r.output = shared;
   r.err = run_error{"x", "y", "run-1", "log", ""};
-  event e{5, "ep-1", 99, event_kind::after_run, std::make_shared<run_record>(r)};
+  event e{5, "ep-1", 99, event_kind::after_run, std::make_shared<run_record>(r), "node-test"};
   for (int i = 0; i < 3; ++i)  // cached and uncached alike
     BOOST_TEST(json::parse(envelope_text(e, forms, cache)) == to_json(e, forms));
   BOOST_TEST(to_json(e, forms) == to_json(e));  // small values: whole
   r.output = share(json{{"big", std::string(100 * 1024, 'x')}});
-  event big{6, "ep-1", 100, event_kind::after_run, std::make_shared<run_record>(r)};
+  event big{6, "ep-1", 100, event_kind::after_run, std::make_shared<run_record>(r), "node-test"};
   auto text = envelope_text(big, forms, cache);
   BOOST_TEST(text.size() < 64 * 1024u);
   auto parsed = json::parse(text);

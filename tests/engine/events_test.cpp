@@ -43,7 +43,7 @@ BOOST_AUTO_TEST_CASE(large_values_are_references_in_events_but_whole_in_records)
   BOOST_TEST(a["output"].get<std::string>().size() == big.size());
   auto rec = eng.get(a["id"]);
   BOOST_REQUIRE(rec.has_value());
-  event e{1, "ep", 0, event_kind::after_run, std::make_shared<run_record>(*rec)};
+  event e{1, "ep", 0, event_kind::after_run, std::make_shared<run_record>(*rec), "node-test"};
   auto env = to_json(e, eng.forms());
   BOOST_TEST(env["run"]["output"]["$blob"] == eng.forms().of(*rec).output->at("$blob"));
   BOOST_TEST(env["run"]["output"]["bytes"] == big.size() + 2);

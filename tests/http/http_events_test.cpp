@@ -157,7 +157,8 @@ BOOST_AUTO_TEST_CASE(idle_stream_sends_heartbeats_with_its_seq) {
     seen.append(data, n);
     return seen.find("event: heartbeat") == std::string::npos;
   });
-  BOOST_TEST(seen.find("event: heartbeat\ndata: {\"epoch\":\"" + d.eng.epoch() + "\",\"seq\":6}") != std::string::npos);
+  BOOST_TEST(seen.find("event: heartbeat\ndata: {\"epoch\":\"" + d.eng.epoch() + "\",\"seq\":6,\"stream\":\"" +
+                       d.eng.stream() + "\"}") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

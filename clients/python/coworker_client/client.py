@@ -134,13 +134,17 @@ class Client:
     # --- events -----------------------------------------------------------------------------
 
     def watch(self, chain_id: Optional[str] = None, timeout: Optional[float] = None) -> Iterator[Dict[str, Any]]:
-        """Yields event envelopes ({"event", "seq", "epoch", "time", "run"}) in seq order, never with
-        a gap: it subscribes, takes a snapshot (yielded first, as {"event": "snapshot", "seq",
-        "epoch", "runs"}), drops what the snapshot holds, and on a gap in seq or a new epoch (a daemon
-        restart) takes a new snapshot, yielded as {"event": "resync", ...}. ZeroMQ reconnects by
-        itself. `timeout` (s): raise TimeoutError after that long without any message (the daemon
-        sends heartbeats); None waits for ever. With `chain_id`, only that chain's events (its seq
-        is not contiguous then: gaps are detected by epoch only)."""
+        """Yields event envelopes ({"event", "seq", "epoch", "stream", "time", "run"}) in seq order,
+        never with a gap: it subscribes, takes a snapshot (yielded first, as {"event": "snapshot",
+        "seq", "epoch", "stream", "runs", "node": 0}), drops what the snapshot holds, and on a gap in
+        seq or a new epoch (a daemon restart) takes a new snapshot, yielded as {"event": "resync",
+        ...}. ZeroMQ reconnects by itself. `timeout` (s): raise TimeoutError after that long without
+        any message (the daemon sends heartbeats); None waits for ever. With `chain_id`, only that
+        chain's events (its seq is not contiguous then: gaps are detected by epoch only). To follow
+        every node of a cluster, see watch_cluster."""
+        return watch_cluster([self], chain_id, timeout)
+
+    def _subscribe(self, chain_id: Optional[str]) -> zmq.Socket:
         sub = self._ctx.socket(zmq.SUB)
         sub.setsockopt(zmq.LINGER, 0)
         sub.setsockopt(zmq.RCVHWM, 0)
@@ -152,40 +156,7 @@ class Client:
         else:
             sub.setsockopt(zmq.SUBSCRIBE, b"")
         sub.connect(self.events)
-        try:
-            # The subscription is live once a first message arrives (ZeroMQ's slow joiner).
-            if not sub.poll(int(timeout * 1000) if timeout is not None else -1):
-                raise TimeoutError(f"no events from {self.events}")
-            pending = [sub.recv_multipart()]
-            snap = self._fresh_snapshot()
-            seq, epoch = snap["seq"], snap["epoch"]
-            yield dict(snap, event="snapshot")
-            while True:
-                if pending:
-                    topic, body = pending.pop(0)
-                else:
-                    if not sub.poll(int(timeout * 1000) if timeout is not None else -1):
-                        raise TimeoutError(f"no events from {self.events} within {timeout} s")
-                    topic, body = sub.recv_multipart()
-                env = json.loads(body)
-                if env.get("event") == "heartbeat":
-                    if env["epoch"] != epoch or (not chain_id and env["seq"] > seq):
-                        snap = self._fresh_snapshot()
-                        seq, epoch = snap["seq"], snap["epoch"]
-                        yield dict(snap, event="resync")
-                    continue
-                if env["epoch"] == epoch and env["seq"] <= seq:
-                    continue  # in the snapshot already
-                if env["epoch"] != epoch or (not chain_id and env["seq"] != seq + 1):
-                    snap = self._fresh_snapshot()
-                    seq, epoch = snap["seq"], snap["epoch"]
-                    yield dict(snap, event="resync")
-                    if env["epoch"] != epoch or env["seq"] <= seq:
-                        continue
-                seq = env["seq"]
-                yield env
-        finally:
-            sub.close()
+        return sub
 
     def _fresh_snapshot(self) -> Dict[str, Any]:
         """A snapshot, asked again while the daemon restarts."""
@@ -193,7 +164,7 @@ class Client:
         while True:
             try:
                 snap = self.call({"type": "snapshot"})
-                return {"seq": snap["seq"], "epoch": snap["epoch"], "runs": snap["runs"]}
+                return {"seq": snap["seq"], "epoch": snap["epoch"], "stream": snap.get("stream"), "runs": snap["runs"]}
             except TimeoutError:
                 if time.monotonic() > deadline:
                     raise
@@ -208,3 +179,73 @@ class Client:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _verdict(at: List[Any], epoch: str, seq: int, contiguous: bool) -> str:
+    """The rules of one stream (docs/cluster.md, "Events"; the C++ side: src/core/stream_follower.hpp):
+    "apply" (and the stream moves to seq), "drop" (the snapshot holds it) or "resync"."""
+    if epoch != at[0]:
+        return "resync"
+    if seq <= at[1]:
+        return "drop"
+    if contiguous and seq != at[1] + 1:
+        return "resync"
+    at[1] = seq
+    return "apply"
+
+
+def watch_cluster(clients: List[Client], chain_id: Optional[str] = None,
+                  timeout: Optional[float] = None) -> Iterator[Dict[str, Any]]:
+    """Follows the events of every node of a cluster (docs/cluster.md, "Events"), one Client per
+    node: each node is a stream of its own, with its own epoch and seq, checked on its own. Yields a
+    snapshot per node first ({"event": "snapshot", "node": i, "stream", "seq", "epoch", "runs"}),
+    then the events of all of them as they come (each envelope names its "stream"); a gap or a
+    restart of one node yields {"event": "resync", "node": i, ...} with that node's new snapshot,
+    and the others go on. `timeout` (s): raise TimeoutError after that long without any message from
+    any node. A node that dies goes silent; another node that takes its chains over publishes their
+    events on its own stream."""
+    contiguous = not chain_id
+    ms = int(timeout * 1000) if timeout is not None else -1
+    subs: List[zmq.Socket] = []
+    try:
+        for c in clients:
+            subs.append(c._subscribe(chain_id))
+        # A subscription is live once a first message arrives (ZeroMQ's slow joiner): heartbeats.
+        pending: List[Any] = []
+        for i, sub in enumerate(subs):
+            if not sub.poll(ms):
+                raise TimeoutError(f"no events from {clients[i].events}")
+            pending.append((i, sub.recv_multipart()))
+        at: List[List[Any]] = [["", 0] for _ in clients]
+
+        def snapshot(i: int, kind: str) -> Dict[str, Any]:
+            snap = clients[i]._fresh_snapshot()
+            at[i] = [snap["epoch"], snap["seq"]]
+            return dict(snap, event=kind, node=i)
+
+        for i in range(len(clients)):
+            yield snapshot(i, "snapshot")
+        poller = zmq.Poller()
+        for sub in subs:
+            poller.register(sub, zmq.POLLIN)
+        while True:
+            if not pending:
+                ready = dict(poller.poll(ms))
+                if not ready:
+                    raise TimeoutError(f"no events from {', '.join(c.events for c in clients)} within {timeout} s")
+                pending = [(i, sub.recv_multipart()) for i, sub in enumerate(subs) if sub in ready]
+            i, (topic, body) = pending.pop(0)
+            env = json.loads(body)
+            if env.get("event") == "heartbeat":
+                if env["epoch"] != at[i][0] or (contiguous and env["seq"] > at[i][1]):
+                    yield snapshot(i, "resync")
+                continue
+            verdict = _verdict(at[i], env["epoch"], env["seq"], contiguous)
+            if verdict == "resync":
+                yield snapshot(i, "resync")
+                verdict = _verdict(at[i], env["epoch"], env["seq"], contiguous)  # again: older than it
+            if verdict == "apply":
+                yield env
+    finally:
+        for sub in subs:
+            sub.close()

@@ -51,7 +51,7 @@ run_record step(const std::string& id, const std::string& chain, value_ptr in, v
 std::vector<event> events_of(const std::vector<run_record>& records, std::uint64_t& seq) {
   std::vector<event> out;
   for (const auto& r : records)
-    out.push_back(event{++seq, "ep-test", 1000, event_kind::after_run, std::make_shared<const run_record>(r)});
+    out.push_back(event{++seq, "ep-test", 1000, event_kind::after_run, std::make_shared<const run_record>(r), "node-test"});
   return out;
 }
 

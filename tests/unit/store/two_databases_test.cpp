@@ -171,7 +171,7 @@ BOOST_AUTO_TEST_CASE(a_chain_round_trips_through_the_run_store) {
       auto events_of = [&](const std::vector<run_record>& records) {
         std::vector<event> out;
         for (const auto& r : records)
-          out.push_back(event{++seq, "ep-test", 1000, event_kind::after_run, std::make_shared<const run_record>(r)});
+          out.push_back(event{++seq, "ep-test", 1000, event_kind::after_run, std::make_shared<const run_record>(r), "node-test"});
         return out;
       };
       auto shared_in = share(json{{"text", "a value every step reads, stored once"}});
@@ -281,19 +281,19 @@ BOOST_AUTO_TEST_CASE(a_failed_write_changes_nothing) {
       r.operation = "run";
       r.status = run_status::running;
       auto rec = std::make_shared<const run_record>(r);
-      BOOST_TEST_REQUIRE(store->write(std::vector<event>{event{1, "ep", 1, event_kind::before_run, rec}}).has_value());
+      BOOST_TEST_REQUIRE(store->write(std::vector<event>{event{1, "ep", 1, event_kind::before_run, rec, "node-test"}}).has_value());
       // seq 1 again: the event's key is taken, the whole batch (the record's new state too) rolls back
       r.status = run_status::completed;
       auto done = std::make_shared<const run_record>(r);
-      auto again = store->write(std::vector<event>{event{2, "ep", 2, event_kind::after_run, done},
-                                                   event{1, "ep", 2, event_kind::after_run, done}});
+      auto again = store->write(std::vector<event>{event{2, "ep", 2, event_kind::after_run, done, "node-test"},
+                                                   event{1, "ep", 2, event_kind::after_run, done, "node-test"}});
       BOOST_TEST_REQUIRE(!again.has_value());
       BOOST_TEST(again.error().code == codes::store_error);
       BOOST_TEST(again.error().message.find("cannot write run run-1") != std::string::npos, again.error().message);
       BOOST_TEST(store->last_seq() == 1u);
       BOOST_TEST(to_string(store->record("run-1")->status) == "running");
       // and the store goes on
-      BOOST_TEST(store->write(std::vector<event>{event{2, "ep", 2, event_kind::after_run, done}}).has_value());
+      BOOST_TEST(store->write(std::vector<event>{event{2, "ep", 2, event_kind::after_run, done, "node-test"}}).has_value());
       BOOST_TEST(to_string(store->record("run-1")->status) == "completed");
     }
   }
@@ -338,8 +338,8 @@ BOOST_AUTO_TEST_CASE(several_engines_write_one_postgresql_store_each_numbering_i
     r.status = run_status::running;
     return std::make_shared<const run_record>(r);
   };
-  BOOST_TEST(first->write(std::vector<event>{event{1, "ep-a", 1, event_kind::before_run, record("run-a")}}).has_value());
-  BOOST_TEST(second->write(std::vector<event>{event{1, "ep-b", 1, event_kind::before_run, record("run-b")}}).has_value());
+  BOOST_TEST(first->write(std::vector<event>{event{1, "ep-a", 1, event_kind::before_run, record("run-a"), "node-test"}}).has_value());
+  BOOST_TEST(second->write(std::vector<event>{event{1, "ep-b", 1, event_kind::before_run, record("run-b"), "node-test"}}).has_value());
   BOOST_TEST(first->last_seq() == 1u);
   BOOST_TEST(second->record("run-a").has_value());
   BOOST_TEST(first->record("run-b").has_value());
