@@ -77,6 +77,7 @@ void engine::impl::start_keeper() {
       if (auto r = cancel(id->get<std::string>(), false); !r)
         cfg.log_sink("warn", "a cancel from another node: " + r.error().message);
     }
+    if (auto name = m.find("schedule"); name != m.end() && name->is_string()) reload_schedule(name->get<std::string>());
   });
 }
 

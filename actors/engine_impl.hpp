@@ -335,6 +335,10 @@ struct engine::impl {
   void open_schedules();
   void arm_schedules_locked();
   void fire_schedules();
+  /// In a cluster: tell the other nodes that schedule `name` changed in the store (put, paused,
+  /// removed); each reads it back (reload_schedule) and fires it from now on.
+  void announce_schedule(const std::string& name);
+  void reload_schedule(const std::string& name);
 
   ~impl() {
     {

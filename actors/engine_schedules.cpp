@@ -1,6 +1,9 @@
 // Schedules in the engine (docs/chain-language.md, "Schedules"): the book (src/core/schedule_book.hpp)
 // decides when each fires; here a timer wakes the blocking pool at the earliest fire, the fires are
-// submitted with the idempotency key `schedule:<name>:<fire time>` and stored as fired.
+// submitted with the idempotency key `schedule:<name>:<fire time>` and stored as fired. In a cluster a
+// schedule written through one node reaches the others by node mail (docs/cluster.md, "Schedules").
+#include <algorithm>
+
 #include "engine_impl.hpp"
 
 namespace coworker {
@@ -130,6 +133,7 @@ expected<json> engine::schedule(const json& request) {
       return make_error(codes::not_found, "no schedule '" + name + "'", "/name");
     if (m.schedule_rows)
       if (auto r = m.schedule_rows->put(name, to_json(*m.schedules.find(name))); !r) return r.error();
+    m.announce_schedule(name);
     m.arm_schedules_locked();
     for (const auto& v : m.schedules.list())
       if (v.def->name == name) return json{{"name", name}, {"nextFireAt", no_time(v.next_fire)}};
@@ -156,6 +160,7 @@ expected<json> engine::schedule(const json& request) {
     return make_error(codes::busy, std::to_string(m.cfg.lim.max_schedules) + " schedules exist already (limits.schedules)");
   auto at = m.schedules.put(std::move(*def), now);
   if (!at) return std::move(at).error();
+  m.announce_schedule(name);
   m.arm_schedules_locked();
   return json{{"name", name}, {"nextFireAt", no_time(*at)}};
 }
@@ -166,7 +171,39 @@ expected<void> engine::unschedule(const std::string& name) {
   if (!m.schedules.remove(name)) return make_error(codes::not_found, "no schedule '" + name + "'", "/name");
   if (m.schedule_rows)
     if (auto r = m.schedule_rows->remove(name); !r) return r.error();
+  m.announce_schedule(name);
   return {};
+}
+
+void engine::impl::announce_schedule(const std::string& name) {
+  if (!mail) return;
+  if (auto r = mail->send(cluster::node_mail::everyone, json{{"schedule", name}}); !r)
+    cfg.log_sink("warn", "schedule '" + name + "' changed here; the other nodes see it at their next start: " +
+                             r.error().message);
+}
+
+void engine::impl::reload_schedule(const std::string& name) {
+  if (!schedule_rows) return;
+  auto rows = schedule_rows->load();
+  if (!rows) {
+    cfg.log_sink("error", "schedule '" + name + "' changed on another node and cannot be read: " + rows.error().message);
+    return;
+  }
+  const auto now = now_ms();
+  std::lock_guard lock(schedule_mu);
+  if (stopping) return;
+  auto row = std::find_if(rows->begin(), rows->end(), [&](const stored_schedule& r) {
+    return r.definition.is_object() && r.definition.value("name", std::string()) == name;
+  });
+  if (row == rows->end()) {
+    schedules.remove(name);
+    return;
+  }
+  auto def = parse_schedule(row->definition, now);
+  auto at = def ? schedules.put(std::move(*def), now, row->last_fire, row->last_run_id)
+                : expected<std::int64_t>(def.error());
+  if (!at) cfg.log_sink("error", "schedule '" + name + "' from another node cannot be read: " + at.error().message);
+  arm_schedules_locked();
 }
 
 json engine::schedules() const {

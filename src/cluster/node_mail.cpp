@@ -16,11 +16,15 @@ void node_mail::start(std::function<void(const json&)> receive) {
       auto payload = listener_->next(200);
       if (!payload) continue;
       auto m = json::parse(*payload, nullptr, false);
-      // Every node hears every message: only what is addressed to this one is taken.
-      // Anyone who can connect may NOTIFY this channel: a payload of another shape is ignored.
+      // Every node hears every message: only what is addressed to this one, or to all the others, is
+      // taken. Anyone who can connect may NOTIFY this channel: a payload of another shape is ignored.
       if (!m.is_object()) continue;
       auto to = m.find("to");
-      if (to != m.end() && to->is_string() && to->get_ref<const std::string&>() == owner_) receive_(m);
+      if (to == m.end() || !to->is_string()) continue;
+      const auto& whom = to->get_ref<const std::string&>();
+      auto from = m.find("from");
+      const bool mine = from != m.end() && from->is_string() && from->get_ref<const std::string&>() == owner_;
+      if (whom == owner_ || (whom == everyone && !mine)) receive_(m);
     }
   });
 }
@@ -46,6 +50,7 @@ expected<std::optional<run_owner>> node_mail::owner_of(const std::string& run_id
 
 expected<void> node_mail::send(const std::string& to, json message) {
   message["to"] = to;
+  message["from"] = owner_;
   std::lock_guard lock(sender_mu_);
   auto q = sender_->prepare("SELECT pg_notify(?1, ?2)");
   if (!q) return sender_->failure("send to another node");

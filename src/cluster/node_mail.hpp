@@ -39,9 +39,11 @@ class node_mail {
 
   /// The owner of the chain of run `run_id`, as the store has it; nullopt when the store has no such run.
   expected<std::optional<run_owner>> owner_of(const std::string& run_id);
-  /// Sends `message` to the node `to` (an owner): it gets it with "to" set.
+  /// Sends `message` to the node `to` (an owner, or `everyone`): it gets it with "to" and "from" set.
   expected<void> send(const std::string& to, json message);
 
+  /// The address of a message for every node but its sender.
+  static constexpr const char* everyone = "*";
   /// The channel every node LISTENs on.
   static constexpr const char* channel = "coworker_nodes";
 

@@ -1,6 +1,7 @@
 // Engines in a cluster over one PostgreSQL database (docs/cluster.md): each takes a partition of its
 // own; when one stops, another takes its partition over and finishes its chains; one that lost its
-// lease refuses new chains. Runs only on PostgreSQL (ctest's engine_tests_postgresql).
+// lease refuses new chains; a cancel or a schedule written through one node reaches the others. Runs
+// only on PostgreSQL (ctest's engine_tests_postgresql).
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -104,6 +105,30 @@ BOOST_AUTO_TEST_CASE(a_cancel_sent_to_any_node_reaches_the_node_that_runs_the_ch
   BOOST_REQUIRE_MESSAGE(done.has_value(), error_text(done));
   BOOST_TEST(to_string(a.get(*id)->status) == "cancelled");
   BOOST_TEST(b.cancel("run-nothing-of-the-kind").error().code == codes::not_found);
+}
+
+BOOST_AUTO_TEST_CASE(a_schedule_written_through_one_node_reaches_the_others_paused_and_removed_alike) {
+  if (!stores_on_postgresql()) return;
+  postgres_database db;
+  engine a(node_config(db.url(), "a"));
+  engine b(node_config(db.url(), "b"));
+  BOOST_REQUIRE(!a.startup_error());
+  BOOST_REQUIRE(!b.startup_error());
+  auto state = [](engine& e) -> std::string {  // "" when it has no schedule "nightly"
+    for (const auto& s : e.schedules())
+      if (s["name"] == "nightly") return s.value("paused", false) ? "paused" : "active";
+    return "";
+  };
+  auto put = a.schedule(json::parse(R"({"name":"nightly","everyMs":3600000,
+                                        "chain":{"operation":"run","children":[{"operation":"log"}]}})"));
+  BOOST_REQUIRE_MESSAGE(put.has_value(), error_text(put));
+  BOOST_TEST(eventually([&] { return state(b) == "active"; }));  // b fires it too, not after its restart only
+  auto paused = b.schedule(json{{"name", "nightly"}, {"paused", true}});
+  BOOST_REQUIRE_MESSAGE(paused.has_value(), error_text(paused));
+  BOOST_TEST(eventually([&] { return state(a) == "paused"; }));
+  BOOST_REQUIRE(a.unschedule("nightly").has_value());
+  BOOST_TEST(eventually([&] { return state(b).empty(); }));
+  BOOST_TEST(state(a).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
