@@ -59,36 +59,6 @@ expected<std::string> engine::submit(const json& chain, const submit_options& op
 
 bool engine::durable(const std::string& run_id) const { return impl_->registry->is_durable(run_id); }
 
-namespace {
-
-/// How long signal() waits for the end of the await it delivered to be stored.
-constexpr std::chrono::seconds signal_store_wait{60};
-
-/// A delivered signal is acknowledged once the await's end is stored (docs/durability.md).
-expected<signal_outcome> settled(const engine& eng, bool durable, expected<signal_result> r, bool wait_stored) {
-  if (!r) return std::move(r).error();
-  if (r->delivered && durable && wait_stored) {
-    auto end = eng.wait(r->run_id, signal_store_wait);
-    if (!end && end.error().code == codes::timeout)
-      return make_error(codes::unavailable, "the signal went to run " + r->run_id +
-                                                " but its end is not stored yet (the store cannot write); get the run to see it");
-  }
-  return signal_outcome{r->delivered, r->run_id};
-}
-
-}  // namespace
-
-expected<signal_outcome> engine::signal(const std::string& key, const json& payload, bool wait_stored) {
-  if (key.empty() || key.size() > max_signal_key_bytes)
-    return make_error(codes::invalid_input, "a signal's key is a string of 1 to " + std::to_string(max_signal_key_bytes) + " bytes", "/key");
-  return settled(*this, impl_->runs != nullptr, impl_->signals->signal(key, payload, now_ms()), wait_stored);
-}
-
-expected<signal_outcome> engine::signal_run(const std::string& run_id, const json& payload, bool wait_stored) {
-  if (!impl_->registry->get(run_id)) return make_error(codes::not_found, "no run '" + run_id + "'", "/runId");
-  return settled(*this, impl_->runs != nullptr, impl_->signals->signal_run(run_id, payload), wait_stored);
-}
-
 expected<std::string> engine::submit_text(std::string_view text, const submit_options& opts) {
   auto parsed = chain::parse_json(text, impl_->cfg.lim);
   if (!parsed) return std::move(parsed).error();

@@ -340,6 +340,13 @@ struct engine::impl {
   void announce_schedule(const std::string& name);
   void reload_schedule(const std::string& name);
 
+  /// Signals (actors/engine_signals.cpp).
+  expected<signal_outcome> settle(expected<signal_result> r, bool wait_stored, std::chrono::milliseconds store_wait);
+  expected<signal_outcome> signal_run(const std::string& run_id, const json& payload, bool wait_stored);
+  void announce_kept(const signal_result& r);       // in a cluster: tell the others a signal is kept
+  void take_kept_elsewhere(std::uint64_t id);       // another node kept one: an await here may claim it
+  void answer_signal_run(const json& question);     // another node asks to signal a run of this one
+
   ~impl() {
     {
       std::lock_guard lock(schedule_mu);

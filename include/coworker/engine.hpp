@@ -131,6 +131,7 @@ struct engine_stats {
 struct signal_outcome {
   bool delivered = false;  ///< an await step took it; false: kept for one that starts later
   std::string run_id;      ///< the await step's run, when delivered
+  std::string node;        ///< in a cluster: the node that runs that await, when not this one
 };
 
 /// Events from the log for a reader that may fall behind (engine::events_after).

@@ -7,7 +7,10 @@ namespace sql = store::sql;
 
 node_mail::node_mail(std::unique_ptr<sql::database> sender, std::unique_ptr<sql::notification_listener> listener,
                      std::string owner)
-    : sender_(std::move(sender)), listener_(std::move(listener)), owner_(std::move(owner)) {}
+    : out_(std::make_shared<outbox>()), listener_(std::move(listener)), owner_(std::move(owner)) {
+  out_->db = std::move(sender);
+  out_->owner = owner_;
+}
 
 void node_mail::start(std::function<void(const json&)> receive) {
   receive_ = std::move(receive);
@@ -24,7 +27,14 @@ void node_mail::start(std::function<void(const json&)> receive) {
       const auto& whom = to->get_ref<const std::string&>();
       auto from = m.find("from");
       const bool mine = from != m.end() && from->is_string() && from->get_ref<const std::string&>() == owner_;
-      if (whom == owner_ || (whom == everyone && !mine)) receive_(m);
+      if (whom != owner_ && (whom != everyone || mine)) continue;
+      if (auto a = m.find("answer"); a != m.end() && a->is_number_unsigned()) {
+        std::lock_guard lock(asked_mu_);
+        if (auto q = asked_.find(a->get<std::uint64_t>()); q != asked_.end()) q->second = m.value("reply", json());
+        answered_.notify_all();
+        continue;
+      }
+      receive_(m);
     }
   });
 }
@@ -35,29 +45,65 @@ node_mail::~node_mail() {
 }
 
 expected<std::optional<run_owner>> node_mail::owner_of(const std::string& run_id) {
-  std::lock_guard lock(sender_mu_);
-  auto q = sender_->prepare(
+  std::lock_guard lock(out_->mu);
+  auto& db = *out_->db;
+  auto q = db.prepare(
       "SELECT COALESCE(l.owner, ''), COALESCE(l.node, '') FROM runs r LEFT JOIN runs c ON c.rowid = r.chain "
       "JOIN chains ch ON ch.root_id = COALESCE(c.id, r.id) LEFT JOIN leases l ON l.partition = ch.partition "
       "AND l.expires > now() WHERE r.id = ?1");
-  if (!q) return sender_->failure("find the node of run " + run_id);
+  if (!q) return db.failure("find the node of run " + run_id);
   q->bind_text(1, run_id);
   const auto s = q->next();
-  if (s == sql::step::failed) return sender_->failure("find the node of run " + run_id);
+  if (s == sql::step::failed) return db.failure("find the node of run " + run_id);
   if (s == sql::step::done) return std::optional<run_owner>();
   return std::optional<run_owner>(run_owner{q->text(0), q->text(1)});
 }
 
-expected<void> node_mail::send(const std::string& to, json message) {
+expected<void> node_mail::send(const std::string& to, json message) { return out_->send(to, std::move(message)); }
+
+expected<void> node_mail::outbox::send(const std::string& to, json message) {
   message["to"] = to;
-  message["from"] = owner_;
-  std::lock_guard lock(sender_mu_);
-  auto q = sender_->prepare("SELECT pg_notify(?1, ?2)");
-  if (!q) return sender_->failure("send to another node");
+  message["from"] = owner;
+  auto text = dump(message);
+  if (text.size() > max_message_bytes)
+    return make_error(codes::invalid_input, "a message to another node is at most " + std::to_string(max_message_bytes) +
+                                                " bytes of JSON (PostgreSQL's NOTIFY), this one " +
+                                                std::to_string(text.size()));
+  std::lock_guard lock(mu);
+  auto q = db->prepare("SELECT pg_notify(?1, ?2)");
+  if (!q) return db->failure("send to another node");
   q->bind_text(1, channel);
-  q->bind_text(2, dump(message));
-  if (q->next() != sql::step::row) return sender_->failure("send to another node");
+  q->bind_text(2, text);
+  if (q->next() != sql::step::row) return db->failure("send to another node");
   return {};
+}
+
+expected<json> node_mail::ask(const std::string& to, json message, std::chrono::milliseconds timeout) {
+  std::uint64_t n = 0;
+  {
+    std::lock_guard lock(asked_mu_);
+    n = next_question_++;
+    asked_[n];
+  }
+  message["ask"] = n;
+  auto sent = send(to, std::move(message));
+  std::unique_lock lock(asked_mu_);
+  if (sent) answered_.wait_for(lock, timeout, [&] { return asked_[n].has_value(); });
+  auto reply = std::move(asked_[n]);
+  asked_.erase(n);
+  if (!sent) return sent.error();
+  if (!reply) return make_error(codes::timeout, "no answer from the other node within " + std::to_string(timeout.count()) + " ms");
+  return std::move(*reply);
+}
+
+std::function<void(json)> node_mail::answer_later(const json& question) {
+  auto ask = question.find("ask");
+  auto from = question.find("from");
+  if (ask == question.end() || !ask->is_number_unsigned() || from == question.end() || !from->is_string())
+    return [](json) {};  // not a question: nobody waits
+  return [out = out_, to = from->get<std::string>(), n = ask->get<std::uint64_t>()](json reply) {
+    (void)out->send(to, json{{"answer", n}, {"reply", std::move(reply)}});
+  };
 }
 
 }  // namespace coworker::cluster

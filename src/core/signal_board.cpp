@@ -76,9 +76,12 @@ void signal_board::wait(const std::string& run_id, const std::string& key, json 
           continue;
         }
       }
-      if (keeper_)
-        if (auto t = keeper_->take(s.id, run_id); !t && log_)
+      if (keeper_) {
+        auto t = keeper_->take(s.id, run_id);
+        if (t && !*t) continue;  // an await on another node took it first: this copy goes
+        if (!t && log_)
           log_("warn", "run " + run_id + " took a kept signal whose taking is not stored: " + t.error().message);
+      }
       s.taken_by = run_id;
       const bool answered = r.complete(deref(s.payload));
       if (answered) {
@@ -134,9 +137,51 @@ expected<signal_result> signal_board::signal(const std::string& key, const json&
   } else {
     s.id = next_id_++;
   }
+  const auto id = s.id;
   kept_[key].push_back(std::move(s));
   ++kept_count_;
-  return signal_result{false, {}};
+  return signal_result{false, {}, id};
+}
+
+bool signal_board::offer(kept_signal s, std::int64_t now) {
+  std::lock_guard lock(mu_);
+  if (keep_ms_ > 0 && now - s.kept_at > keep_ms_) return false;
+  if (auto q = waiters_.find(s.key); q != waiters_.end()) {
+    auto waiting = q->second;  // a copy: delivering changes the queue
+    for (const auto& w : waiting) {
+      if (w->resp.done()) {
+        forget_waiter_locked(w);
+        continue;
+      }
+      if (!w->schema.is_null())
+        if (auto v = schema::validate(w->schema, deref(s.payload), "/payload"); !v) {
+          if (log_)
+            log_("warn", "a signal kept for '" + s.key + "' on another node does not fit the schema of run " +
+                             w->run_id + "'s await (" + v.error().path + ": " + v.error().message + "): not taken");
+          continue;
+        }
+      if (keeper_) {
+        auto t = keeper_->take(s.id, w->run_id);
+        if (t && !*t) return false;  // another await took it first
+        if (!t && log_)
+          log_("warn", "run " + w->run_id + " took a kept signal whose taking is not stored: " + t.error().message);
+      }
+      s.taken_by = w->run_id;
+      if (deliver_locked(w, deref(s.payload))) {
+        taken_.push_back(std::move(s));
+        return true;
+      }
+      forget_waiter_locked(w);
+      return false;  // claimed for a run that stopped waiting meanwhile: its resumption takes it
+    }
+  }
+  auto& q = kept_[s.key];
+  for (const auto& k : q)
+    if (k.id == s.id) return false;  // held already (read at the start)
+  if (kept_count_ >= max_kept_) return false;  // the node that kept it holds it still
+  q.push_back(std::move(s));
+  ++kept_count_;
+  return false;
 }
 
 expected<signal_result> signal_board::signal_run(const std::string& run_id, const json& payload) {

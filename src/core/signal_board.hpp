@@ -7,7 +7,9 @@
 //   starts takes the oldest kept signal of its key (kept ones its schema refuses are dropped);
 // - a signal by run id goes to that run's await only, not_waiting when it does not wait.
 // In durable mode a signal_keeper stores what is kept before the board says "kept", and marks what
-// an await took, so a restart loses neither (the resumed await, same run id, takes it again).
+// an await took, so a restart loses neither (the resumed await, same run id, takes it again). An
+// await's taking is a claim: in a cluster each node holds a copy of every kept signal, and the first
+// claim wins; the others drop their copy.
 #pragma once
 
 #include <cstdint>
@@ -40,13 +42,16 @@ class signal_keeper {
  public:
   virtual ~signal_keeper() = default;
   virtual expected<std::uint64_t> keep(const std::string& key, const json& payload, std::int64_t at) = 0;
-  virtual expected<void> take(std::uint64_t id, const std::string& run_id) = 0;
+  /// Claims kept signal `id` for the await of `run_id`: false when another await took it first (in a
+  /// cluster every node holds a copy of each kept signal: docs/cluster.md, "Signals").
+  virtual expected<bool> take(std::uint64_t id, const std::string& run_id) = 0;
   virtual expected<void> drop(const std::vector<std::uint64_t>& ids) = 0;
 };
 
 struct signal_result {
-  bool delivered = false;  ///< false: kept
-  std::string run_id;      ///< the await run that took it
+  bool delivered = false;    ///< false: kept
+  std::string run_id;        ///< the await run that took it
+  std::uint64_t kept_id = 0;  ///< kept: its id (the store's row)
 };
 
 class signal_board {
@@ -68,6 +73,10 @@ class signal_board {
   expected<signal_result> signal(const std::string& key, const json& payload, std::int64_t now);
   /// A signal for the await of run `run_id` only: not_waiting when it is not waiting.
   expected<signal_result> signal_run(const std::string& run_id, const json& payload);
+  /// A signal another node kept (in a cluster, docs/cluster.md "Signals"): the oldest await waiting
+  /// here for its key takes it, if its claim in the store wins; else it is kept here too, for an
+  /// await that starts later. True when an await here took it.
+  bool offer(kept_signal s, std::int64_t now);
 
   /// Forgets kept signals older than limits.signalKeepMs, awaits that stopped waiting (timed out,
   /// cancelled) and taken signals whose await has ended (`ended(run_id)`). Returns how many kept

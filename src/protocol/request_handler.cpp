@@ -111,8 +111,10 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
               o.reply = ok_reply(json{{"kept", true}}, o.id);
               return o;
             }
-            o.reply = ok_reply(json{{"delivered", true}, {"runId", sent->run_id}}, o.id);
-            if (durable && hold) {
+            json delivered{{"delivered", true}, {"runId", sent->run_id}};
+            if (!sent->node.empty()) delivered["node"] = sent->node;  // in a cluster, the node that runs it
+            o.reply = ok_reply(std::move(delivered), o.id);
+            if (durable && hold && sent->node.empty()) {  // another node's answer came once stored there
               o.ack_run_id = sent->run_id;
               o.ack_on_end = true;
             }

@@ -53,14 +53,33 @@ expected<std::uint64_t> signal_store::keep(const std::string& key, const json& p
   return id;
 }
 
-expected<void> signal_store::take(std::uint64_t id, const std::string& run_id) {
+expected<bool> signal_store::take(std::uint64_t id, const std::string& run_id) {
   std::lock_guard lock(mu_);
-  auto q = db_->prepare("UPDATE signals SET taken_by = ?1 WHERE id = ?2");
+  // A claim: one await takes a kept signal, whichever node it runs on (the same run again, resumed
+  // after a restart, takes it again).
+  auto q = db_->prepare("UPDATE signals SET taken_by = ?1 WHERE id = ?2 AND (taken_by IS NULL OR taken_by = ?1) "
+                        "RETURNING id");
   if (!q) return db_->failure("store the taking of a signal");
   q->bind_text(1, run_id);
   q->bind_int(2, static_cast<std::int64_t>(id));
-  if (!q->run()) return db_->failure("store the taking of a signal");
-  return {};
+  const auto s = q->next();
+  if (s == sql::step::failed) return db_->failure("store the taking of a signal");
+  const bool won = s == sql::step::row;
+  if (won && q->next() == sql::step::failed) return db_->failure("store the taking of a signal");
+  return won;
+}
+
+expected<std::optional<kept_signal>> signal_store::kept(std::uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto q = db_->prepare("SELECT key, payload, kept FROM signals WHERE id = ?1 AND taken_by IS NULL");
+  if (!q) return db_->failure("read a kept signal");
+  q->bind_int(1, static_cast<std::int64_t>(id));
+  const auto s = q->next();
+  if (s == sql::step::failed) return db_->failure("read a kept signal");
+  if (s == sql::step::done) return std::optional<kept_signal>();
+  auto payload = json::parse(q->text(1), nullptr, false);
+  if (payload.is_discarded()) return std::optional<kept_signal>();
+  return std::optional<kept_signal>(kept_signal{id, q->text(0), share(std::move(payload)), q->integer(2), {}});
 }
 
 expected<void> signal_store::drop(const std::vector<std::uint64_t>& ids) {

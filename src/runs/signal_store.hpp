@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,9 @@ class signal_store final : public signal_keeper {
   /// Every row, kept or taken, oldest first.
   expected<std::vector<kept_signal>> load();
   expected<std::uint64_t> keep(const std::string& key, const json& payload, std::int64_t at) override;
-  expected<void> take(std::uint64_t id, const std::string& run_id) override;
+  expected<bool> take(std::uint64_t id, const std::string& run_id) override;
+  /// Kept signal `id` when it is still kept (not taken, not expired away).
+  expected<std::optional<kept_signal>> kept(std::uint64_t id);
   expected<void> drop(const std::vector<std::uint64_t>& ids) override;
 
  private:

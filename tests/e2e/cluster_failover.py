@@ -6,7 +6,8 @@
    lost or changed, no step completed before the kill runs again, and the steps that do run again
    are all of chains the dead node ran. Two watchers follow the three nodes meanwhile (the Python
    client's watch_cluster and `coworker watch` with three endpoint pairs): each node is a stream of
-   its own with seq growing by exactly 1, and the dead node's chains end on its taker's stream.
+   its own with seq growing by exactly 1, and the dead node's chains end on its taker's stream. A
+   cancel and a signal (by key, by run id) sent to one node reach the chain another node runs.
 2. SIGSTOP: a node paused past its lease while its chains run; another node takes its partition over
    and finishes them. Resumed, the paused node writes nothing more (no event of its epoch after the
    takeover) and exits with status 3, saying it lost its lease.
@@ -251,6 +252,25 @@ def kill_one_of_three(binary, server, tmp):
     assert sent["ok"], sent
     wait_until("the chain of b cancelled through c", lambda: roots(db).get(r["runId"]) == "cancelled", seconds=30)
     print("cancel through another node: ok", flush=True)
+    # A signal sent to any node reaches the await that waits on another: by key, then by run id.
+    for how in ("key", "runId"):
+        key = f"approve-{how}"
+        r = b.call({"type": "run", "chain": {"operation": "run", "children": [
+            {"id": "approve", "operation": "await", "input": {"key": key}}]}})
+        assert r["ok"], r
+        step = []
+        wait_until("the await waits on b", lambda: step.extend(psql(db, f"SELECT id FROM run_records WHERE chain_id = "
+                                                                         f"'{r['runId']}' AND status = 'waiting'")) or step)
+        req = {"type": "signal", "payload": {"by": how}, **({"key": key} if how == "key" else {"runId": step[0][0]})}
+        sent = c.call(req)
+        assert sent["ok"], sent
+        if how == "runId":
+            assert sent["delivered"] and sent["runId"] == step[0][0] and sent["node"] == "b", sent
+        else:
+            assert sent.get("kept"), sent  # no await of it on c: kept there, and claimed by b's
+        wait_until(f"b's await completed by a signal to c by {how}", lambda: roots(db).get(r["runId"]) == "completed",
+                   seconds=30)
+    print("signal through another node: ok", flush=True)
     for n in nodes[1:]:
         n.stop()
 

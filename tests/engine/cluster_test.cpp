@@ -1,7 +1,7 @@
 // Engines in a cluster over one PostgreSQL database (docs/cluster.md): each takes a partition of its
 // own; when one stops, another takes its partition over and finishes its chains; one that lost its
-// lease refuses new chains; a cancel or a schedule written through one node reaches the others. Runs
-// only on PostgreSQL (ctest's engine_tests_postgresql).
+// lease refuses new chains; a cancel, a signal or a schedule sent to one node reaches the others.
+// Runs only on PostgreSQL (ctest's engine_tests_postgresql).
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -129,6 +129,66 @@ BOOST_AUTO_TEST_CASE(a_schedule_written_through_one_node_reaches_the_others_paus
   BOOST_REQUIRE(a.unschedule("nightly").has_value());
   BOOST_TEST(eventually([&] { return state(b).empty(); }));
   BOOST_TEST(state(a).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_signal_sent_to_any_node_reaches_the_await_that_waits_on_another_once) {
+  if (!stores_on_postgresql()) return;
+  postgres_database db;
+  engine a(node_config(db.url(), "a"));
+  engine b(node_config(db.url(), "b"));
+  BOOST_REQUIRE(!a.startup_error());
+  BOOST_REQUIRE(!b.startup_error());
+  auto await_on_b = [&](const std::string& key) {
+    auto id = b.submit(json{{"operation", "run"}, {"children", {{{"id", "approve"}, {"operation", "await"}, {"input", {{"key", key}}}}}}});
+    BOOST_REQUIRE_MESSAGE(id.has_value(), error_text(id));
+    return *id;
+  };
+  auto waiting_step = [&](const std::string& chain) {  // the await's run id, once it waits
+    std::string step;
+    BOOST_REQUIRE(eventually([&] {
+      auto r = b.get(chain);
+      if (!r || r->child_run_ids.empty()) return false;
+      auto c = b.get(r->child_run_ids.front());
+      if (c && c->status == run_status::waiting) step = c->id;
+      return !step.empty();
+    }));
+    return step;
+  };
+  auto output_of = [&](const std::string& chain) {
+    auto end = b.wait(chain, safety_timeout);
+    BOOST_REQUIRE_MESSAGE(end.has_value(), error_text(end));
+    BOOST_TEST(to_string(end->status) == "completed");
+    return (*b.tree(chain))["children"][0]["output"];
+  };
+
+  // By key: no await of it on a, so a keeps it and tells b, whose waiting await claims it.
+  auto first = await_on_b("k1");
+  (void)waiting_step(first);
+  auto kept = a.signal("k1", json{{"ok", true}});
+  BOOST_REQUIRE_MESSAGE(kept.has_value(), error_text(kept));
+  BOOST_TEST(!kept->delivered);
+  BOOST_TEST(output_of(first) == json({{"ok", true}}));
+
+  // By run id: a asks b, which runs that await, and answers once its end is stored.
+  auto second = await_on_b("k2");
+  auto step = waiting_step(second);
+  auto asked = a.signal_run(step, json{{"n", 2}}, true);
+  BOOST_REQUIRE_MESSAGE(asked.has_value(), error_text(asked));
+  BOOST_TEST(asked->delivered);
+  BOOST_TEST(asked->run_id == step);
+  BOOST_TEST(asked->node == "b");
+  BOOST_TEST(output_of(second) == json({{"n", 2}}));
+  BOOST_TEST(a.signal_run(step, 3).error().code == codes::not_waiting);  // ended: b says so
+
+  // Kept before any await of its key starts: the await that starts later on b takes it, once.
+  auto early = a.signal("k3", "early");
+  BOOST_REQUIRE_MESSAGE(early.has_value(), error_text(early));
+  BOOST_TEST(!early->delivered);
+  auto third = await_on_b("k3");
+  BOOST_TEST(output_of(third) == "early");
+  auto fourth = await_on_b("k3");  // nothing kept for it any more, on either node
+  (void)waiting_step(fourth);
+  BOOST_REQUIRE(b.cancel(fourth).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

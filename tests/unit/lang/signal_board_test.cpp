@@ -29,9 +29,11 @@ struct memory_keeper final : signal_keeper {
     rows[next] = kept_signal{next, key, share(payload), at, {}};
     return next++;
   }
-  expected<void> take(std::uint64_t id, const std::string& run_id) override {
-    rows[id].taken_by = run_id;
-    return {};
+  expected<bool> take(std::uint64_t id, const std::string& run_id) override {
+    auto& row = rows[id];
+    if (!row.taken_by.empty() && row.taken_by != run_id) return false;  // another await's, as the store's claim
+    row.taken_by = run_id;
+    return true;
   }
   expected<void> drop(const std::vector<std::uint64_t>& ids) override {
     for (auto id : ids) rows.erase(id);
@@ -183,6 +185,48 @@ BOOST_AUTO_TEST_CASE(stored_signals_survive_a_restart_and_a_taken_one_returns_to
   // Once their runs ended, the rows go.
   b.sweep(5, [](const std::string&) { return true; });
   BOOST_TEST(store.rows.empty());
+}
+
+// Two nodes of a cluster share one store (docs/cluster.md, "Signals"): each board holds a copy of a
+// kept signal; the first claim wins and the other copy goes.
+BOOST_AUTO_TEST_CASE(a_signal_kept_on_one_node_is_taken_by_an_await_waiting_on_another_once) {
+  memory_keeper store;
+  signal_board a(60000, 10, &store), b(60000, 10, &store);
+  answer_box waiting, second;
+  b.wait("run-b", "k", nullptr, waiting.r, 0);
+  auto r = a.signal("k", json{{"n", 1}}, 1);  // no await of "k" on a: kept there
+  BOOST_REQUIRE(r);
+  BOOST_TEST(!r->delivered);
+  BOOST_TEST(r->kept_id == 100u);
+  BOOST_TEST(b.offer(store.rows.at(r->kept_id), 2));  // the copy a announced: b's await claims it
+  BOOST_TEST(waiting.value() == json({{"n", 1}}));
+  BOOST_TEST(store.rows.at(100).taken_by == "run-b");
+  BOOST_TEST(a.kept() == 1u);  // a's copy is still there, but claimed: an await on a skips it
+  a.wait("run-a", "k", nullptr, second.r, 3);
+  BOOST_TEST(!second.answered());
+  BOOST_TEST(a.kept() == 0u);
+  BOOST_TEST(a.waiting() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(an_offered_signal_nobody_waits_for_is_kept_once_and_taken_by_the_next_await) {
+  memory_keeper store;
+  signal_board a(60000, 10, &store), b(60000, 10, &store);
+  auto r = a.signal("k", "hello", 0);
+  BOOST_REQUIRE(r);
+  auto row = store.rows.at(r->kept_id);
+  BOOST_TEST(!b.offer(row, 1));
+  BOOST_TEST(!b.offer(row, 1));  // announced twice, or read at the start too: held once
+  BOOST_TEST(b.kept() == 1u);
+  answer_box late;
+  b.wait("run-b", "k", nullptr, late.r, 2);
+  BOOST_TEST(late.value() == "hello");
+  BOOST_TEST(!b.offer(row, 70000));  // past limits.signalKeepMs: not taken
+  auto schema_refused = a.signal("strict", "not an object", 3);
+  answer_box strict;
+  b.wait("run-s", "strict", amount_schema, strict.r, 4);
+  BOOST_TEST(!b.offer(store.rows.at(schema_refused->kept_id), 5));  // does not fit: the await keeps waiting
+  BOOST_TEST(!strict.answered());
+  BOOST_TEST(store.rows.at(schema_refused->kept_id).taken_by.empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_signal_the_store_cannot_keep_is_refused_unavailable) {
