@@ -40,7 +40,7 @@ export class Client {
 export function watchCluster(clients: Client[], options?: { chainId?: string; timeout?: number }): AsyncGenerator<Envelope | Snapshot>;
 
 export class Worker extends EventEmitter {
-  constructor(options?: { endpoint?: string; capacity?: number; curve?: Curve });
+  constructor(options?: { endpoint?: string | string[]; capacity?: number; curve?: Curve });
   operation(name: string, fn: (input: any, task: Record<string, any>) => unknown | Promise<unknown>, options?: { inputSchema?: object }): this;
   run(): Promise<void>;
   stop(): void;

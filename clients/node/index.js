@@ -264,7 +264,8 @@ class Worker extends EventEmitter {
    * Serves operations: worker.operation(name, fn) registers `fn(input, task)` (sync or async) whose
    * result is the step's output; throwing CoworkerError(code, message) fails the step with that code,
    * anything else with `handler_error`. run() serves until stop(); it heartbeats and says hello again
-   * when a restarted daemon does not know it. Emits 'welcome' each time a daemon accepts it.
+   * when a restarted daemon does not know it. Emits 'welcome' (with its `endpoint`) each time a
+   * daemon accepts it. `endpoint`: one daemon's workers endpoint, or a list, one per node of a cluster.
    */
   constructor({ endpoint = 'tcp://127.0.0.1:5572', capacity = 1, curve } = {}) {
     super();
@@ -283,9 +284,9 @@ class Worker extends EventEmitter {
 
   stop() { this.stopped = true; }
 
-  hello() {
+  hello(capacity = this.capacity) {
     const operations = [...this.handlers].map(([name, h]) => (h.inputSchema ? { name, inputSchema: h.inputSchema } : name));
-    return { type: 'hello', capacity: this.capacity, operations };
+    return { type: 'hello', capacity, operations };
   }
 
   async answer(task) {
@@ -298,17 +299,29 @@ class Worker extends EventEmitter {
     }
   }
 
+  /**
+   * Serves until stop(): the daemon at `endpoint`, or every node of a cluster when it is a list
+   * (docs/cluster.md, "Workers"), each over its own socket, each offered capacity / nodes tasks (at
+   * least 1).
+   */
   async run() {
     if (!this.handlers.size) throw new Error('no operations: register one with worker.operation(name, fn)');
+    const endpoints = Array.isArray(this.endpoint) ? this.endpoint : [this.endpoint];
+    if (!endpoints.length) throw new Error('no endpoint');
+    const share = Math.max(1, Math.floor(this.capacity / endpoints.length));
+    await Promise.all(endpoints.map((e) => this.serve(e, share)));
+  }
+
+  async serve(endpoint, capacity) {
     const sock = new zmq.Dealer({ linger: 0 });
     secure(sock, this.curve);
-    sock.connect(this.endpoint);
+    sock.connect(endpoint);
     const writes = new Queue();
     let lastSent = Date.now();
     const send = (msg) => writes.run(async () => { await sock.send(JSON.stringify(msg)); lastSent = Date.now(); });
     let beat = 1000;
     try {
-      await send(this.hello());
+      await send(this.hello(capacity));
       while (!this.stopped) {
         sock.receiveTimeout = Math.max(10, Math.min(200, beat / 2));
         let msg = null;
@@ -321,11 +334,11 @@ class Worker extends EventEmitter {
         if (msg && msg.type === 'welcome') {
           beat = msg.heartbeatMs || 1000;
           this.welcomes++;
-          this.emit('welcome', msg);
+          this.emit('welcome', { ...msg, endpoint });
         } else if (msg && msg.type === 'task') {
           this.answer(msg).then((reply) => send(reply)).then(() => { this.served++; });
         } else if (msg && msg.type === 'error' && msg.error && msg.error.code === 'not_registered') {
-          await send(this.hello()); // a restarted daemon that does not know us
+          await send(this.hello(capacity)); // a restarted daemon that does not know us
         }
         if (Date.now() - lastSent >= beat / 2) await send({ type: 'heartbeat' });
       }

@@ -5,12 +5,13 @@
    chain completes (its partition taken over by a survivor), no run completed before the kill is
    lost or changed, no step completed before the kill runs again, and the steps that do run again
    are all of chains the dead node ran. Two watchers follow the three nodes meanwhile (the Python
-   client's watch_cluster and `coworker watch` with three endpoint pairs): each node is a stream of
+   client's watch_cluster in examples/python/watch.py, and `coworker watch`, each given three endpoint pairs): each node is a stream of
    its own with seq growing by exactly 1, and the dead node's chains end on its taker's stream. A
    cancel and a signal (by key, by run id) sent to one node reach the chain another node runs.
 2. SIGSTOP: a node paused past its lease while its chains run; another node takes its partition over
    and finishes them. Resumed, the paused node writes nothing more (no event of its epoch after the
    takeover) and exits with status 3, saying it lost its lease.
+3. A Python Worker given both nodes' workers endpoints serves the chains of each.
 
     cluster_failover.py /path/to/coworker postgresql://server/postgres
 """
@@ -28,7 +29,7 @@ import zmq
 from ports import free_ports
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
-from coworker_client import Client, watch_cluster  # noqa: E402
+from coworker_client import Worker  # noqa: E402
 
 # Short, to keep the test short; under the sanitizers (a slower, busier machine) a starved keeper must
 # not miss a lease of a healthy node.
@@ -60,16 +61,18 @@ def new_database(server, name):
 
 
 class Node:
-    def __init__(self, binary, db, name, tmp):
+    def __init__(self, binary, db, name, tmp, workers=False):
         self.name = name
-        self.req, self.ev = [f"tcp://127.0.0.1:{p}" for p in free_ports(2)]
+        self.req, self.ev, self.workers = [f"tcp://127.0.0.1:{p}" for p in free_ports(3)]
         config = os.path.join(tmp, f"{name}.json")
         with open(config, "w") as f:
             json.dump({"cluster": {"node": name, "leaseMs": LEASE_MS}}, f)
         self.log_path = os.path.join(tmp, f"{name}.log")
         LOGS.append(self.log_path)
         self.proc = subprocess.Popen([binary, "serve", "--db", db, "--config", config, "--requests", self.req,
-                                      "--events", self.ev, "--workers", "none"], stderr=open(self.log_path, "a"))
+                                      "--events", self.ev, "--workers", self.workers if workers else "none"],
+                                     stderr=open(self.log_path, "a"))
+        PROCS.append(self.proc)
         self.sock = None
         self.reconnect()
         deadline = time.time() + 30
@@ -139,38 +142,44 @@ def step_counts(db):
     return counts
 
 
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "python")
+
+
 class ClusterWatch:
-    """The Python client's watch_cluster over every node, on a thread: what it yields, in order."""
+    """examples/python/watch.py on the Python client's watch_cluster over every node, in a process of its
+    own (not to slow down this one's submissions), one JSON line per thing it yields."""
 
-    def __init__(self, nodes):
-        self.clients = [Client(requests=n.req, events=n.ev, timeout=30.0) for n in nodes]
-        self.syncs, self.events, self.error = [], [], None
-        self.lock = threading.Lock()
-        threading.Thread(target=self.run, daemon=True).start()
-        wait_until("a snapshot of each node", lambda: len(self.syncs) >= len(nodes) or self.error, seconds=60)
-        assert not self.error, self.error
+    def __init__(self, nodes, tmp):
+        self.out = os.path.join(tmp, "watch_cluster.out")
+        args = [sys.executable, os.path.join(EXAMPLES, "watch.py"), "--json", "--timeout", "60"]
+        for n in nodes:
+            args += ["--requests", n.req, "--events", n.ev]
+        PROCS.append(subprocess.Popen(args, stdout=open(self.out, "w"), stderr=subprocess.STDOUT))
+        wait_until("a snapshot of each node", lambda: len(self.read()[0]) >= len(nodes), seconds=60)
 
-    def run(self):
-        try:
-            for env in watch_cluster(self.clients, timeout=60):
-                with self.lock:
-                    (self.syncs if env["event"] in ("snapshot", "resync") else self.events).append(env)
-        except BaseException as e:  # the test reports it
-            self.error = repr(e)
+    def read(self):
+        syncs, events = [], []
+        with open(self.out) as f:
+            for text in f:
+                if not text.endswith("\n"):
+                    break  # being written
+                e = json.loads(text)
+                if "event" not in e:
+                    raise AssertionError(f"watch.py ended: {text}")
+                (syncs if e["event"] in ("snapshot", "resync") else events).append(e)
+        return syncs, events
 
     def roots_ended(self):
         """chain id -> the stream that published its end."""
-        with self.lock:
-            return {e["run"]["id"]: e["stream"] for e in self.events
-                    if e["event"] == "after:run" and e["run"]["id"] == e["run"]["chainId"]}
+        return {e["runId"]: e["stream"] for e in self.read()[1] if e["event"] == "after:run" and e["runId"] == e["chainId"]}
 
     def check_streams(self, names):
-        with self.lock:
-            assert [(s["event"], s["stream"]) for s in self.syncs] == [("snapshot", n) for n in names], \
-                f"one snapshot per node and no resync: {[(s['event'], s['stream']) for s in self.syncs]}"
-            by_stream = {}
-            for e in self.events:
-                by_stream.setdefault((e["stream"], e["epoch"]), []).append(e["seq"])
+        syncs, events = self.read()
+        assert [(s["event"], s["stream"]) for s in syncs] == [("snapshot", n) for n in names], \
+            f"one snapshot per node and no resync: {[(s['event'], s['stream']) for s in syncs]}"
+        by_stream = {}
+        for e in events:
+            by_stream.setdefault((e["stream"], e["epoch"]), []).append(e["seq"])
         assert {stream for stream, _ in by_stream} == set(names), by_stream.keys()
         for key, seqs in by_stream.items():
             assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), f"{key}: a gap or a repeat"
@@ -181,27 +190,31 @@ def kill_one_of_three(binary, server, tmp):
     nodes = [Node(binary, db, n, tmp) for n in ("a", "b", "c")]
     homes = dict(psql(db, "SELECT node, partition FROM leases"))
     assert sorted(homes.values()) == [0, 1, 2], f"each node a partition of its own: {homes}"
-    watcher = ClusterWatch(nodes)
+    watcher = ClusterWatch(nodes, tmp)
     cli_out = os.path.join(tmp, "watch.out")
     cli_args = [binary, "watch"]
     for n in nodes:
         cli_args += ["--requests", n.req, "--events", n.ev]
     cli_watch = subprocess.Popen(cli_args, stdout=open(cli_out, "w"), stderr=subprocess.STDOUT)
+    PROCS.append(cli_watch)
     wait_until("coworker watch's snapshots", lambda: open(cli_out).read().count(": snapshot at seq") == 3, seconds=60)
     ids = {}  # run id -> (chain number, node)
     alive = list(nodes)
     for i in range(CHAINS):
         node = alive[i % len(alive)]
-        r = node.call({"type": "run", "chain": chain(i, wait_ms=300), "key": f"chain-{i}"})
+        # The last ones before the kill last long enough to be in flight on any machine.
+        slow = CHAINS // 2 - 30 <= i <= CHAINS // 2
+        r = node.call({"type": "run", "chain": chain(i, wait_ms=2000 if slow else 300), "key": f"chain-{i}"})
         assert r["ok"], r
         ids[r["runId"]] = (i, node.name)
         if i == CHAINS // 2:
-            # Mid-way: node a dies; the client goes on with the other two.
+            # Mid-way: node a dies; the client goes on with the other two. What was done is read just
+            # before: read after, it could hold steps the taker completed (slowly read, on a busy machine).
+            done_before = completed_steps(db)
+            before = roots(db)
             nodes[0].kill(signal.SIGKILL)
             nodes[0].proc.wait()
             alive = nodes[1:]
-            done_before = completed_steps(db)
-            before = roots(db)
     in_flight = [rid for rid, s in before.items() if s != "completed" and ids[rid][1] == "a"]
     print(f"kill -9: node a killed after {CHAINS // 2 + 1} submissions, {len(in_flight)} of its chains in flight",
           flush=True)
@@ -228,21 +241,26 @@ def kill_one_of_three(binary, server, tmp):
     assert len(takers) == 1, f"one survivor took partition 0 over: {takers}"
     print(f"kill -9: ok; {takers[0]} took over partition 0, {len(reruns)} steps in flight at the kill ran again",
           flush=True)
-    # The watchers saw every chain that ended after the kill, a's on the taker's stream.
-    later = [rid for rid, s in before.items() if s != "completed"]
-    wait_until("the watcher saw every chain end", lambda: set(later) <= set(watcher.roots_ended()), seconds=60)
+    # The watchers saw every chain of b and c end, and the chains of a that its taker finished end on
+    # the taker's stream. (What a published just before the kill may never have left its socket.)
+    taker = next(n for n in nodes if n.name == takers[0])
+    moved = {rid for rid, in psql(db, f"SELECT run_id FROM events WHERE kind = 'after:run' AND epoch = '{taker.epoch}'")
+             if rid in in_flight}
+    assert moved, "the taker finished some of a's chains"
+    must_see = {rid for rid, s in before.items() if s != "completed" and ids[rid][1] != "a"} | moved
+    wait_until("the watcher saw every chain end", lambda: must_see <= set(watcher.roots_ended()), seconds=60)
     ended = watcher.roots_ended()
-    assert all(ended[rid] == takers[0] for rid in in_flight), "a's chains end on the taker's stream"
+    assert all(ended[rid] == takers[0] for rid in moved), "a's chains end on the taker's stream"
     watcher.check_streams(["a", "b", "c"])
     wait_until("coworker watch printed every chain's end",
-               lambda: sum(line.startswith("✓ run ") for line in open(cli_out)) >= len(later), seconds=60)
+               lambda: sum(line.startswith("✓ run ") for line in open(cli_out)) >= len(must_see), seconds=60)
     cli_watch.terminate()
     cli_watch.wait(timeout=30)
     printed = open(cli_out).read()
     for n in ("a", "b", "c"):
         assert f"-- node {n}: snapshot at seq" in printed, printed[:2000]
     assert "resyncing" not in printed, [line for line in printed.splitlines() if "resyncing" in line][:5]
-    print(f"watch: ok; {len(later)} chains ended after the kill, {len(in_flight)} of a's on {takers[0]}'s stream",
+    print(f"watch: ok; {len(must_see)} chains ended after the kill, {len(moved)} of a's on {takers[0]}'s stream",
           flush=True)
     # A cancel sent to any node reaches the node that runs the chain.
     b, c = nodes[1], nodes[2]
@@ -299,7 +317,34 @@ def pause_past_the_lease(binary, server, tmp):
     b.stop()
 
 
+def a_worker_on_every_node(binary, server, tmp):
+    """A remote worker given every node's workers endpoint serves the chains of each."""
+    db = new_database(server, "cluster_workers")
+    nodes = [Node(binary, db, n, tmp, workers=True) for n in ("a", "b")]
+    worker = Worker([n.workers for n in nodes], capacity=4)
+    served_by = []
+
+    @worker.operation("shout")
+    def shout(inp, task):
+        served_by.append(task["runId"])
+        return {"text": inp["text"].upper()}
+
+    threading.Thread(target=worker.run, daemon=True).start()
+    assert worker.welcomed.wait(30), "both nodes accepted the worker's hello"
+    for n in nodes:
+        r = n.call({"type": "run", "wait": True, "chain": {"operation": "run", "children": [
+            {"id": "loud", "operation": "shout", "input": {"text": f"from {n.name}"}}]}})
+        assert r["ok"] and r["status"] == "completed", r
+        assert r["tree"]["children"][0]["output"] == {"text": f"FROM {n.name.upper()}"}, r["tree"]
+    assert len(served_by) == 2 and worker.served == 2, served_by
+    worker.stop()
+    print("a worker on every node: ok; it served a chain of a and one of b", flush=True)
+    for n in nodes:
+        n.stop()
+
+
 LOGS = []
+PROCS = []  # every process started: none may outlive a failed test (ctest would wait for it)
 
 
 def main():
@@ -308,11 +353,17 @@ def main():
     try:
         kill_one_of_three(binary, server, tmp)
         pause_past_the_lease(binary, server, tmp)
+        a_worker_on_every_node(binary, server, tmp)
     except BaseException:
         for log in LOGS:
             with open(log) as f:
                 sys.stderr.write(f"--- {log}\n" + f.read()[-3000:])
         raise
+    finally:
+        for p in PROCS:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     return 0
 
 

@@ -2,14 +2,15 @@
 // watchCluster against two real daemons, each a stream of its own (docs/cluster.md, "Events"): a
 // snapshot per node first, then the events of both, each naming its stream, every stream's seqs
 // contiguous; a kill -9 and a restart of one node resyncs that node only, and its new epoch's
-// events follow. (Two daemons on two store files: following streams needs no shared database.)
+// events follow. A Worker given both workers endpoints serves the chains of each. (Two daemons on two
+// store files: following streams and serving both need no shared database.)
 const test = require('node:test');
 const assert = require('node:assert');
 const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Client, watchCluster } = require('..');
+const { Client, Worker, watchCluster } = require('..');
 const { BIN, SAFETY, freePort, startDaemon, until } = require('./daemon');
 
 test('watchCluster follows two daemons, each on its own', { skip: !BIN && 'COWORKER_BIN is not set' }, async () => {
@@ -25,6 +26,8 @@ test('watchCluster follows two daemons, each on its own', { skip: !BIN && 'COWOR
   const syncs = [];
   let stop = false;
   let watching = Promise.resolve();
+  let serving = Promise.resolve();
+  const worker = new Worker({ endpoint: ports.map(([, , wk]) => `tcp://127.0.0.1:${wk}`), capacity: 2 });
   const chain = (text) => ({ operation: 'run', children: [{ id: 'say', operation: 'log', input: text }] });
   const ended = (runId) => () => events.some((e) => e.run.id === runId && e.event === 'after:run');
   try {
@@ -48,6 +51,19 @@ test('watchCluster follows two daemons, each on its own', { skip: !BIN && 'COWOR
       runs.forEach((r, k) => assert.strictEqual(ids.has(r.runId), k % 2 === i, `${r.runId} on stream ${syncs[i].stream}`));
     }
 
+    // One worker on both nodes serves a chain of each.
+    worker.operation('shout', (input) => ({ text: input.text.toUpperCase() }));
+    let welcomed = 0;
+    const both = new Promise((resolve) => worker.on('welcome', () => { if (++welcomed === 2) resolve(); }));
+    serving = worker.run();
+    await both;
+    for (let i = 0; i < 2; i++) {
+      const r = await clients[i].run({ operation: 'run', children: [{ id: 'loud', operation: 'shout', input: { text: `node ${i}` } }] });
+      assert.strictEqual(r.status, 'completed');
+      assert.deepStrictEqual(r.tree.children[0].output, { text: `NODE ${i}` });
+    }
+    assert.strictEqual(worker.served, 2);
+
     // kill -9 node 1 and start it again on the same endpoints: it alone is resynced.
     daemons[1].kill('SIGKILL');
     await new Promise((resolve) => daemons[1].once('exit', resolve));
@@ -68,10 +84,12 @@ test('watchCluster follows two daemons, each on its own', { skip: !BIN && 'COWOR
     assert.strictEqual(new Set(events.map((e) => e.stream)).size, 3);  // b's restart is a new node name
   } finally {
     stop = true;
+    worker.stop();
     for (const c of clients) c.close();
     for (const d of daemons) if (d.exitCode === null && d.signalCode === null) d.kill('SIGKILL');
   }
   await Promise.all(daemons.map((d) => (d.exitCode !== null || d.signalCode !== null ? null : new Promise((r) => d.once('exit', r)))));
+  await Promise.race([serving.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1000))]);
   await Promise.race([watching, new Promise((resolve) => setTimeout(resolve, 10))]);
   for (const w of watchers) w.close();
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
