@@ -143,13 +143,14 @@ BOOST_AUTO_TEST_CASE(a_signal_sent_to_any_node_reaches_the_await_that_waits_on_a
     BOOST_REQUIRE_MESSAGE(id.has_value(), error_text(id));
     return *id;
   };
-  auto waiting_step = [&](const std::string& chain) {  // the await's run id, once it waits
+  auto waiting_step = [&](const std::string& chain) {  // the await's run id, once a sees it waiting in the store
     std::string step;
     BOOST_REQUIRE(eventually([&] {
-      auto r = b.get(chain);
-      if (!r || r->child_run_ids.empty()) return false;
-      auto c = b.get(r->child_run_ids.front());
-      if (c && c->status == run_status::waiting) step = c->id;
+      list_query q;
+      q.chain_id = chain;
+      q.status = run_status::waiting;
+      auto runs = a.list(q);
+      if (!runs.empty()) step = runs.front().id;
       return !step.empty();
     }));
     return step;
