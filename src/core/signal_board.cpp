@@ -26,6 +26,20 @@ void signal_board::restore(std::vector<kept_signal> rows) {
   }
 }
 
+std::vector<signal_board::waiter_ptr> signal_board::live_waiters_locked(const std::string& key) {
+  std::vector<waiter_ptr> out;
+  auto q = waiters_.find(key);
+  if (q == waiters_.end()) return out;
+  auto waiting = q->second;  // a copy: forgetting changes the queue
+  for (const auto& w : waiting) {
+    if (w->resp.done())
+      forget_waiter_locked(w);
+    else
+      out.push_back(w);
+  }
+  return out;
+}
+
 bool signal_board::deliver_locked(const waiter_ptr& w, const json& payload) {
   if (!w->resp.complete(payload)) return false;
   forget_waiter_locked(w);
@@ -105,22 +119,15 @@ void signal_board::wait(const std::string& run_id, const std::string& key, json 
 
 expected<signal_result> signal_board::signal(const std::string& key, const json& payload, std::int64_t now) {
   std::lock_guard lock(mu_);
-  if (auto q = waiters_.find(key); q != waiters_.end()) {
-    auto waiting = q->second;  // a copy: delivering changes the queue
-    for (const auto& w : waiting) {
-      if (w->resp.done()) {
-        forget_waiter_locked(w);
-        continue;
+  for (const auto& w : live_waiters_locked(key)) {
+    if (!w->schema.is_null())
+      if (auto v = schema::validate(w->schema, payload, "/payload"); !v) {
+        auto e = v.error();
+        e.message = "the payload does not fit the schema of run " + w->run_id + "'s await: " + e.message;
+        return e;
       }
-      if (!w->schema.is_null())
-        if (auto v = schema::validate(w->schema, payload, "/payload"); !v) {
-          auto e = v.error();
-          e.message = "the payload does not fit the schema of run " + w->run_id + "'s await: " + e.message;
-          return e;
-        }
-      if (deliver_locked(w, payload)) return signal_result{true, w->run_id};
-      forget_waiter_locked(w);
-    }
+    if (deliver_locked(w, payload)) return signal_result{true, w->run_id};
+    forget_waiter_locked(w);
   }
   if (kept_count_ >= max_kept_)
     return make_error(codes::busy, std::to_string(max_kept_) +
@@ -146,34 +153,27 @@ expected<signal_result> signal_board::signal(const std::string& key, const json&
 bool signal_board::offer(kept_signal s, std::int64_t now) {
   std::lock_guard lock(mu_);
   if (keep_ms_ > 0 && now - s.kept_at > keep_ms_) return false;
-  if (auto q = waiters_.find(s.key); q != waiters_.end()) {
-    auto waiting = q->second;  // a copy: delivering changes the queue
-    for (const auto& w : waiting) {
-      if (w->resp.done()) {
-        forget_waiter_locked(w);
+  for (const auto& w : live_waiters_locked(s.key)) {
+    if (!w->schema.is_null())
+      if (auto v = schema::validate(w->schema, deref(s.payload), "/payload"); !v) {
+        if (log_)
+          log_("warn", "a signal kept for '" + s.key + "' on another node does not fit the schema of run " +
+                           w->run_id + "'s await (" + v.error().path + ": " + v.error().message + "): not taken");
         continue;
       }
-      if (!w->schema.is_null())
-        if (auto v = schema::validate(w->schema, deref(s.payload), "/payload"); !v) {
-          if (log_)
-            log_("warn", "a signal kept for '" + s.key + "' on another node does not fit the schema of run " +
-                             w->run_id + "'s await (" + v.error().path + ": " + v.error().message + "): not taken");
-          continue;
-        }
-      if (keeper_) {
-        auto t = keeper_->take(s.id, w->run_id);
-        if (t && !*t) return false;  // another await took it first
-        if (!t && log_)
-          log_("warn", "run " + w->run_id + " took a kept signal whose taking is not stored: " + t.error().message);
-      }
-      s.taken_by = w->run_id;
-      if (deliver_locked(w, deref(s.payload))) {
-        taken_.push_back(std::move(s));
-        return true;
-      }
-      forget_waiter_locked(w);
-      return false;  // claimed for a run that stopped waiting meanwhile: its resumption takes it
+    if (keeper_) {
+      auto t = keeper_->take(s.id, w->run_id);
+      if (t && !*t) return false;  // another await took it first
+      if (!t && log_)
+        log_("warn", "run " + w->run_id + " took a kept signal whose taking is not stored: " + t.error().message);
     }
+    s.taken_by = w->run_id;
+    if (deliver_locked(w, deref(s.payload))) {
+      taken_.push_back(std::move(s));
+      return true;
+    }
+    forget_waiter_locked(w);
+    return false;  // claimed for a run that stopped waiting meanwhile: its resumption takes it
   }
   auto& q = kept_[s.key];
   for (const auto& k : q)

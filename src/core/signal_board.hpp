@@ -97,6 +97,8 @@ class signal_board {
   };
   using waiter_ptr = std::shared_ptr<waiter>;
 
+  /// The awaits waiting for `key`, oldest first; those that stopped waiting are forgotten.
+  std::vector<waiter_ptr> live_waiters_locked(const std::string& key);
   bool deliver_locked(const waiter_ptr& w, const json& payload);
   void forget_waiter_locked(const waiter_ptr& w);
   void drop_locked(std::vector<std::uint64_t> ids, const char* why);

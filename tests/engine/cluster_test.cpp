@@ -34,6 +34,17 @@ bool eventually(F done) {
   return false;
 }
 
+/// Nodes a and b on a database of their own.
+struct two_nodes {
+  postgres_database db;
+  engine a{node_config(db.url(), "a")};
+  engine b{node_config(db.url(), "b")};
+  two_nodes() {
+    BOOST_REQUIRE(!a.startup_error());
+    BOOST_REQUIRE(!b.startup_error());
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(cluster)
@@ -92,11 +103,9 @@ BOOST_AUTO_TEST_CASE(a_new_chain_is_refused_unavailable_by_a_node_that_lost_its_
 
 BOOST_AUTO_TEST_CASE(a_cancel_sent_to_any_node_reaches_the_node_that_runs_the_chain) {
   if (!stores_on_postgresql()) return;
-  postgres_database db;
-  engine a(node_config(db.url(), "a"));
-  engine b(node_config(db.url(), "b"));
-  BOOST_REQUIRE(!a.startup_error());
-  BOOST_REQUIRE(!b.startup_error());
+  two_nodes nodes;
+  auto& a = nodes.a;
+  auto& b = nodes.b;
   auto id = a.submit(json::parse(R"({"operation":"run","children":[{"id":"long","operation":"wait","input":{"ms":600000}}]})"));
   BOOST_REQUIRE_MESSAGE(id.has_value(), error_text(id));
   auto sent = b.cancel(*id);  // b does not run it: it finds a through the store and tells it
@@ -109,11 +118,9 @@ BOOST_AUTO_TEST_CASE(a_cancel_sent_to_any_node_reaches_the_node_that_runs_the_ch
 
 BOOST_AUTO_TEST_CASE(a_schedule_written_through_one_node_reaches_the_others_paused_and_removed_alike) {
   if (!stores_on_postgresql()) return;
-  postgres_database db;
-  engine a(node_config(db.url(), "a"));
-  engine b(node_config(db.url(), "b"));
-  BOOST_REQUIRE(!a.startup_error());
-  BOOST_REQUIRE(!b.startup_error());
+  two_nodes nodes;
+  auto& a = nodes.a;
+  auto& b = nodes.b;
   auto state = [](engine& e) -> std::string {  // "" when it has no schedule "nightly"
     for (const auto& s : e.schedules())
       if (s["name"] == "nightly") return s.value("paused", false) ? "paused" : "active";
@@ -133,11 +140,9 @@ BOOST_AUTO_TEST_CASE(a_schedule_written_through_one_node_reaches_the_others_paus
 
 BOOST_AUTO_TEST_CASE(a_signal_sent_to_any_node_reaches_the_await_that_waits_on_another_once) {
   if (!stores_on_postgresql()) return;
-  postgres_database db;
-  engine a(node_config(db.url(), "a"));
-  engine b(node_config(db.url(), "b"));
-  BOOST_REQUIRE(!a.startup_error());
-  BOOST_REQUIRE(!b.startup_error());
+  two_nodes nodes;
+  auto& a = nodes.a;
+  auto& b = nodes.b;
   auto await_on_b = [&](const std::string& key) {
     auto id = b.submit(json{{"operation", "run"}, {"children", {{{"id", "approve"}, {"operation", "await"}, {"input", {{"key", key}}}}}}});
     BOOST_REQUIRE_MESSAGE(id.has_value(), error_text(id));
