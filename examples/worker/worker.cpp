@@ -1,5 +1,5 @@
 // This example serves the operation `shout` to a `coworker serve` daemon from a C++ program.
-//   example_worker [tcp://127.0.0.1:5572]
+//   example_worker [tcp://127.0.0.1:5572 [tcp://…:5582 …]]   (several: every node of a cluster)
 // Against a daemon that requires CURVE (docs/security.md), set COWORKER_CURVE_SERVER_KEY (the daemon's
 // public key or .pub file) and COWORKER_CURVE_KEY (this worker's secret key file).
 #include <csignal>
@@ -13,7 +13,7 @@ static coworker::remote_worker* current = nullptr;
 
 int main(int argc, char** argv) {
   coworker::worker_config cfg;
-  if (argc > 1) cfg.endpoint = argv[1];
+  for (int i = 1; i < argc; ++i) cfg.endpoints.push_back(argv[i]);
   const char* server_key = std::getenv("COWORKER_CURVE_SERVER_KEY");
   const char* key_file = std::getenv("COWORKER_CURVE_KEY");
   if (server_key && key_file) {

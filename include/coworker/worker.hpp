@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "coworker/error.hpp"
 #include "coworker/json.hpp"
@@ -15,6 +16,9 @@ namespace coworker {
 
 struct worker_config {
   std::string endpoint = "tcp://127.0.0.1:5572";
+  /// In a cluster (docs/cluster.md, "Workers"): every node's workers endpoint, each served over a
+  /// socket of its own; when set, `endpoint` is not used.
+  std::vector<std::string> endpoints;
   std::chrono::milliseconds heartbeat{1000};
   /// CURVE (docs/security.md): the daemon's public key and this worker's secret key, Z85; both
   /// empty: plain. The worker's public key must be in the daemon's allow-list.
@@ -29,8 +33,8 @@ class remote_worker {
   /// Serves `name` with `fn` (called with the task's input; an error value becomes an error answer).
   void serve(std::string name, sync_handler fn, json input_schema = nullptr);
 
-  /// Connects, says hello, and answers tasks one at a time until stop() is called (from any thread
-  /// or a handler). Returns tasks served, or an error when the daemon refuses the worker.
+  /// Connects (to every endpoint), says hello, and answers tasks one at a time until stop() is called
+  /// (from any thread or a handler). Returns tasks served, or an error when a daemon refuses the worker.
   expected<std::size_t> run();
   void stop() { stop_ = true; }
 
@@ -39,6 +43,9 @@ class remote_worker {
     sync_handler fn;
     json schema;
   };
+  /// The answer to a task: its result, or an error.
+  json answer(const std::string& task_id, const std::string& operation, const std::string& run_id, int attempt,
+              const json& task);
   worker_config cfg_;
   std::map<std::string, entry> ops_;
   std::atomic<bool> stop_{false};

@@ -11,7 +11,8 @@
 2. SIGSTOP: a node paused past its lease while its chains run; another node takes its partition over
    and finishes them. Resumed, the paused node writes nothing more (no event of its epoch after the
    takeover) and exits with status 3, saying it lost its lease.
-3. A Python Worker given both nodes' workers endpoints serves the chains of each.
+3. A Python Worker given both nodes' workers endpoints serves the chains of each; so does the C++
+   remote worker (examples/worker).
 
     cluster_failover.py /path/to/coworker postgresql://server/postgres
 """
@@ -339,6 +340,22 @@ def a_worker_on_every_node(binary, server, tmp):
     assert len(served_by) == 2 and worker.served == 2, served_by
     worker.stop()
     print("a worker on every node: ok; it served a chain of a and one of b", flush=True)
+    # The C++ remote worker (examples/worker) given both endpoints, once the Python one has left.
+    wait_until("the Python worker gone", lambda: all(
+        "shout" not in [o["name"] for o in n.call({"type": "operations"})["operations"]] for n in nodes), seconds=30)
+    cpp = subprocess.Popen([os.path.join(os.path.dirname(binary), "examples", "example_worker")] +
+                           [n.workers for n in nodes], stdout=subprocess.PIPE, text=True)
+    PROCS.append(cpp)
+    wait_until("the C++ worker on both nodes", lambda: all(
+        "shout" in [o["name"] for o in n.call({"type": "operations"})["operations"]] for n in nodes), seconds=30)
+    for n in nodes:
+        r = n.call({"type": "run", "wait": True, "chain": {"operation": "run", "children": [
+            {"id": "loud", "operation": "shout", "input": f"from {n.name}"}]}})
+        assert r["ok"] and r["status"] == "completed", r
+        assert r["tree"]["children"][0]["output"] == {"text": f"FROM {n.name.upper()}!"}, r["tree"]
+    cpp.terminate()
+    assert cpp.wait(timeout=30) == 0 and "served 2 tasks" in cpp.stdout.read(), "the C++ worker served both"
+    print("the C++ worker on every node: ok", flush=True)
     for n in nodes:
         n.stop()
 
