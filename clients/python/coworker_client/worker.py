@@ -28,7 +28,7 @@ class Worker:
                  curve: Curve = None, context: Optional[zmq.Context] = None):
         if not 1 <= capacity <= 1000:
             raise ValueError("capacity is 1 to 1,000")
-        self.endpoints = [endpoint] if isinstance(endpoint, str) else list(endpoint)
+        self.endpoints = [endpoint] if isinstance(endpoint, str) else list(dict.fromkeys(endpoint))  # each once
         if not self.endpoints:
             raise ValueError("no endpoint")
         self.endpoint, self.capacity, self.curve = self.endpoints[0], capacity, curve
