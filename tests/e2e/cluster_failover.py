@@ -196,6 +196,8 @@ def kill_one_of_three(binary, server, tmp):
     cli_args = [binary, "watch"]
     for n in nodes:
         cli_args += ["--requests", n.req, "--events", n.ev]
+    unpaired = subprocess.run(cli_args[:-2], capture_output=True, text=True, timeout=30)  # the last --events left out
+    assert unpaired.returncode == 2 and "one --events for each --requests" in unpaired.stderr, unpaired
     cli_watch = subprocess.Popen(cli_args, stdout=open(cli_out, "w"), stderr=subprocess.STDOUT)
     PROCS.append(cli_watch)
     wait_until("coworker watch's snapshots", lambda: open(cli_out).read().count(": snapshot at seq") == 3, seconds=60)
