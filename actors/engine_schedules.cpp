@@ -193,7 +193,8 @@ void engine::impl::reload_schedule(const std::string& name) {
   std::lock_guard lock(schedule_mu);
   if (stopping) return;
   auto row = std::find_if(rows->begin(), rows->end(), [&](const stored_schedule& r) {
-    return r.definition.is_object() && r.definition.value("name", std::string()) == name;
+    auto n = r.definition.is_object() ? r.definition.find("name") : r.definition.end();
+    return n != r.definition.end() && n->is_string() && n->get_ref<const std::string&>() == name;
   });
   if (row == rows->end()) {
     schedules.remove(name);

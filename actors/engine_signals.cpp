@@ -66,17 +66,23 @@ expected<signal_outcome> engine::impl::signal_run(const std::string& run_id, con
     return make_error(codes::unavailable, "node '" + (*where)->node + "' runs run " + run_id + " and did not answer (" +
                                               answer.error().message + "); get the run to see whether it took the signal");
   }
-  if (auto e = answer->find("error"); e != answer->end() && e->is_object())
-    return make_error(e->value("code", std::string(codes::internal)), e->value("message", std::string()),
-                      e->value("path", std::string()));
-  return signal_outcome{answer->value("delivered", false), answer->value("runId", std::string()), (*where)->node};
+  auto text = [](const json& j, const char* k, std::string fallback = {}) {  // a wrong type never throws
+    auto f = j.is_object() ? j.find(k) : j.end();
+    return f != j.end() && f->is_string() ? f->get<std::string>() : fallback;
+  };
+  if (auto e = answer->is_object() ? answer->find("error") : answer->end(); e != answer->end() && e->is_object())
+    return make_error(text(*e, "code", codes::internal), text(*e, "message"), text(*e, "path"));
+  auto delivered = answer->is_object() ? answer->find("delivered") : answer->end();
+  return signal_outcome{delivered != answer->end() && delivered->is_boolean() && delivered->get<bool>(),
+                        text(*answer, "runId"), (*where)->node};
 }
 
 void engine::impl::answer_signal_run(const json& question) {
   auto reply = mail->answer_later(question);
   auto run = question.find("signalRun");
   if (run == question.end() || !run->is_string()) return;
-  const bool wait_stored = question.value("waitStored", true);
+  auto w = question.find("waitStored");  // from NOTIFY: any shape; a wrong type never throws
+  const bool wait_stored = w == question.end() || !w->is_boolean() || w->get<bool>();
   // On the blocking pool: the answer may wait for the await's end to be stored.
   blocking->post([this, reply, run_id = run->get<std::string>(), payload = question.value("payload", json()),
                   wait_stored] {
