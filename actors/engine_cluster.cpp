@@ -50,6 +50,17 @@ void engine::impl::open_cluster(const std::string& epoch) {
     return;
   }
   mail = std::make_unique<cluster::node_mail>(std::move(*sender), std::move(*listener), epoch);
+  auto directory = store::sql::open(cfg.db_path, "the nodes' addresses");
+  if (!directory) {
+    startup_error = directory.error();
+    return;
+  }
+  // Listed at once, with no address yet: the serve command or the embedding program adds them.
+  peers = std::make_unique<cluster::node_registry>(std::move(*directory), epoch, cfg.cluster_node);
+  if (auto r = peers->join(); !r) {
+    startup_error = r.error();
+    return;
+  }
   cfg.log_sink("info", "cluster node '" + cfg.cluster_node + "': partitions " + partitions_text(leases->held()) +
                            ", home " + std::to_string(home->partition) + ", lease " + std::to_string(cfg.lease.count()) + " ms");
 }
@@ -117,6 +128,36 @@ expected<void> engine::impl::cancel(const std::string& run_id, bool forward) {
                                           "chain over yet (within cluster.leaseMs); try again in a moment");
   if ((*where)->owner == leases->owner()) return {};  // here, and between resume and its actor: nothing to stop yet
   return mail->send((*where)->owner, json{{"cancel", run_id}});
+}
+
+expected<void> engine::advertise(const std::string& kind, const std::string& address) {
+  auto& m = *impl_;
+  {
+    std::lock_guard lock(m.addresses_mu);
+    if (address.empty())
+      m.addresses.erase(kind);
+    else
+      m.addresses[kind] = address;
+  }
+  if (!m.peers) return {};
+  auto r = m.peers->advertise(kind, address);
+  if (!r) m.cfg.log_sink("error", "cluster node '" + m.cfg.cluster_node + "': its " + kind + " address is not advertised: " + r.error().message);
+  return r;
+}
+
+expected<std::vector<node_info>> engine::nodes() const {
+  auto& m = *impl_;
+  if (!m.peers) {
+    std::lock_guard lock(m.addresses_mu);
+    return std::vector<node_info>{node_info{m.cfg.cluster_node, m.addresses, true}};
+  }
+  auto live = m.peers->alive();
+  if (!live) return live.error();
+  std::vector<node_info> out;
+  for (auto& n : *live) {
+    out.push_back(node_info{std::move(n.node), std::move(n.addresses), n.self});
+  }
+  return out;
 }
 
 void engine::impl::release_leases() {

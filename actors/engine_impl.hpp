@@ -33,6 +33,7 @@
 #include "cluster/lease_book.hpp"
 #include "cluster/lease_keeper.hpp"
 #include "cluster/node_mail.hpp"
+#include "cluster/node_registry.hpp"
 #include "runs/run_store.hpp"
 #include "runs/schedule_store.hpp"
 #include "runs/signal_store.hpp"
@@ -105,6 +106,9 @@ struct engine::impl {
   latency_histogram commit_latency;  // store transactions, for /metrics
   std::unique_ptr<cluster::lease_keeper> keeper;  // renews the leases (actors/engine_cluster.cpp)
   std::unique_ptr<cluster::node_mail> mail;       // requests for chains another node runs
+  std::unique_ptr<cluster::node_registry> peers;  // where each node can be reached (engine::nodes)
+  mutable std::mutex addresses_mu;                // addresses: this node's, outside a cluster
+  json addresses = json::object();
   std::atomic<bool> fenced{false};               // this node lost a lease: nothing more is written
   std::string fenced_why;                        // set before fenced
   caf::actor_system_config caf_cfg;

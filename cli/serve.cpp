@@ -29,6 +29,7 @@ struct serve_args {
   std::string curve_allow;   ///< the allow-list file
   std::string http;        // HOST:PORT of the web view and JSON API; empty: off
   std::string http_token;  // else $COWORKER_HTTP_TOKEN, else the config's http.token
+  std::string http_advertise;  // the web view's URL for the other nodes of a cluster
   engine_args engine;
 };
 
@@ -54,6 +55,7 @@ expected<void> apply_service_config(const std::string& file, serve_args& a, serv
   beside(a.curve_allow, c.curve_allow_file);
   set(a.http, c.http_listen);
   set(a.http_token, c.http_token);
+  set(a.http_advertise, c.http_advertise);
   if (c.heartbeat_ms) svc.heartbeat = std::chrono::milliseconds(*c.heartbeat_ms);
   if (c.events_hwm) svc.events_hwm = static_cast<int>(*c.events_hwm);
   for (const auto& op : c.route_to_workers) svc.routed_to_workers.push_back(op);
@@ -158,6 +160,7 @@ int serve(serve_args a) {
     http_config hc;
     hc.listen = a.http;
     hc.token = a.http_token;
+    hc.advertise = a.http_advertise;
     web = std::make_unique<http_gateway>(eng, hc, &s);
     if (auto r = web->start(); !r) {
       std::fprintf(stderr, "coworker: %s\n", r.error().message.c_str());
@@ -203,6 +206,8 @@ void add_serve_command(CLI::App& app, dispatch& d) {
   cmd->add_option("--workers", a->workers, "ROUTER endpoint for remote workers (default tcp://127.0.0.1:5572; none: off)");
   cmd->add_option("--http", a->http, "serve the web view, JSON API and /metrics on HOST:PORT (e.g. 127.0.0.1:8080)");
   cmd->add_option("--http-token", a->http_token, "token the HTTP API requires (default: $COWORKER_HTTP_TOKEN)");
+  cmd->add_option("--http-advertise", a->http_advertise,
+                  "the web view's URL for the other nodes of a cluster (default http://HOST:PORT of --http)");
   cmd->add_option("--route-to-workers", a->routed, "built-in operations workers may serve (e.g. summarize)");
   cmd->add_option("--curve-secret", a->curve_secret, "require CURVE: the server's secret key file (coworker keygen)");
   cmd->add_option("--curve-allow", a->curve_allow, "with CURVE: file of allowed client public keys, one per line");

@@ -4,14 +4,17 @@
 // worker thread.
 #include "coworker/http.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <csignal>
+#include <mutex>
 #include <thread>
 
 #include <httplib.h>
 
 #include "core/metrics.hpp"
 #include "coworker/service.hpp"
+#include "protocol/advertised.hpp"
 #include "protocol/event_stream.hpp"
 #include "protocol/http_access.hpp"
 #include "protocol/http_api.hpp"
@@ -83,7 +86,12 @@ struct http_gateway::impl {
   std::atomic<std::size_t> streams{0};
   std::thread thread;
   protocol::listen_address where;
+  std::string url;  // advertised
   bool started = false;
+  // The web views of the other nodes of the cluster, whose pages may read this one's API (CORS).
+  std::mutex peers_mu;
+  std::vector<std::string> peer_origins;
+  std::chrono::steady_clock::time_point peers_read{};
 
   impl(engine& e, http_config c, const service* s) : eng(e), cfg(std::move(c)), svc(s), api(e) {}
 
@@ -92,6 +100,7 @@ struct http_gateway::impl {
   httplib::Server::HandlerResponse guard(const httplib::Request& req, httplib::Response& res) {
     const bool guarded = req.path.rfind("/api/", 0) == 0 || req.path == "/metrics";
     if (!guarded) return httplib::Server::HandlerResponse::Unhandled;
+    allow_peer_origin(req, res);
     if (!cfg.token.empty()) {
       const auto authorization = req.get_header_value("Authorization");
       const auto query_token = req.get_param_value("token");
@@ -114,6 +123,35 @@ struct http_gateway::impl {
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
+  }
+
+  /// A page served by another node of the cluster may read this node's API with GET (its snapshot
+  /// and its events: the page follows every node, docs/web.md, "A cluster"); every other origin
+  /// is refused by the browser, as before. The token (or the loopback Host) is checked all the same.
+  void allow_peer_origin(const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "GET" || !req.has_header("Origin")) return;
+    const auto origin = protocol::url_origin(req.get_header_value("Origin"));
+    if (origin.empty() || origin == protocol::url_origin(url)) return;
+    if (!is_peer(origin)) return;
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Vary", "Origin");
+  }
+
+  /// Whether `origin` is the web view of a live node. The list is read from the store again when an
+  /// origin is not in it, at most every two seconds (a stranger's page cannot make it query more).
+  bool is_peer(const std::string& origin) {
+    std::lock_guard lock(peers_mu);
+    auto known = [&] { return std::find(peer_origins.begin(), peer_origins.end(), origin) != peer_origins.end(); };
+    const auto now = std::chrono::steady_clock::now();
+    if (known() || now - peers_read < std::chrono::seconds(2)) return known();
+    peers_read = now;
+    auto nodes = eng.nodes();
+    if (!nodes) return known();
+    peer_origins.clear();
+    for (const auto& n : *nodes)
+      if (auto http = n.addresses.find("http"); http != n.addresses.end() && http->is_string())
+        if (auto o = protocol::url_origin(http->get<std::string>()); !o.empty()) peer_origins.push_back(o);
+    return known();
   }
 
   void serve_api(const httplib::Request& req, httplib::Response& res) {
@@ -256,6 +294,8 @@ expected<void> http_gateway::start() {
   if (port <= 0) return make_error(codes::bind_failed, "cannot listen for HTTP on " + s.cfg.listen);
   s.where.port = port;
 
+  s.url = s.cfg.advertise.empty() ? protocol::advertised_http_url(s.where, protocol::host_name()) : s.cfg.advertise;
+  (void)s.eng.advertise("http", s.url);  // the engine logs a failure; the page is served all the same
   s.sub = s.eng.subscribe([&s](const event& e) { s.metrics.on_event(e); });
   s.thread = std::thread([&s] { s.server.listen_after_bind(); });
   // stop() before the server loop runs would not be seen by it: wait until it is up.
@@ -269,6 +309,7 @@ void http_gateway::stop() {
   if (!s.started) return;
   s.started = false;
   s.stopping = true;
+  (void)s.eng.advertise("http", "");  // other nodes' pages stop following this web view
   s.sub.reset();
   s.server.stop();  // streams see `stopping` within one heartbeat (cfg.stream_heartbeat)
   s.thread.join();
@@ -280,5 +321,7 @@ std::string http_gateway::address() const {
 }
 
 int http_gateway::port() const { return impl_->where.port; }
+
+std::string http_gateway::url() const { return impl_->url; }
 
 }  // namespace coworker

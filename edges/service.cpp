@@ -17,6 +17,7 @@
 #include <zmq.hpp>
 
 #include "core/event_text.hpp"
+#include "protocol/advertised.hpp"
 #include "protocol/request_handler.hpp"
 #include "worker_broker.hpp"
 #include "zap_handler.hpp"
@@ -325,6 +326,12 @@ expected<void> service::start() {
       return checked;
     }
   }
+  // In a cluster the other nodes, their pages and clients find these (docs/cluster.md, "Finding
+  // the nodes"); the engine logs a failure to write them, which does not stop the service.
+  const auto host = protocol::host_name();
+  (void)s.eng.advertise("requests", protocol::advertised_endpoint(s.requests_ep, host));
+  (void)s.eng.advertise("events", protocol::advertised_endpoint(s.events_ep, host));
+  if (s.broker) (void)s.eng.advertise("workers", protocol::advertised_endpoint(s.broker->endpoint(), host));
   return {};
 }
 
@@ -333,6 +340,7 @@ void service::stop() {
   if (!s.started) return;
   s.started = false;
   s.stopping = true;
+  for (const char* kind : {"requests", "events", "workers"}) (void)s.eng.advertise(kind, "");
   s.ring();
   s.thread.join();  // its last drain publishes every event stored so far
   s.cursor = event_cursor();

@@ -1,8 +1,9 @@
-// app.js: the page. It loads a snapshot, follows the event stream from the snapshot's seq and
-// keeps every record it has seen in one map; the chain list, the tree and the run details are
+// app.js: the page. It loads a snapshot of every node, follows each node's event stream from its
+// snapshot's seq (follow.js) and keeps every record it has seen in one map; the chain list, the tree and the run details are
 // drawn from that map (at most once per animation frame).
-import { api, ApiError, EventStream, setToken, token } from './api.js';
+import { api, ApiError, setToken, token } from './api.js';
 import { ChainEditor } from './editor.js';
+import { ClusterFollower } from './follow.js';
 import { childrenOf, countRuns, duration, formatMs, isFinal, renderTree } from './tree.js';
 
 const MAX_CHAINS = 300;  // chains kept on the page; the oldest finished ones are dropped
@@ -66,38 +67,44 @@ function schedule() { if (!frame) frame = requestAnimationFrame(render); }
 
 // --- loading and following -------------------------------------------------------------------
 
-const stream = new EventStream({
-  onRun(env) {
-    if (env.seq <= state.seq) return;  // already in the snapshot
-    if (state.seq && env.seq !== state.seq + 1) return resync('a gap in the events');
-    state.seq = env.seq;
-    put(env.run);
-    schedule();
-  },
-  onResync: (why) => resync(why),
-  onState(s) { const live = $('live'); live.dataset.state = s; live.textContent = { live: 'live', reconnecting: 'reconnecting…', closed: 'disconnected' }[s] || s; },
+const follower = new ClusterFollower({
+  onReset() { state.runs.clear(); state.kids.clear(); },
+  onRuns(runs) { runs.forEach(put); schedule(); },
+  onRun(run) { put(run); schedule(); },
+  onChange() { showStreams(); schedule(); },
+  onRestart() { resync('the daemon restarted'); },
 });
+state.streams = follower.streams;
+
+/// The header: the streams' state ("live" when every node's is), and the seq of each.
+function showStreams() {
+  const mine = follower.self();
+  state.seq = mine ? mine.seq : 0;
+  state.epoch = mine ? mine.epoch : '';
+  const sum = follower.summary();
+  const live = $('live');
+  live.dataset.state = sum.state;
+  const words = { live: 'live', reconnecting: 'reconnecting…', closed: 'disconnected', connecting: 'connecting…' }[sum.state] || sum.state;
+  live.textContent = sum.node ? `${sum.node}: ${words}` : words;
+  live.title = [...follower.streams.values()].map((st) => `${st.node || 'this daemon'}: ${st.state}, seq ${st.seq}`).join('\n');
+}
 
 let resyncing = false;
 async function resync(why) {
   if (resyncing) return;
   resyncing = true;
-  stream.close();
   try {
-    const snap = await api('GET', '/api/snapshot?recent=200');
-    state.runs.clear();
-    state.kids.clear();
-    for (const r of snap.runs) put(r);
-    state.seq = snap.seq;
-    state.epoch = snap.epoch;
+    await follower.start();
     $('token-form').hidden = true;
-    stream.open(state.seq, state.epoch);
+    showStreams();
     if (state.chain && !state.runs.has(state.chain)) await loadChain(state.chain);
     loadSchedules();
     loadPublished();
     schedule();
   } catch (e) {
-    stream.onState('closed');
+    const live = $('live');
+    live.dataset.state = 'closed';
+    live.textContent = 'disconnected';
     if (e instanceof ApiError && e.status === 401) askToken();
     else setTimeout(() => resync(why), 2000);
   } finally {
@@ -178,7 +185,8 @@ function render() {
   frame = 0;
   prune();
   const now = Date.now();
-  $('seq').textContent = state.epoch ? `seq ${state.seq}` : '';
+  const n = follower.streams.size;
+  $('seq').textContent = !state.epoch ? '' : n > 1 ? `${n} nodes` : `seq ${state.seq}`;
   renderList(now);
   renderChain(now);
   if (detailDirty) renderDetail();

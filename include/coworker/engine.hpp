@@ -134,6 +134,13 @@ struct signal_outcome {
   std::string node;        ///< in a cluster: the node that runs that await, when not this one
 };
 
+/// A live node of the cluster an engine is part of (engine::nodes; docs/cluster.md, "Finding the nodes").
+struct node_info {
+  std::string node;                 ///< its name: the `stream` of its events
+  json addresses = json::object();  ///< what it advertised by kind: "http", "requests", "events", "workers"
+  bool self = false;                ///< the engine asked
+};
+
 /// Events from the log for a reader that may fall behind (engine::events_after).
 struct event_page {
   enum class status { events, resync, timeout, closed };
@@ -307,6 +314,13 @@ class engine {
   /// The name of this engine's event stream: its node (engine_config::cluster_node, else the host
   /// name and process id). Every event, heartbeat and snapshot carries it (docs/cluster.md, "Events").
   const std::string& stream() const;
+  /// Where this node can be reached, by kind ("http": its web view's URL; "requests", "events",
+  /// "workers": its ZeroMQ endpoints); an empty address takes the kind out. In a cluster it is
+  /// written to the store for the other nodes and their pages (docs/cluster.md, "Finding the
+  /// nodes"): errors store_error (logged too).
+  expected<void> advertise(const std::string& kind, const std::string& address);
+  /// The live nodes by name, this one included (`self`); on a SQLite file or in memory, this one.
+  expected<std::vector<node_info>> nodes() const;
   std::size_t active_chains() const;
   const engine_config& config() const;
   /// Counters for monitoring; cheap, callable from any thread.

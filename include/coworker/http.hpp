@@ -19,6 +19,11 @@ struct http_config {
   /// When set, /api/... and /metrics need `Authorization: Bearer TOKEN` (or `?token=TOKEN`, for
   /// EventSource, which cannot set headers). Required to listen on a non-loopback address.
   std::string token;
+  /// The URL other machines reach this web view at, advertised to the other nodes of a cluster
+  /// (docs/cluster.md, "Finding the nodes"); default "http://HOST:PORT" of `listen`, with the
+  /// machine's host name for 0.0.0.0 or ::. Pages served by those nodes may read this one's
+  /// snapshot and events (CORS) to follow the whole cluster.
+  std::string advertise;
   std::size_t threads = 16;            ///< HTTP worker threads (each event stream holds one)
   std::size_t max_event_streams = 8;   ///< concurrent /api/events streams; more get 503
   std::chrono::milliseconds stream_heartbeat{1000};  ///< an event stream's heartbeat when idle
@@ -41,6 +46,8 @@ class http_gateway {
   /// The bound address, e.g. "127.0.0.1:8080" (with the real port when 0 was asked for).
   std::string address() const;
   int port() const;
+  /// The URL advertised (http_config::advertise, or the one made from the bound address).
+  std::string url() const;
 
   struct impl;
 

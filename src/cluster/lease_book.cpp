@@ -4,19 +4,11 @@
 
 #include <algorithm>
 
+#include "cluster/lease_free.hpp"
+
 namespace coworker::cluster {
 
 namespace sql = store::sql;
-
-// Free: never taken, released (deleted), expired by the database's clock, or held through a session
-// the server no longer has — a node killed is noticed at once rather than after its lease. A
-// session is its process id with its start time (ids are reused). Sessions older than the server
-// are gone because the server restarted, not because their nodes died: those leases wait for their
-// expiry, and their nodes reconnect and renew them meanwhile.
-// (Macros: the statements below are whole literals.)
-#define COWORKER_LEASE_FREE                                                                              \
-  "(l.expires < now() OR (l.backend_start > pg_postmaster_start_time() AND NOT EXISTS (SELECT 1 FROM " \
-  "pg_stat_activity a WHERE a.pid = l.backend AND a.backend_start = l.backend_start)))"
 
 namespace {
 

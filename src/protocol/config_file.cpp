@@ -110,9 +110,10 @@ expected<config_file> parse_config(std::string_view text) {
   }
   COWORKER_TRY(http, object_field(j, "http"));
   if (*http) {
-    if (auto r = known_keys(**http, {"listen", "token"}, "/http", "http"); !r) return r.error();
+    if (auto r = known_keys(**http, {"listen", "token", "advertise"}, "/http", "http"); !r) return r.error();
     if (auto r = read_string(**http, "listen", c.http_listen, "/http"); !r) return r.error();
     if (auto r = read_string(**http, "token", c.http_token, "/http"); !r) return r.error();
+    if (auto r = read_string(**http, "advertise", c.http_advertise, "/http"); !r) return r.error();
   }
   COWORKER_TRY(otlp, object_field(j, "otlp"));
   if (*otlp) {

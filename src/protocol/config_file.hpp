@@ -21,7 +21,7 @@ inline constexpr std::size_t max_config_bytes = 1024 * 1024;
 struct config_file {
   std::string requests, events, workers;
   std::string curve_secret_key_file, curve_allow_file;  ///< as written (relative to the file)
-  std::string http_listen, http_token;
+  std::string http_listen, http_token, http_advertise;
   std::string otlp_endpoint, otlp_service_name;  ///< span export (docs/tracing.md)
   std::string db, doctypes;
   bool ephemeral = false;

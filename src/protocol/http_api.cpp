@@ -70,6 +70,7 @@ api_response http_api::handle(const api_request& r, const std::atomic<bool>& sto
   };
   if (r.path == "/api/ping") return get ? call(json{{"type", "ping"}}) : wrong_method();
   if (r.path == "/api/operations") return get ? call(json{{"type", "operations"}}) : wrong_method();
+  if (r.path == "/api/nodes") return get ? call(json{{"type", "nodes"}}) : wrong_method();
   if (r.path == "/api/snapshot") {
     if (!get) return wrong_method();
     json req{{"type", "snapshot"}};

@@ -181,10 +181,11 @@ expected<request> parse_request(const json& f) {
   }
   if (*type == "operations") return request(operations_request{});
   if (*type == "ping") return request(ping_request{});
+  if (*type == "nodes") return request(nodes_request{});
   return make_error(codes::unknown_type,
                     "unknown request type '" + chain::printable(*type, 64) +
                         "' (run, get, list, cancel, snapshot, blob, signal, redrive, publish, chains, alias, schedule, "
-                        "schedules, unschedule, operations, ping)",
+                        "schedules, unschedule, operations, ping, nodes)",
                     "/type");
 }
 

@@ -77,11 +77,12 @@ struct alias_request {
 };
 struct operations_request {};
 struct ping_request {};
+struct nodes_request {};
 
 using request = std::variant<run_request, get_request, list_request, cancel_request, snapshot_request,
                              blob_request, signal_request, redrive_request, schedule_request, schedules_request, unschedule_request,
                              publish_request, chains_request, alias_request,
-                             operations_request, ping_request>;
+                             operations_request, ping_request, nodes_request>;
 
 /// Parses a request object. Errors: bad_json (no `type` string), unknown_type, invalid_chain (no
 /// chain object in a run), invalid_input (a field of the wrong type or out of range), each with the

@@ -184,6 +184,19 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
             o.reply = ok_reply(json{{"operations", std::move(ops)}}, o.id);
             return o;
           },
+          [&](const nodes_request&) {
+            auto nodes = eng.nodes();
+            if (!nodes) return fail(nodes.error());
+            json list = json::array();
+            for (auto& n : *nodes) {
+              json entry = std::move(n.addresses);  // "http", "requests", "events", "workers"
+              entry["node"] = std::move(n.node);
+              entry["self"] = n.self;
+              list.push_back(std::move(entry));
+            }
+            o.reply = ok_reply(json{{"nodes", std::move(list)}}, o.id);
+            return o;
+          },
           [&](const ping_request&) {
             o.reply = ok_reply(json{{"pong", true}, {"seq", eng.seq()}, {"epoch", eng.epoch()}, {"stream", eng.stream()}}, o.id);
             return o;

@@ -36,6 +36,9 @@ CREATE INDEX IF NOT EXISTS chains_open ON chains(root_id) WHERE ended=0;
 CREATE TABLE IF NOT EXISTS leases (
   partition INTEGER PRIMARY KEY, owner TEXT NOT NULL, node TEXT NOT NULL, epoch BIGINT NOT NULL,
   expires TIMESTAMPTZ NOT NULL, backend INTEGER, backend_start TIMESTAMPTZ);
+-- Where each node can be reached, one row per start (docs/cluster.md, "Finding the nodes").
+CREATE TABLE IF NOT EXISTS nodes (
+  owner TEXT PRIMARY KEY, node TEXT NOT NULL, addresses TEXT NOT NULL, since TIMESTAMPTZ NOT NULL DEFAULT now());
 CREATE TABLE IF NOT EXISTS run_keys (key TEXT PRIMARY KEY, root_id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs (id TEXT PRIMARY KEY, bytes BIGINT NOT NULL, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS run_blobs (chain BIGINT NOT NULL, blob TEXT NOT NULL, PRIMARY KEY(chain, blob));

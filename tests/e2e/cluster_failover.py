@@ -62,7 +62,7 @@ def new_database(server, name):
 
 
 class Node:
-    def __init__(self, binary, db, name, tmp, workers=False):
+    def __init__(self, binary, db, name, tmp, workers=False, extra=()):
         self.name = name
         self.req, self.ev, self.workers = [f"tcp://127.0.0.1:{p}" for p in free_ports(3)]
         config = os.path.join(tmp, f"{name}.json")
@@ -71,7 +71,7 @@ class Node:
         self.log_path = os.path.join(tmp, f"{name}.log")
         LOGS.append(self.log_path)
         self.proc = subprocess.Popen([binary, "serve", "--db", db, "--config", config, "--requests", self.req,
-                                      "--events", self.ev, "--workers", self.workers if workers else "none"],
+                                      "--events", self.ev, "--workers", self.workers if workers else "none", *extra],
                                      stderr=open(self.log_path, "a"))
         PROCS.append(self.proc)
         self.sock = None

@@ -1,6 +1,7 @@
 // Engines in a cluster over one PostgreSQL database (docs/cluster.md): each takes a partition of its
 // own; when one stops, another takes its partition over and finishes its chains; one that lost its
-// lease refuses new chains; a cancel, a signal or a schedule sent to one node reaches the others.
+// lease refuses new chains; a cancel, a signal or a schedule sent to one node reaches the others;
+// every node lists the live nodes with what each advertised.
 // Runs only on PostgreSQL (ctest's engine_tests_postgresql).
 #include <atomic>
 #include <chrono>
@@ -195,6 +196,50 @@ BOOST_AUTO_TEST_CASE(a_signal_sent_to_any_node_reaches_the_await_that_waits_on_a
   auto fourth = await_on_b("k3");  // nothing kept for it any more, on either node
   (void)waiting_step(fourth);
   BOOST_REQUIRE(b.cancel(fourth).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(every_node_lists_the_live_nodes_with_their_addresses) {
+  if (!stores_on_postgresql()) return;
+  postgres_database db;
+  engine a(node_config(db.url(), "a"));
+  auto b = std::make_unique<engine>(node_config(db.url(), "b"));
+  BOOST_REQUIRE(!a.startup_error());
+  BOOST_REQUIRE(!b->startup_error());
+  BOOST_REQUIRE(a.advertise("http", "http://127.0.0.1:8001").has_value());
+  BOOST_REQUIRE(b->advertise("http", "http://127.0.0.1:8002").has_value());
+  BOOST_REQUIRE(b->advertise("events", "tcp://127.0.0.1:5581").has_value());
+  auto names = [](const std::vector<node_info>& nodes) {
+    std::string out;
+    for (const auto& n : nodes) out += n.node + (n.self ? "*" : "") + " " + n.addresses.dump() + "; ";
+    return out;
+  };
+  auto from_a = a.nodes();
+  BOOST_REQUIRE_MESSAGE(from_a.has_value(), error_text(from_a));
+  BOOST_TEST(names(*from_a) == R"(a* {"http":"http://127.0.0.1:8001"}; b {"events":"tcp://127.0.0.1:5581","http":"http://127.0.0.1:8002"}; )");
+  auto from_b = b->nodes();
+  BOOST_REQUIRE(from_b.has_value());
+  BOOST_TEST(names(*from_b) == R"(a {"http":"http://127.0.0.1:8001"}; b* {"events":"tcp://127.0.0.1:5581","http":"http://127.0.0.1:8002"}; )");
+
+  // An address taken out is gone from the list; a node stopped is not listed any more.
+  BOOST_REQUIRE(b->advertise("http", "").has_value());
+  BOOST_TEST(names(*a.nodes()) == R"(a* {"http":"http://127.0.0.1:8001"}; b {"events":"tcp://127.0.0.1:5581"}; )");
+  b.reset();
+  BOOST_TEST(names(*a.nodes()) == R"(a* {"http":"http://127.0.0.1:8001"}; )");
+  // A node restarted under the same name is listed once, with what its new start advertised.
+  engine b2(node_config(db.url(), "b"));
+  BOOST_REQUIRE(!b2.startup_error());
+  BOOST_TEST(names(*a.nodes()) == R"(a* {"http":"http://127.0.0.1:8001"}; b {}; )");
+}
+
+BOOST_AUTO_TEST_CASE(a_node_outside_a_cluster_lists_itself) {
+  engine e(engine_config{});
+  BOOST_REQUIRE(e.advertise("requests", "tcp://127.0.0.1:5570").has_value());
+  auto nodes = e.nodes();
+  BOOST_REQUIRE(nodes.has_value());
+  BOOST_REQUIRE(nodes->size() == 1u);
+  BOOST_TEST(nodes->front().node == e.stream());
+  BOOST_TEST(nodes->front().self);
+  BOOST_TEST(nodes->front().addresses == json({{"requests", "tcp://127.0.0.1:5570"}}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

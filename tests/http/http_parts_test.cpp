@@ -1,7 +1,8 @@
 // The HTTP endpoint's plain parts without sockets: listen addresses, loopback and token checks,
-// and SSE framing.
+// SSE framing, and the addresses a node advertises to its cluster with the origins pages send.
 #include <boost/test/unit_test.hpp>
 
+#include "protocol/advertised.hpp"
 #include "protocol/event_stream.hpp"
 #include "protocol/http_access.hpp"
 
@@ -23,6 +24,33 @@ event ev(std::uint64_t seq) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(http_parts)
+
+BOOST_AUTO_TEST_CASE(origins_are_what_a_browser_sends) {
+  BOOST_TEST(url_origin("http://127.0.0.1:8080") == "http://127.0.0.1:8080");
+  BOOST_TEST(url_origin("http://127.0.0.1:8080/") == "http://127.0.0.1:8080");
+  BOOST_TEST(url_origin("HTTP://Node-B.example:8080/api/events?since=1") == "http://node-b.example:8080");
+  BOOST_TEST(url_origin("http://b.example:80/") == "http://b.example");
+  BOOST_TEST(url_origin("https://b.example:443") == "https://b.example");
+  BOOST_TEST(url_origin("https://b.example:8443#x") == "https://b.example:8443");
+  BOOST_TEST(url_origin("http://[::1]:8080/") == "http://[::1]:8080");
+  BOOST_TEST(url_origin("http://[::1]") == "http://[::1]");
+  for (const char* bad : {"", "null", "127.0.0.1:8080", "ftp://b.example", "http://", "http://u:p@b.example",
+                          "http://b.example:8x/", "http://[]:80"})
+    BOOST_TEST(url_origin(bad).empty(), bad);
+}
+
+BOOST_AUTO_TEST_CASE(advertised_addresses_name_this_machine_for_a_wildcard) {
+  BOOST_TEST(advertised_http_url({"127.0.0.1", 8080}, "box") == "http://127.0.0.1:8080");
+  BOOST_TEST(advertised_http_url({"0.0.0.0", 8080}, "box") == "http://box:8080");
+  BOOST_TEST(advertised_http_url({"::", 8080}, "box") == "http://box:8080");
+  BOOST_TEST(advertised_http_url({"::1", 8080}, "box") == "http://[::1]:8080");
+  BOOST_TEST(advertised_endpoint("tcp://127.0.0.1:5570", "box") == "tcp://127.0.0.1:5570");
+  BOOST_TEST(advertised_endpoint("tcp://0.0.0.0:5570", "box") == "tcp://box:5570");
+  BOOST_TEST(advertised_endpoint("tcp://*:5570", "box") == "tcp://box:5570");
+  BOOST_TEST(advertised_endpoint("tcp://[::]:5570", "box") == "tcp://box:5570");
+  BOOST_TEST(advertised_endpoint("ipc:///tmp/coworker", "box") == "ipc:///tmp/coworker");
+  BOOST_TEST(!host_name().empty());
+}
 
 BOOST_AUTO_TEST_CASE(listen_addresses_parse_or_explain) {
   auto a = parse_listen("127.0.0.1:8080");
