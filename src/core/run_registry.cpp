@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/frame.hpp"
@@ -268,9 +269,25 @@ std::vector<record_ptr> run_registry::tree_of(const std::string& id) const {
   list_filter f;
   f.chain_id = rec->chain_id;
   f.limit = static_cast<std::size_t>(-1);
-  std::vector<record_ptr> out{std::make_shared<const run_record>(std::move(*rec))};
+  std::vector<run_record> all{std::move(*rec)};
   for (auto& r : history_->list(f))
-    if (r.id != out.front()->id) out.push_back(std::make_shared<const run_record>(std::move(r)));
+    if (r.id != all.front().id) all.push_back(std::move(r));
+  // A run that has not ended is stored without its children (its node keeps them in memory until
+  // it ends): read from another node of a cluster, its children are the runs it owns, in the order
+  // they started (run ids are ordered by time).
+  std::unordered_map<std::string, std::vector<std::string>> owned;
+  for (const auto& r : all)
+    if (!r.owner_run_id.empty()) owned[r.owner_run_id].push_back(r.id);
+  std::vector<record_ptr> out;
+  out.reserve(all.size());
+  for (auto& r : all) {
+    if (!is_final(r.status))
+      if (auto it = owned.find(r.id); it != owned.end() && it->second.size() > r.child_run_ids.size()) {
+        std::sort(it->second.begin(), it->second.end());
+        r.child_run_ids = std::move(it->second);
+      }
+    out.push_back(std::make_shared<const run_record>(std::move(r)));
+  }
   return out;
 }
 

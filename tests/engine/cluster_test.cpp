@@ -231,6 +231,26 @@ BOOST_AUTO_TEST_CASE(every_node_lists_the_live_nodes_with_their_addresses) {
   BOOST_TEST(names(*a.nodes()) == R"(a* {"http":"http://127.0.0.1:8001"}; b {}; )");
 }
 
+BOOST_AUTO_TEST_CASE(a_running_chain_read_from_another_node_has_its_children) {
+  if (!stores_on_postgresql()) return;
+  two_nodes nodes;
+  auto id = nodes.b.submit(json::parse(R"({"operation":"run","children":[
+      {"id":"first","operation":"log","input":1},
+      {"id":"long","operation":"wait","input":{"ms":600000}}]})"));
+  BOOST_REQUIRE_MESSAGE(id.has_value(), error_text(id));
+  // As of b's last commit: "long" is stored running once b wrote its start.
+  std::string seen;
+  BOOST_TEST(eventually([&] {
+    auto t = nodes.a.tree(*id);
+    seen = t ? t->dump() : error_text(t);
+    if (!t || (*t)["children"].size() != 2) return false;
+    return (*t)["children"][0]["stepId"] == "first" && (*t)["children"][0]["status"] == "completed" &&
+           (*t)["children"][1]["stepId"] == "long" && (*t)["children"][1]["status"] == "running";
+  }), seen);
+  BOOST_TEST((*nodes.a.tree(*id))["status"] == "running");
+  BOOST_REQUIRE(nodes.a.cancel(*id).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(a_node_outside_a_cluster_lists_itself) {
   engine e(engine_config{});
   BOOST_REQUIRE(e.advertise("requests", "tcp://127.0.0.1:5570").has_value());
