@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <zmq.hpp>
 
 #include "coworker/error.hpp"
 #include "coworker/json.hpp"
@@ -18,6 +19,7 @@ struct client_args {
   std::string requests = "tcp://127.0.0.1:5570";
   std::string events = "tcp://127.0.0.1:5571";
   std::vector<std::string> requests_list, events_list;  ///< watch: one pair per node followed
+  bool cluster = false;  ///< watch --cluster: every node the daemon at --requests lists
   int timeout_ms = 10000;
   std::string file, key, input, run_id, status, chain, payload;
   bool wait = false;
@@ -41,5 +43,13 @@ int report(const expected<json>& r);
 CLI::App* client_command(CLI::App& app, const char* name, const char* help, client_args& a, bool several = false);
 /// Runs a command once its CURVE keys are read.
 int with_keys(client_args& a, int (*command)(const client_args&));
+/// A socket to the daemon, a CURVE client when keys were given. A daemon that refuses the key
+/// answers nothing at all: the request times out.
+void secure(zmq::socket_t& s, const client_args& a);
+
+/// cli/cluster_commands.cpp: the live run tree of a daemon or of every node of a cluster; the live
+/// nodes of a cluster.
+int watch(const client_args& a);
+int nodes(const client_args& a);
 
 }  // namespace coworker::cli

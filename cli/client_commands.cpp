@@ -1,5 +1,5 @@
-// The client commands: submit, watch, runs, show, cancel, signal, redrive, schedules — they talk to
-// `coworker serve`.
+// The client commands: submit, runs, show, cancel, signal, redrive, schedules — they talk to
+// `coworker serve` (watch and nodes: cli/cluster_commands.cpp).
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -10,9 +10,7 @@
 #include "commands.hpp"
 #include "coworker/coworker.hpp"
 #include "coworker/security.hpp"
-#include "core/stream_follower.hpp"
 #include "client.hpp"
-#include "tree_view.hpp"
 
 namespace coworker::cli {
 
@@ -36,16 +34,14 @@ expected<void> load_keys(client_args& a) {
   return {};
 }
 
-/// A socket to the daemon, a CURVE client when keys were given. A daemon that refuses the key
-/// answers nothing at all: the request times out.
+}  // namespace
+
 void secure(zmq::socket_t& s, const client_args& a) {
   if (a.curve.secret_key.empty()) return;
   s.set(zmq::sockopt::curve_serverkey, a.curve_server_key);
   s.set(zmq::sockopt::curve_publickey, a.curve.public_key);
   s.set(zmq::sockopt::curve_secretkey, a.curve.secret_key);
 }
-
-}  // namespace
 
 /// One request, one reply, with a timeout: a daemon that is not there is an error, not a hang.
 expected<json> request(const client_args& a, const json& req, int timeout_ms) {
@@ -213,122 +209,6 @@ int schedules(const client_args& a) {
   return 0;
 }
 
-/// One followed node: its request endpoint (for snapshots) and its events socket.
-struct followed_node {
-  client_args args;  ///< `requests` is this node's
-  std::string events;
-  std::string stream;  ///< its name, once a snapshot or an event said it
-};
-
-/// The nodes `watch` follows: each --requests with the --events given at the same place (one pair
-/// per node of a cluster: docs/cluster.md, "Events").
-expected<std::vector<followed_node>> followed_nodes(const client_args& a) {
-  auto requests = a.requests_list.empty() ? std::vector<std::string>{a.requests} : a.requests_list;
-  auto events = a.events_list.empty() ? std::vector<std::string>{a.events} : a.events_list;
-  if (requests.size() != events.size())
-    return make_error(codes::invalid_input, "watch: give one --events for each --requests, in the same order (" +
-                                                std::to_string(requests.size()) + " --requests, " +
-                                                std::to_string(events.size()) + " --events)");
-  std::vector<followed_node> out;
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    followed_node n{a, events[i], {}};
-    n.args.requests = requests[i];
-    out.push_back(std::move(n));
-  }
-  return out;
-}
-
-/// Subscribe first, then snapshot (the Clone pattern), for every node followed; drop events at or
-/// below a node's snapshot; on a gap or a restart of a node, say so and take a new snapshot of that
-/// node (core/stream_follower.hpp decides).
-int watch(const client_args& a) {
-  auto nodes = followed_nodes(a);
-  if (!nodes) return std::fprintf(stderr, "coworker: %s\n", nodes.error().message.c_str()), 2;
-  const bool several = nodes->size() > 1;
-  zmq::context_t ctx;
-  std::vector<zmq::socket_t> subs;
-  for (const auto& n : *nodes) {
-    auto& sub = subs.emplace_back(ctx, zmq::socket_type::sub);
-    sub.set(zmq::sockopt::linger, 0);
-    sub.set(zmq::sockopt::rcvhwm, 0);
-    secure(sub, n.args);
-    if (a.chain.empty()) {
-      sub.set(zmq::sockopt::subscribe, "");
-    } else {
-      for (const char* kind : {"before:run ", "update:run ", "after:run "}) sub.set(zmq::sockopt::subscribe, kind + a.chain);
-      sub.set(zmq::sockopt::subscribe, "heartbeat");
-    }
-    sub.connect(n.events);
-  }
-  tree_printer printer(std::cout, false);
-  // Only a chain filter sees a subset of seqs, so gaps are detected without a filter only.
-  stream_follower follow(nodes->size(), a.chain.empty());
-  auto name = [&](std::size_t i) {
-    const auto& n = (*nodes)[i];
-    return several ? "node " + (n.stream.empty() ? n.args.requests : n.stream) + ": " : std::string();
-  };
-  auto resync = [&](std::size_t i) -> bool {
-    auto snap = request((*nodes)[i].args, json{{"type", "snapshot"}}, a.timeout_ms);
-    if (report(snap)) return false;
-    if ((*snap)["stream"].is_string()) (*nodes)[i].stream = (*snap)["stream"];
-    follow.snapshot(i, (*snap)["epoch"], (*snap)["seq"]);
-    std::size_t running = 0, waiting = 0;
-    for (const auto& r : (*snap)["runs"]) {
-      running += r["status"] == "running";
-      waiting += r["status"] == "waiting";
-    }
-    std::cout << "-- " << name(i) << "snapshot at seq " << follow.seq(i) << " (epoch " << follow.epoch(i)
-              << "): " << (*snap)["runs"].size() << " runs, " << running << " running"
-              << (waiting ? ", " + std::to_string(waiting) + " waiting for a signal" : "") << "\n";
-    std::cout.flush();
-    return true;
-  };
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the subscriptions reach the daemons
-  for (std::size_t i = 0; i < nodes->size(); ++i)
-    if (!resync(i)) return 1;
-  std::vector<zmq::pollitem_t> items;
-  for (auto& sub : subs) items.push_back({sub.handle(), 0, ZMQ_POLLIN, 0});
-  using verdict = stream_follower::verdict;
-  while (true) {
-    if (zmq::poll(items, std::chrono::milliseconds(-1)) <= 0) continue;
-    for (std::size_t i = 0; i < subs.size(); ++i) {
-      if (!(items[i].revents & ZMQ_POLLIN)) continue;
-      zmq::message_t topic, body;
-      if (!subs[i].recv(topic, zmq::recv_flags::dontwait) || !topic.more()) continue;
-      (void)subs[i].recv(body);
-      auto env = json::parse(body.to_string_view(), nullptr, false);
-      if (env.is_discarded() || !env.is_object()) continue;
-      const std::uint64_t s = env["seq"].is_number_unsigned() ? env["seq"].get<std::uint64_t>() : 0;
-      const auto ep = env.value("epoch", std::string());
-      if (env["event"] == "heartbeat") {
-        if (follow.heartbeat(i, ep, s) == verdict::resync) {
-          std::cout << "-- " << name(i)
-                    << (ep != follow.epoch(i) ? "the daemon restarted" : "missed events up to seq " + std::to_string(s))
-                    << ": resyncing\n";
-          if (!resync(i)) return 1;
-        }
-        continue;
-      }
-      auto v = follow.event(i, ep, s);
-      if (v == verdict::resync) {
-        std::cout << "-- " << name(i) << "gap: expected seq " << follow.seq(i) + 1 << ", got " << s
-                  << ": resyncing\n";
-        if (!resync(i)) return 1;
-        v = follow.event(i, ep, s);  // a second resync: older than the new snapshot
-      }
-      if (v != verdict::apply) continue;
-      auto rec = run_record_from_json(env["run"]);
-      if (!rec) continue;
-      const auto kind = env["event"] == "before:run"   ? event_kind::before_run
-                        : env["event"] == "update:run" ? event_kind::update_run
-                                                       : event_kind::after_run;
-      event e{s, ep, env.value("time", std::int64_t{0}), kind, std::make_shared<run_record>(std::move(*rec)),
-              env.value("stream", std::string())};
-      printer.on_event(e);
-    }
-  }
-}
-
 }  // namespace
 
 /// Runs a command once its CURVE keys are read.
@@ -372,7 +252,12 @@ void add_client_commands(CLI::App& app, dispatch& d) {
   c = client_command(app, "watch", "Show the live run tree from the events of a daemon, or of every node of a cluster", *w,
                      true);
   c->add_option("--chain", w->chain, "only this chain");
+  c->add_flag("--cluster", w->cluster, "follow every node of the cluster of the daemon at --requests (it lists them)");
   c->callback([w, &d] { d.run = [w] { return with_keys(*w, watch); }; });
+
+  auto n = std::make_shared<client_args>();
+  c = client_command(app, "nodes", "List the live nodes of the daemon's cluster with their endpoints", *n);
+  c->callback([n, &d] { d.run = [n] { return with_keys(*n, nodes); }; });
 
   auto l = std::make_shared<client_args>();
   c = client_command(app, "runs", "List chains", *l);

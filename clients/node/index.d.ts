@@ -32,6 +32,8 @@ export class Client {
     Promise<{ name: string; version: number; sha256: string; created: boolean }>;
   chains(): Promise<Array<{ name: string; versions: Array<{ version: number; sha256: string; created: number }>; aliases: Record<string, number> }>>;
   snapshot(recent?: number): Promise<{ seq: number; epoch: string; stream: string; runs: RunRecord[] }>;
+  nodes(): Promise<Array<{ node: string; self: boolean; requests?: string; events?: string; workers?: string; http?: string }>>;
+  cluster(): Promise<Client[]>;
   watch(options?: { chainId?: string; timeout?: number }): AsyncGenerator<Envelope | Snapshot>;
   close(): void;
 }

@@ -140,6 +140,19 @@ class Client {
 
   async snapshot(recent = 100) { return this.call({ type: 'snapshot', recent }); }
 
+  /**
+   * The live nodes of this daemon's cluster by name, each { node, self, requests, events, workers?,
+   * http? } as it advertised them; outside a cluster this daemon alone (docs/cluster.md, "Finding
+   * the nodes").
+   */
+  async nodes() { return (await this.call({ type: 'nodes' })).nodes; }
+
+  /** A Client for every live node with ZeroMQ endpoints, with this client's keys and timeout: what watchCluster takes. */
+  async cluster() {
+    return (await this.nodes()).filter((n) => n.requests && n.events)
+      .map((n) => new Client({ requests: n.requests, events: n.events, timeout: this.timeout, curve: this.curve }));
+  }
+
   /** A snapshot, asked again while the daemon restarts. */
   async freshSnapshot() {
     const deadline = Date.now() + Math.max(this.timeout, 60000);

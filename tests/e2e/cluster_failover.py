@@ -5,7 +5,8 @@
    chain completes (its partition taken over by a survivor), no run completed before the kill is
    lost or changed, no step completed before the kill runs again, and the steps that do run again
    are all of chains the dead node ran. Two watchers follow the three nodes meanwhile (the Python
-   client's watch_cluster in examples/python/watch.py, and `coworker watch`, each given three endpoint pairs): each node is a stream of
+   client's watch_cluster in examples/python/watch.py, and `coworker watch`, each given three endpoint pairs,
+   and `coworker watch --cluster` given one node): each node is a stream of
    its own with seq growing by exactly 1, and the dead node's chains end on its taker's stream. A
    cancel and a signal (by key, by run id) sent to one node reach the chain another node runs.
 2. SIGSTOP: a node paused past its lease while its chains run; another node takes its partition over
@@ -200,7 +201,14 @@ def kill_one_of_three(binary, server, tmp):
     assert unpaired.returncode == 2 and "one --events for each --requests" in unpaired.stderr, unpaired
     cli_watch = subprocess.Popen(cli_args, stdout=open(cli_out, "w"), stderr=subprocess.STDOUT)
     PROCS.append(cli_watch)
+    # The same, given one node: `--cluster` asks it for the live nodes and follows each.
+    found_out = os.path.join(tmp, "watch_found.out")
+    found_watch = subprocess.Popen([binary, "watch", "--cluster", "--requests", nodes[2].req],
+                                   stdout=open(found_out, "w"), stderr=subprocess.STDOUT)
+    PROCS.append(found_watch)
     wait_until("coworker watch's snapshots", lambda: open(cli_out).read().count(": snapshot at seq") == 3, seconds=60)
+    wait_until("coworker watch --cluster's snapshots", lambda: open(found_out).read().count(": snapshot at seq") == 3,
+               seconds=60)
     ids = {}  # run id -> (chain number, node)
     alive = list(nodes)
     for i in range(CHAINS):
@@ -257,12 +265,15 @@ def kill_one_of_three(binary, server, tmp):
     watcher.check_streams(["a", "b", "c"])
     wait_until("coworker watch printed every chain's end",
                lambda: sum(line.startswith("✓ run ") for line in open(cli_out)) >= len(must_see), seconds=60)
-    cli_watch.terminate()
-    cli_watch.wait(timeout=30)
-    printed = open(cli_out).read()
-    for n in ("a", "b", "c"):
-        assert f"-- node {n}: snapshot at seq" in printed, printed[:2000]
-    assert "resyncing" not in printed, [line for line in printed.splitlines() if "resyncing" in line][:5]
+    wait_until("coworker watch --cluster printed every chain's end",
+               lambda: sum(line.startswith("✓ run ") for line in open(found_out)) >= len(must_see), seconds=60)
+    for proc, out in ((cli_watch, cli_out), (found_watch, found_out)):
+        proc.terminate()
+        proc.wait(timeout=30)
+        printed = open(out).read()
+        for n in ("a", "b", "c"):
+            assert f"-- node {n}: snapshot at seq" in printed, printed[:2000]
+        assert "resyncing" not in printed, [line for line in printed.splitlines() if "resyncing" in line][:5]
     print(f"watch: ok; {len(must_see)} chains ended after the kill, {len(moved)} of a's on {takers[0]}'s stream",
           flush=True)
     # A cancel sent to any node reaches the node that runs the chain.

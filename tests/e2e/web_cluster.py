@@ -2,7 +2,8 @@
 """The web view of one node following a whole cluster (docs/web.md, "A cluster"), in headless Chromium.
 
 Nodes a and b over one PostgreSQL database, each with its web view and one HTTP token. The page is
-opened on a only (the token typed into its form). It lists both nodes (GET /api/nodes) and follows
+opened on a only (the token typed into its form). It lists both nodes (GET /api/nodes; `coworker
+nodes` lists them too) and follows
 b's events from another origin (b grants a's origin by CORS, a stranger's origin nothing): a chain
 sent to b over ZeroMQ is drawn running, then completed, live. A node c started after the page
 opened is followed within seconds, and its chain is drawn too. b killed with -9 while its chain
@@ -14,6 +15,7 @@ took it over.
 import json
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -126,6 +128,10 @@ def main():
             fail(f"GET /api/nodes on a: {code} {listed}")
         if names["b"]["http"] != b.http or names["b"]["requests"] != b.req or names["b"]["events"] != b.ev:
             fail(f"b's addresses: {names['b']}")
+        listed = subprocess.run([binary, "nodes", "--requests", b.req], capture_output=True, text=True, timeout=30)
+        want = [f"a  requests {a.req}  events {a.ev}  http {a.http}", f"b (this one)  requests {b.req}  events {b.ev}  http {b.http}"]
+        if listed.returncode != 0 or listed.stdout.splitlines() != want:
+            fail(f"coworker nodes: {listed}")
         _, headers, _ = get(b.http + "/api/snapshot?recent=1", origin=a.http)
         if headers.get("Access-Control-Allow-Origin") != a.http:
             fail(f"b does not let a's page read it: {headers}")

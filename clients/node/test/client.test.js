@@ -67,6 +67,10 @@ test('a Node client and worker against a real daemon', { skip: !BIN && 'COWORKER
     const p = await client.publish('shouter', chain);
     assert.strictEqual(p.version, 1);
     assert.strictEqual((await client.chains())[0].name, 'shouter');
+    const nodes = await client.nodes();  // outside a cluster: this daemon alone, with its endpoints
+    assert.deepStrictEqual(nodes.map((n) => [n.self, n.requests, n.events]), [[true, endpoints.requests, endpoints.events]]);
+    const found = await client.cluster();
+    assert.deepStrictEqual(found.map((c) => [c.requests, c.events]), [[endpoints.requests, endpoints.events]]);
     r = await client.run(undefined, { chainRef: 'shouter@1', input: { text: 'by name' } });
     assert.strictEqual(r.tree.chainName, 'shouter');
     assert.strictEqual(r.tree.output.last, 'BY NAME');

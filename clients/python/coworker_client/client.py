@@ -131,6 +131,18 @@ class Client:
     def snapshot(self, recent: int = 100) -> Dict[str, Any]:
         return self.call({"type": "snapshot", "recent": recent})
 
+    def nodes(self) -> List[Dict[str, Any]]:
+        """The live nodes of this daemon's cluster by name, each {"node", "self", "requests", "events",
+        "workers"?, "http"?} as it advertised them; outside a cluster this daemon alone (docs/cluster.md,
+        "Finding the nodes")."""
+        return self.call({"type": "nodes"})["nodes"]
+
+    def cluster(self) -> List["Client"]:
+        """A Client for every live node of this daemon's cluster that has ZeroMQ endpoints, with this
+        client's keys and timeout: what watch_cluster takes (watch_cluster(client.cluster()))."""
+        return [Client(requests=n["requests"], events=n["events"], curve=self.curve, timeout=self.timeout, context=self._ctx)
+                for n in self.nodes() if n.get("requests") and n.get("events")]
+
     # --- events -----------------------------------------------------------------------------
 
     def watch(self, chain_id: Optional[str] = None, timeout: Optional[float] = None) -> Iterator[Dict[str, Any]]:
