@@ -89,7 +89,7 @@ void engine::impl::start_keeper() {
         cfg.log_sink("warn", "a cancel from another node: " + r.error().message);
     }
     if (auto name = m.find("schedule"); name != m.end() && name->is_string()) reload_schedule(name->get<std::string>());
-    if (auto id = m.find("kept"); id != m.end() && id->is_number_unsigned()) take_kept_elsewhere(id->get<std::uint64_t>());
+    if (m.contains("kept")) answer_kept(m);
     if (m.contains("signalRun")) answer_signal_run(m);
   });
 }

@@ -347,9 +347,12 @@ struct engine::impl {
   /// Signals (actors/engine_signals.cpp).
   expected<signal_outcome> settle(expected<signal_result> r, bool wait_stored, std::chrono::milliseconds store_wait);
   expected<signal_outcome> signal_run(const std::string& run_id, const json& payload, bool wait_stored);
-  void announce_kept(const signal_result& r);       // in a cluster: tell the others a signal is kept
-  void take_kept_elsewhere(std::uint64_t id);       // another node kept one: an await here may claim it
-  void answer_signal_run(const json& question);     // another node asks to signal a run of this one
+  /// In a cluster: a signal kept here is offered to the other nodes; delivered when an await of one
+  /// of them took it (with that node's name), else kept.
+  expected<signal_outcome> offer_kept(const signal_result& r);
+  std::string take_kept_elsewhere(std::uint64_t id);  // another node kept one: the await here that took it
+  void answer_kept(const json& question);             // another node offers a kept signal
+  void answer_signal_run(const json& question);       // another node asks to signal a run of this one
 
   ~impl() {
     {

@@ -1,7 +1,9 @@
 // Signals in the engine (docs/chain-language.md, "await"): the board (src/core/signal_board.hpp)
 // decides; here a delivered signal is acknowledged once the await's end is stored, and in a cluster
-// (docs/cluster.md, "Signals") a kept signal is announced to the other nodes, whose awaits may claim
+// (docs/cluster.md, "Signals") a kept signal is offered to the other nodes, whose awaits may claim
 // it, and a signal for a run another node runs is asked of that node.
+#include <algorithm>
+
 #include "engine_impl.hpp"
 
 namespace coworker {
@@ -30,21 +32,64 @@ expected<signal_outcome> engine::impl::settle(expected<signal_result> r, bool wa
   return signal_outcome{r->delivered, r->run_id, {}};
 }
 
-void engine::impl::announce_kept(const signal_result& r) {
-  if (!mail || r.delivered || !r.kept_id) return;
-  if (auto sent = mail->send(cluster::node_mail::everyone, json{{"kept", r.kept_id}}); !sent)
+expected<signal_outcome> engine::impl::offer_kept(const signal_result& r) {
+  const signal_outcome kept{false, {}, {}};
+  // Every other live node is asked whether an await of its takes the signal; each answers once it
+  // knows (a taker once the await's end is stored there), so a signal for no await anywhere is
+  // answered `kept` after one round trip.
+  std::size_t others = 0;
+  if (auto live = peers->alive(); live) {
+    for (const auto& n : *live) others += !n.self;
+  } else {
+    cfg.log_sink("warn", "the nodes of the cluster cannot be listed: " + live.error().message);
+    others = 1;  // ask anyway; the answer of one taker is enough
+  }
+  if (others == 0) return kept;
+  auto took = [](const json& a) { return a.is_object() && (a.contains("error") || a.value("took", false) == true); };
+  auto answers = mail->ask_many(cluster::node_mail::everyone, json{{"kept", r.kept_id}}, remote_signal_wait,
+                                [&](const std::vector<json>& got) {
+                                  return got.size() >= others || std::any_of(got.begin(), got.end(), took);
+                                });
+  if (!answers) {
     cfg.log_sink("warn", "a signal kept here could not be announced to the other nodes (their awaits take it once "
-                         "they restart): " + sent.error().message);
+                         "they restart): " + answers.error().message);
+    return kept;
+  }
+  auto text = [](const json& j, const char* k, std::string fallback = {}) {  // a wrong type never throws
+    auto f = j.find(k);
+    return f != j.end() && f->is_string() ? f->get<std::string>() : fallback;
+  };
+  for (const auto& a : *answers) {
+    if (!took(a)) continue;
+    if (auto e = a.find("error"); e != a.end() && e->is_object())
+      return make_error(text(*e, "code", codes::internal), text(*e, "message"), text(*e, "path"));
+    return signal_outcome{true, text(a, "runId"), text(a, "node")};
+  }
+  return kept;
 }
 
-void engine::impl::take_kept_elsewhere(std::uint64_t id) {
-  if (!signal_rows) return;
+std::string engine::impl::take_kept_elsewhere(std::uint64_t id) {
+  if (!signal_rows) return {};
   auto s = signal_rows->kept(id);
   if (!s) {
     cfg.log_sink("warn", "a signal kept on another node cannot be read: " + s.error().message);
-    return;
+    return {};
   }
-  if (*s) signals->offer(std::move(**s), now_ms());
+  return *s ? signals->offer(std::move(**s), now_ms()) : std::string();
+}
+
+void engine::impl::answer_kept(const json& question) {
+  auto id = question.find("kept");
+  if (id == question.end() || !id->is_number_unsigned()) return;
+  auto reply = mail->answer_later(question);  // nobody waits for an announcement that is not a question
+  // On the blocking pool: the store is read, and a taker answers once its await's end is stored.
+  blocking->post([this, reply, id = id->get<std::uint64_t>()] {
+    auto run = take_kept_elsewhere(id);
+    if (run.empty()) return reply(json{{"took", false}});
+    auto r = settle(signal_result{true, run, 0}, true, remote_signal_store_wait);
+    if (!r) return reply(json{{"error", {{"code", r.error().code}, {"message", r.error().message}}}});
+    reply(json{{"took", true}, {"runId", run}, {"node", cfg.cluster_node}});
+  });
 }
 
 expected<signal_outcome> engine::impl::signal_run(const std::string& run_id, const json& payload, bool wait_stored) {
@@ -57,7 +102,10 @@ expected<signal_outcome> engine::impl::signal_run(const std::string& run_id, con
   if ((*where)->owner.empty())
     return make_error(codes::unavailable, "run '" + run_id + "' is on a node that stopped, and no node has taken its "
                                           "chain over yet (within cluster.leaseMs); try again in a moment");
-  auto answer = mail->ask((*where)->owner, json{{"signalRun", run_id}, {"payload", payload}, {"waitStored", wait_stored}},
+  // The owner answers once the await's end is stored there, whatever `wait_stored`: this node
+  // cannot hold its reply for a record another node writes.
+  (void)wait_stored;
+  auto answer = mail->ask((*where)->owner, json{{"signalRun", run_id}, {"payload", payload}, {"waitStored", true}},
                           remote_signal_wait);
   if (!answer) {
     if (answer.error().code == codes::invalid_input)  // too large a payload for a NOTIFY
@@ -99,7 +147,8 @@ expected<signal_outcome> engine::signal(const std::string& key, const json& payl
   if (key.empty() || key.size() > max_signal_key_bytes)
     return make_error(codes::invalid_input, "a signal's key is a string of 1 to " + std::to_string(max_signal_key_bytes) + " bytes", "/key");
   auto r = impl_->signals->signal(key, payload, now_ms());
-  if (r) impl_->announce_kept(*r);
+  // No await of the key here: in a cluster, an await on another node may take it (docs/cluster.md, "Signals").
+  if (r && !r->delivered && r->kept_id && impl_->mail) return impl_->offer_kept(*r);
   return impl_->settle(std::move(r), wait_stored, signal_store_wait);
 }
 

@@ -159,7 +159,8 @@ int signal(const client_args& a) {
   auto r = request(a, req, a.timeout_ms);
   if (int rc = report(r)) return rc;
   if ((*r).value("delivered", false))
-    std::cout << "delivered to " << (*r)["runId"].get<std::string>() << "\n";
+    std::cout << "delivered to " << (*r)["runId"].get<std::string>()
+              << ((*r)["node"].is_string() ? " on node " + (*r)["node"].get<std::string>() : std::string()) << "\n";
   else
     std::cout << "kept until an await for '" << a.key << "' starts\n";
   return 0;

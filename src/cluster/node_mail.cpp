@@ -30,7 +30,10 @@ void node_mail::start(std::function<void(const json&)> receive) {
       if (whom != owner_ && (whom != everyone || mine)) continue;
       if (auto a = m.find("answer"); a != m.end() && a->is_number_unsigned()) {
         std::lock_guard lock(asked_mu_);
-        if (auto q = asked_.find(a->get<std::uint64_t>()); q != asked_.end()) q->second = m.value("reply", json());
+        if (auto q = asked_.find(a->get<std::uint64_t>()); q != asked_.end()) {
+          auto reply = m.find("reply");
+          q->second.push_back(reply == m.end() ? json() : *reply);
+        }
         answered_.notify_all();
         continue;
       }
@@ -79,6 +82,14 @@ expected<void> node_mail::outbox::send(const std::string& to, json message) {
 }
 
 expected<json> node_mail::ask(const std::string& to, json message, std::chrono::milliseconds timeout) {
+  auto got = ask_many(to, std::move(message), timeout, [](const std::vector<json>& a) { return !a.empty(); });
+  if (!got) return got.error();
+  if (got->empty()) return make_error(codes::timeout, "no answer from the other node within " + std::to_string(timeout.count()) + " ms");
+  return std::move(got->front());
+}
+
+expected<std::vector<json>> node_mail::ask_many(const std::string& to, json message, std::chrono::milliseconds timeout,
+                                                const std::function<bool(const std::vector<json>&)>& enough) {
   std::uint64_t n = 0;
   {
     std::lock_guard lock(asked_mu_);
@@ -88,12 +99,11 @@ expected<json> node_mail::ask(const std::string& to, json message, std::chrono::
   message["ask"] = n;
   auto sent = send(to, std::move(message));
   std::unique_lock lock(asked_mu_);
-  if (sent) answered_.wait_for(lock, timeout, [&] { return asked_[n].has_value(); });
-  auto reply = std::move(asked_[n]);
+  if (sent) answered_.wait_for(lock, timeout, [&] { return enough(asked_[n]); });
+  auto replies = std::move(asked_[n]);
   asked_.erase(n);
   if (!sent) return sent.error();
-  if (!reply) return make_error(codes::timeout, "no answer from the other node within " + std::to_string(timeout.count()) + " ms");
-  return std::move(*reply);
+  return replies;
 }
 
 std::function<void(json)> node_mail::answer_later(const json& question) {

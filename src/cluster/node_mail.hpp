@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "coworker/error.hpp"
 #include "coworker/json.hpp"
@@ -50,6 +51,10 @@ class node_mail {
   /// Sends `message` to the node `to` and waits up to `timeout` for its answer (the other node's
   /// `answer_later`); timeout when none comes.
   expected<json> ask(const std::string& to, json message, std::chrono::milliseconds timeout);
+  /// Sends `message` to `to` (`everyone`: each node may answer) and gathers the answers until
+  /// `enough(answers)` holds or `timeout` has passed: what came by then, in the order it came.
+  expected<std::vector<json>> ask_many(const std::string& to, json message, std::chrono::milliseconds timeout,
+                                       const std::function<bool(const std::vector<json>&)>& enough);
   /// How to answer `question` (a message received with "ask"), later and from any thread, even once
   /// this mail is gone (it keeps the sending connection alive).
   std::function<void(json reply)> answer_later(const json& question);
@@ -77,7 +82,7 @@ class node_mail {
   std::mutex asked_mu_;  // questions waiting for their answer, by number
   std::condition_variable answered_;
   std::uint64_t next_question_ = 1;
-  std::map<std::uint64_t, std::optional<json>> asked_;
+  std::map<std::uint64_t, std::vector<json>> asked_;  // the answers so far
 };
 
 }  // namespace coworker::cluster

@@ -150,9 +150,9 @@ expected<signal_result> signal_board::signal(const std::string& key, const json&
   return signal_result{false, {}, id};
 }
 
-bool signal_board::offer(kept_signal s, std::int64_t now) {
+std::string signal_board::offer(kept_signal s, std::int64_t now) {
   std::lock_guard lock(mu_);
-  if (keep_ms_ > 0 && now - s.kept_at > keep_ms_) return false;
+  if (keep_ms_ > 0 && now - s.kept_at > keep_ms_) return {};
   for (const auto& w : live_waiters_locked(s.key)) {
     if (!w->schema.is_null())
       if (auto v = schema::validate(w->schema, deref(s.payload), "/payload"); !v) {
@@ -163,25 +163,26 @@ bool signal_board::offer(kept_signal s, std::int64_t now) {
       }
     if (keeper_) {
       auto t = keeper_->take(s.id, w->run_id);
-      if (t && !*t) return false;  // another await took it first
+      if (t && !*t) return {};  // another await took it first
       if (!t && log_)
         log_("warn", "run " + w->run_id + " took a kept signal whose taking is not stored: " + t.error().message);
     }
     s.taken_by = w->run_id;
     if (deliver_locked(w, deref(s.payload))) {
+      auto run = s.taken_by;
       taken_.push_back(std::move(s));
-      return true;
+      return run;
     }
     forget_waiter_locked(w);
-    return false;  // claimed for a run that stopped waiting meanwhile: its resumption takes it
+    return {};  // claimed for a run that stopped waiting meanwhile: its resumption takes it
   }
   auto& q = kept_[s.key];
   for (const auto& k : q)
-    if (k.id == s.id) return false;  // held already (read at the start)
-  if (kept_count_ >= max_kept_) return false;  // the node that kept it holds it still
+    if (k.id == s.id) return {};  // held already (read at the start)
+  if (kept_count_ >= max_kept_) return {};  // the node that kept it holds it still
   q.push_back(std::move(s));
   ++kept_count_;
-  return false;
+  return {};
 }
 
 expected<signal_result> signal_board::signal_run(const std::string& run_id, const json& payload) {

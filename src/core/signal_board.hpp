@@ -75,8 +75,8 @@ class signal_board {
   expected<signal_result> signal_run(const std::string& run_id, const json& payload);
   /// A signal another node kept (in a cluster, docs/cluster.md "Signals"): the oldest await waiting
   /// here for its key takes it, if its claim in the store wins; else it is kept here too, for an
-  /// await that starts later. True when an await here took it.
-  bool offer(kept_signal s, std::int64_t now);
+  /// await that starts later. The run of the await here that took it; empty when none did.
+  std::string offer(kept_signal s, std::int64_t now);
 
   /// Forgets kept signals older than limits.signalKeepMs, awaits that stopped waiting (timed out,
   /// cancelled) and taken signals whose await has ended (`ended(run_id)`). Returns how many kept

@@ -168,12 +168,18 @@ BOOST_AUTO_TEST_CASE(a_signal_sent_to_any_node_reaches_the_await_that_waits_on_a
     return (*b.tree(chain))["children"][0]["output"];
   };
 
-  // By key: no await of it on a, so a keeps it and tells b, whose waiting await claims it.
+  // By key: no await of it on a, so a keeps it and offers it to b, whose waiting await claims it;
+  // a answers `delivered`, naming b's await and b, once b stored its end.
   auto first = await_on_b("k1");
-  (void)waiting_step(first);
-  auto kept = a.signal("k1", json{{"ok", true}});
-  BOOST_REQUIRE_MESSAGE(kept.has_value(), error_text(kept));
-  BOOST_TEST(!kept->delivered);
+  auto first_step = waiting_step(first);
+  auto taken = a.signal("k1", json{{"ok", true}}, false);
+  BOOST_REQUIRE_MESSAGE(taken.has_value(), error_text(taken));
+  BOOST_TEST(taken->delivered);
+  BOOST_TEST(taken->run_id == first_step);
+  BOOST_TEST(taken->node == "b");
+  auto stored = a.get(first_step);  // as a reads it from the store: already ended
+  BOOST_REQUIRE(stored.has_value());
+  BOOST_TEST(to_string(stored->status) == "completed");
   BOOST_TEST(output_of(first) == json({{"ok", true}}));
 
   // By run id: a asks b, which runs that await, and answers once its end is stored.
@@ -187,10 +193,12 @@ BOOST_AUTO_TEST_CASE(a_signal_sent_to_any_node_reaches_the_await_that_waits_on_a
   BOOST_TEST(output_of(second) == json({{"n", 2}}));
   BOOST_TEST(a.signal_run(step, 3).error().code == codes::not_waiting);  // ended: b says so
 
-  // Kept before any await of its key starts: the await that starts later on b takes it, once.
+  // Kept before any await of its key starts (b answers it took nothing: `kept`): the await that
+  // starts later on b takes it, once.
   auto early = a.signal("k3", "early");
   BOOST_REQUIRE_MESSAGE(early.has_value(), error_text(early));
   BOOST_TEST(!early->delivered);
+  BOOST_TEST(early->node.empty());
   auto third = await_on_b("k3");
   BOOST_TEST(output_of(third) == "early");
   auto fourth = await_on_b("k3");  // nothing kept for it any more, on either node

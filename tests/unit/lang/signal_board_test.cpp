@@ -198,7 +198,7 @@ BOOST_AUTO_TEST_CASE(a_signal_kept_on_one_node_is_taken_by_an_await_waiting_on_a
   BOOST_REQUIRE(r);
   BOOST_TEST(!r->delivered);
   BOOST_TEST(r->kept_id == 100u);
-  BOOST_TEST(b.offer(store.rows.at(r->kept_id), 2));  // the copy a announced: b's await claims it
+  BOOST_TEST(b.offer(store.rows.at(r->kept_id), 2) == "run-b");  // the copy a announced: b's await claims it
   BOOST_TEST(waiting.value() == json({{"n", 1}}));
   BOOST_TEST(store.rows.at(100).taken_by == "run-b");
   BOOST_TEST(a.kept() == 1u);  // a's copy is still there, but claimed: an await on a skips it
@@ -214,17 +214,17 @@ BOOST_AUTO_TEST_CASE(an_offered_signal_nobody_waits_for_is_kept_once_and_taken_b
   auto r = a.signal("k", "hello", 0);
   BOOST_REQUIRE(r);
   auto row = store.rows.at(r->kept_id);
-  BOOST_TEST(!b.offer(row, 1));
-  BOOST_TEST(!b.offer(row, 1));  // announced twice, or read at the start too: held once
+  BOOST_TEST(b.offer(row, 1).empty());
+  BOOST_TEST(b.offer(row, 1).empty());  // announced twice, or read at the start too: held once
   BOOST_TEST(b.kept() == 1u);
   answer_box late;
   b.wait("run-b", "k", nullptr, late.r, 2);
   BOOST_TEST(late.value() == "hello");
-  BOOST_TEST(!b.offer(row, 70000));  // past limits.signalKeepMs: not taken
+  BOOST_TEST(b.offer(row, 70000).empty());  // past limits.signalKeepMs: not taken
   auto schema_refused = a.signal("strict", "not an object", 3);
   answer_box strict;
   b.wait("run-s", "strict", amount_schema, strict.r, 4);
-  BOOST_TEST(!b.offer(store.rows.at(schema_refused->kept_id), 5));  // does not fit: the await keeps waiting
+  BOOST_TEST(b.offer(store.rows.at(schema_refused->kept_id), 5).empty());  // does not fit: the await keeps waiting
   BOOST_TEST(!strict.answered());
   BOOST_TEST(store.rows.at(schema_refused->kept_id).taken_by.empty());
 }
