@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite: the regular build first, then
 # the same tests under AddressSanitizer + UndefinedBehaviorSanitizer (and LeakSanitizer), then the
-# engine and end-to-end tests under ThreadSanitizer, then the libFuzzer targets for 30 s each
+# engine and end-to-end tests (and the cluster suite on PostgreSQL) under ThreadSanitizer, then the libFuzzer targets for 30 s each
 # (scripts/fuzz.sh, clang; FUZZ_SECONDS changes it). Fails when any test fails or a fuzz
 # target finds something.
 #   COWORKER_SKIP_SANITIZE=1 skips the sanitizer pass (quicker local runs).
@@ -32,7 +32,10 @@ if [[ "${COWORKER_SKIP_TSAN:-0}" != 1 ]]; then
   echo "== engine and end-to-end tests under ThreadSanitizer" >&2
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1 suppressions=$root/tests/tsan.supp"
   # setarch -R: g++ 12's TSan cannot map its shadow under the high-entropy ASLR of newer kernels.
-  setarch "$(uname -m)" -R ctest --test-dir "$root/build-tsan" -R '^(engine_tests|e2e_tests)$' --output-on-failure -j2
+  # engine_tests_postgresql is the cluster suite there (tests/CMakeLists.txt); ctest adds the
+  # PostgreSQL server it needs (its postgres_server fixture).
+  setarch "$(uname -m)" -R ctest --test-dir "$root/build-tsan" -R '^(engine_tests|e2e_tests|engine_tests_postgresql)$' \
+    --output-on-failure -j2
 fi
 if [[ "${COWORKER_SKIP_FUZZ:-0}" != 1 ]]; then
   echo "== fuzz (libFuzzer + ASan + UBSan, clang)" >&2

@@ -3,15 +3,17 @@
 usage: web_ui.py URL SCREENSHOT.png SERVE_LOG COWORKER serve ARGS...
 """
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import browser  # noqa: E402
 
 URL, SHOT, LOG, SERVE = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 daemon = None
@@ -67,17 +69,7 @@ def fail(msg):
 
 
 def wait_for(what, check, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except Exception as e:  # an element replaced while we read it: look again
-            last = e
-        time.sleep(0.05)
-    fail(f"timed out waiting for {what} (last: {last!r})")
+    return browser.wait_for(what, check, timeout, fail)
 
 
 def node(step):
@@ -96,15 +88,9 @@ def set_text(text):
         "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'));", box, text)
 
 
-opts = webdriver.ChromeOptions()
-for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--window-size=1400,1000", "--no-first-run", "--disable-extensions"):
-    opts.add_argument(flag)
-opts.binary_location = "/usr/bin/chromium"
-opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
 starts = 0
 start_daemon()
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+driver = browser.chromium()
 try:
     driver.get(URL)
     wait_for("the page to load its snapshot", lambda: driver.execute_script(

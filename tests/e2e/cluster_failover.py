@@ -17,6 +17,7 @@
 
     cluster_failover.py /path/to/coworker postgresql://server/postgres
 """
+import contextlib
 import json
 import os
 import signal
@@ -376,13 +377,12 @@ LOGS = []
 PROCS = []  # every process started: none may outlive a failed test (ctest would wait for it)
 
 
-def main():
-    binary, server = sys.argv[1], sys.argv[2]
-    tmp = tempfile.mkdtemp(prefix="coworker-cluster-")
+@contextlib.contextmanager
+def nodes_cleaned_up():
+    """On a failure inside, prints the end of every node's log; then kills every process started
+    that is still running (none may outlive a failed test: ctest would wait for it)."""
     try:
-        kill_one_of_three(binary, server, tmp)
-        pause_past_the_lease(binary, server, tmp)
-        a_worker_on_every_node(binary, server, tmp)
+        yield
     except BaseException:
         for log in LOGS:
             with open(log) as f:
@@ -393,6 +393,15 @@ def main():
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def main():
+    binary, server = sys.argv[1], sys.argv[2]
+    tmp = tempfile.mkdtemp(prefix="coworker-cluster-")
+    with nodes_cleaned_up():
+        kill_one_of_three(binary, server, tmp)
+        pause_past_the_lease(binary, server, tmp)
+        a_worker_on_every_node(binary, server, tmp)
     return 0
 
 

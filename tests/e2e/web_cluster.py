@@ -18,14 +18,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+import browser
 import cluster_failover as cf
 from ports import free_ports
 
@@ -47,17 +45,7 @@ def fail(msg):
 
 
 def wait_for(what, check, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-            if last:
-                return last
-        except Exception as e:  # an element replaced while we read it: look again
-            last = e
-        time.sleep(0.05)
-    fail(f"timed out waiting for {what} (last: {last!r})")
+    return browser.wait_for(what, check, timeout, fail)
 
 
 def streams():
@@ -112,11 +100,18 @@ def submit(node, step_id, wait_ms):
 
 
 def main():
-    global driver, SHOT
+    global SHOT
     binary, server, SHOT = sys.argv[1], sys.argv[2], sys.argv[3]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: timed out"))  # `finally` still stops the nodes
     tmp = tempfile.mkdtemp(prefix="coworker-web-cluster-")
     db = cf.new_database(server, "web_cluster")
+    with cf.nodes_cleaned_up():
+        run(binary, db, tmp)
+    return 0
+
+
+def run(binary, db, tmp):
+    global driver
     try:
         a = web_node(binary, db, "a", tmp)
         b = web_node(binary, db, "b", tmp)
@@ -142,13 +137,7 @@ def main():
         if code != 401 or headers.get("Access-Control-Allow-Origin") != a.http:
             fail(f"without the token b answers {code} {headers} (a's page must see the 401)")
 
-        opts = webdriver.ChromeOptions()
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1400,1000", "--no-first-run", "--disable-extensions"):
-            opts.add_argument(flag)
-        opts.binary_location = "/usr/bin/chromium"
-        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        driver = browser.chromium()
         driver.get(a.http + "/")
         wait_for("the token form", lambda: driver.find_element(By.ID, "token-form").is_displayed())
         driver.find_element(By.ID, "token-input").send_keys(TOKEN)
@@ -188,19 +177,9 @@ def main():
         print(f"web view on a follows the cluster: ok (b's chain finished on {takers[0].name})", flush=True)
         for n in (a, c):
             n.stop()
-    except BaseException:
-        for log in cf.LOGS:
-            with open(log) as f:
-                sys.stderr.write(f"--- {log}\n" + f.read()[-3000:])
-        raise
     finally:
         if driver:
             driver.quit()
-        for p in cf.PROCS:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    return 0
 
 
 if __name__ == "__main__":
