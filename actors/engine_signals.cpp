@@ -148,7 +148,7 @@ expected<signal_outcome> engine::signal(const std::string& key, const json& payl
     return make_error(codes::invalid_input, "a signal's key is a string of 1 to " + std::to_string(max_signal_key_bytes) + " bytes", "/key");
   auto r = impl_->signals->signal(key, payload, now_ms());
   // No await of the key here: in a cluster, an await on another node may take it (docs/cluster.md, "Signals").
-  if (r && !r->delivered && r->kept_id && impl_->mail) return impl_->offer_kept(*r);
+  if (r && !r->delivered && r->kept_id && impl_->mail && impl_->peers) return impl_->offer_kept(*r);
   return impl_->settle(std::move(r), wait_stored, signal_store_wait);
 }
 

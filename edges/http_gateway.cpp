@@ -138,12 +138,14 @@ struct http_gateway::impl {
   }
 
   /// Whether `origin` is the web view of a live node. The list is read from the store again when an
-  /// origin is not in it, at most every two seconds (a stranger's page cannot make it query more).
+  /// origin is not in it, at most every two seconds (a stranger's page cannot make it query more),
+  /// and every 30 s anyway (a node gone is not a peer any more).
   bool is_peer(const std::string& origin) {
     std::lock_guard lock(peers_mu);
     auto known = [&] { return std::find(peer_origins.begin(), peer_origins.end(), origin) != peer_origins.end(); };
+    const auto age = std::chrono::steady_clock::now() - peers_read;
+    if (age < std::chrono::seconds(2) || (age < std::chrono::seconds(30) && known())) return known();
     const auto now = std::chrono::steady_clock::now();
-    if (known() || now - peers_read < std::chrono::seconds(2)) return known();
     peers_read = now;
     auto nodes = eng.nodes();
     if (!nodes) return known();
