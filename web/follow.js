@@ -45,13 +45,15 @@ export class ClusterFollower {
     this.timer = setInterval(() => this.refresh(), NODES_EVERY_MS);
   }
 
-  /// The live nodes, from the own daemon; a daemon without /api/nodes is a cluster of one.
+  /// The live nodes, from the own daemon. A daemon without /api/nodes is a cluster of one, and so
+  /// is a cluster whose store cannot be read just now (the own stream goes on; the others are
+  /// looked for again later). Refused (401) or unreachable: rejects.
   async readNodes() {
     let nodes;
     try {
       nodes = (await api('GET', '/api/nodes')).nodes;
     } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 404) throw e;
+      if (!(e instanceof ApiError) || e.status === 401 || e.status === 0) throw e;
       nodes = [{ node: '', self: true }];
     }
     if (!nodes.some((n) => n.self)) nodes.push({ node: '', self: true });
@@ -132,6 +134,7 @@ export class ClusterFollower {
   async refresh() {
     let nodes;
     try { nodes = await this.readNodes(); } catch (e) { return; }
+    if (nodes.length === 1 && nodes[0].node === '') return;  // the store cannot be read: keep what is followed
     const names = new Set(nodes.map((n) => n.node));
     for (const [name, s] of this.streams) {
       if (names.has(name) || s.self) continue;
@@ -141,6 +144,7 @@ export class ClusterFollower {
       this.onChange();
     }
     for (const n of nodes) {
+      if (n.self) continue;  // the own stream is followed from the start
       const known = this.streams.get(n.node);
       if (known && (known.self || known.base === (n.http || '').replace(/\/+$/, ''))) continue;
       if (known) { known.es.close(); clearTimeout(known.retry); }  // its web view moved
