@@ -3,11 +3,12 @@
 Guide's Clone pattern).
 
     python3 examples/python/watch.py [--events tcp://127.0.0.1:5571]
-        [--requests tcp://127.0.0.1:5570] [--count N] [--chain RUN_ID] [--timeout 30] [--json]
+        [--requests tcp://127.0.0.1:5570] [--cluster] [--count N] [--chain RUN_ID] [--timeout 30] [--json]
         [--curve-server-key KEY|FILE --curve-key FILE]
 
 Given --requests and --events once per node (in the same order), it follows each node of a cluster
 on its own (watch_cluster, docs/cluster.md "Events"); each line then starts with the node's stream.
+With --cluster, it asks the node at --requests for the live nodes (Client.cluster) and follows each.
 --json prints each event as one JSON line ({"event", "stream", "seq", "epoch", "runId", "chainId",
 "status"}; snapshots and resyncs with "node") instead.
 
@@ -55,6 +56,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--events", action="append", help="an events endpoint (default tcp://127.0.0.1:5571); once per node")
     p.add_argument("--requests", action="append", help="a request endpoint (default tcp://127.0.0.1:5570); once per node")
+    p.add_argument("--cluster", action="store_true", help="follow every node the node at --requests lists")
     p.add_argument("--count", type=int, default=0, help="stop after this many events")
     p.add_argument("--chain", help="only events of this chain")
     p.add_argument("--timeout", type=float, default=30.0, help="give up after this long without events")
@@ -63,10 +65,18 @@ def main():
     a = p.parse_args()
     events = a.events or ["tcp://127.0.0.1:5571"]
     requests = a.requests or ["tcp://127.0.0.1:5570"]
-    if len(events) != len(requests):
+    if a.cluster:
+        if len(requests) > 1 or a.events:
+            p.error("--cluster: give one --requests (a node of the cluster) and no --events")
+        try:
+            clients = Client(requests=requests[0], curve=curve_keys(a), timeout=a.timeout).cluster()
+        except TimeoutError as e:
+            print(f"watch: {e}", file=sys.stderr)
+            return 3
+    elif len(events) != len(requests):
         p.error(f"give one --events for each --requests ({len(requests)} --requests, {len(events)} --events)")
-
-    clients = [Client(requests=r, events=e, curve=curve_keys(a), timeout=a.timeout) for r, e in zip(requests, events)]
+    else:
+        clients = [Client(requests=r, events=e, curve=curve_keys(a), timeout=a.timeout) for r, e in zip(requests, events)]
     several = len(clients) > 1
     synced, seen, gaps, seq = 0, 0, 0, None  # seq: the last one applied, None before the snapshots
     try:

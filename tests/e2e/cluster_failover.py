@@ -149,14 +149,14 @@ EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", 
 
 
 class ClusterWatch:
-    """examples/python/watch.py on the Python client's watch_cluster over every node, in a process of its
-    own (not to slow down this one's submissions), one JSON line per thing it yields."""
+    """examples/python/watch.py on the Python client's watch_cluster over every node (`--cluster`: the
+    nodes the last one lists, Client.cluster), in a process of its own (not to slow down this one's
+    submissions), one JSON line per thing it yields."""
 
     def __init__(self, nodes, tmp):
         self.out = os.path.join(tmp, "watch_cluster.out")
-        args = [sys.executable, os.path.join(EXAMPLES, "watch.py"), "--json", "--timeout", "60"]
-        for n in nodes:
-            args += ["--requests", n.req, "--events", n.ev]
+        args = [sys.executable, os.path.join(EXAMPLES, "watch.py"), "--json", "--timeout", "60",
+                "--cluster", "--requests", nodes[-1].req]
         PROCS.append(subprocess.Popen(args, stdout=open(self.out, "w"), stderr=subprocess.STDOUT))
         wait_until("a snapshot of each node", lambda: len(self.read()[0]) >= len(nodes), seconds=60)
 
