@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "commands.hpp"
 #include "coworker/http.hpp"
@@ -177,6 +179,15 @@ int serve(serve_args a) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   if (fenced.load()) {
+    // Cut off from its database, a node may have threads inside calls that do not return (a lost
+    // network does not always end a connection): it has nothing left to write, so it exits after
+    // 5 s whatever still waits.
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::seconds(5));
+      std::fprintf(stderr, "coworker serve: stopped: this node lost its lease to another node; calls to the "
+                           "database it could not end were left behind\n");
+      std::_Exit(3);
+    }).detach();
     eng.shutdown();
     if (web) web->stop();
     s.stop();

@@ -4,8 +4,9 @@
 namespace coworker::cluster {
 
 lease_keeper::lease_keeper(lease_book& book, std::chrono::milliseconds lease, keeper_hooks hooks)
-    : book_(book), lease_(lease), hooks_(std::move(hooks)) {
+    : book_(book), lease_(lease), hooks_(std::move(hooks)), renewed_(std::chrono::steady_clock::now()) {
   thread_ = std::thread([this] { loop(); });
+  watchdog_ = std::thread([this] { watch(); });
 }
 
 lease_keeper::~lease_keeper() {
@@ -14,31 +15,65 @@ lease_keeper::~lease_keeper() {
     stop_ = true;
   }
   cv_.notify_all();
+  watchdog_.join();
   thread_.join();
 }
 
 void lease_keeper::loop() {
-  auto renewed = std::chrono::steady_clock::now();
   bool failing = false;
   std::unique_lock lock(mu_);
-  while (!stop_) {
-    cv_.wait_for(lock, lease_ / 3, [this] { return stop_; });
-    if (stop_) return;
+  while (!stop_ && !lost_) {
+    cv_.wait_for(lock, lease_ / 3, [this] { return stop_ || lost_; });
+    if (stop_ || lost_) return;
     lock.unlock();
-    const bool go_on = round(renewed, failing);
+    const bool go_on = round(failing);
     lock.lock();
     if (!go_on) return;
   }
 }
 
-bool lease_keeper::round(std::chrono::steady_clock::time_point& renewed, bool& failing) {
+void lease_keeper::watch() {
+  std::unique_lock lock(mu_);
+  while (!stop_ && !lost_) {
+    cv_.wait_for(lock, lease_ / 10, [this] { return stop_ || lost_; });
+    if (stop_ || lost_) return;
+    const auto since = std::chrono::steady_clock::now() - renewed_;
+    if (since < lease_) continue;
+    // The keeper's thread is still inside a call to the database (it would have fenced the node
+    // itself otherwise): another node may hold our partitions by now.
+    lock.unlock();
+    lose("no lease renewed for " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(since).count()) +
+         " ms (the database did not answer in time, or this node was paused)");
+    return;
+  }
+}
+
+bool lease_keeper::lose(const std::string& why) {
+  {
+    std::lock_guard lock(mu_);
+    if (lost_) return false;
+    lost_ = true;
+  }
+  cv_.notify_all();
+  hooks_.lost(why);
+  return true;
+}
+
+bool lease_keeper::round(bool& failing) {
   const auto started = std::chrono::steady_clock::now();
   auto lost = book_.renew();
+  std::chrono::steady_clock::time_point renewed;
+  {
+    std::lock_guard lock(mu_);
+    if (lost_) return false;  // the watchdog fenced the node while this renewal hung
+    if (lost) renewed_ = started;
+    renewed = renewed_;
+  }
   if (!lost) {
     // Unreachable for a whole lease: another node may hold our partitions by now. Stop running
     // steps rather than run them twice; the store refuses our writes anyway (check_leases).
     if (started - renewed >= lease_) {
-      hooks_.lost("no lease renewed for " + std::to_string(lease_.count()) + " ms (" + lost.error().message + ")");
+      lose("no lease renewed for " + std::to_string(lease_.count()) + " ms (" + lost.error().message + ")");
       return false;
     }
     if (!failing) hooks_.log("error", "cannot renew the leases, retrying: " + lost.error().message);
@@ -47,11 +82,10 @@ bool lease_keeper::round(std::chrono::steady_clock::time_point& renewed, bool& f
   }
   if (failing) hooks_.log("info", "leases renewed again");
   failing = false;
-  renewed = started;
   if (!lost->empty()) {
     std::string which;
     for (int p : *lost) which += (which.empty() ? "" : ", ") + std::to_string(p);
-    hooks_.lost("partition " + which + " was taken over by another node");
+    lose("partition " + which + " was taken over by another node");
     return false;
   }
   if (auto taken = book_.take_over(); !taken) {

@@ -1,7 +1,9 @@
 // lease_keeper: the thread that keeps a node's leases (docs/cluster.md, "Leases and fencing"). Every
 // leaseMs/3 it renews what the book holds, takes over the partitions of dead nodes, and gives back
 // drained ones. It tells the engine through two callbacks: partitions taken (resume their chains)
-// and leases lost (stop: the node is fenced). The rules are the book's (lease_book.hpp).
+// and leases lost (stop: the node is fenced). The rules are the book's (lease_book.hpp). A second
+// thread watches the time since the last renewal: a renewal that hangs (the database cut off by the
+// network, a call that does not return) still fences the node once a whole lease has passed.
 #pragma once
 
 #include <chrono>
@@ -19,7 +21,7 @@ namespace coworker::cluster {
 
 struct keeper_hooks {
   std::function<void(const std::vector<lease>&)> taken;
-  /// Called once; the keeper stops after it.
+  /// Called once, from the keeper's thread or its watchdog's; the keeper stops after it.
   std::function<void(const std::string& why)> lost;
   std::function<void(std::string_view level, std::string_view text)> log;
 };
@@ -27,21 +29,26 @@ struct keeper_hooks {
 class lease_keeper {
  public:
   lease_keeper(lease_book& book, std::chrono::milliseconds lease, keeper_hooks hooks);
-  ~lease_keeper();  ///< stops the thread (no callback runs after it returns)
+  ~lease_keeper();  ///< stops the threads (no callback runs after it returns; waits for a renewal in progress)
   lease_keeper(const lease_keeper&) = delete;
   lease_keeper& operator=(const lease_keeper&) = delete;
 
  private:
   void loop();
+  void watch();
   /// One round; false once the node is fenced.
-  bool round(std::chrono::steady_clock::time_point& renewed, bool& failing);
+  bool round(bool& failing);
+  /// hooks_.lost, once whoever calls it first; false when it was called already.
+  bool lose(const std::string& why);
   lease_book& book_;
   const std::chrono::milliseconds lease_;
   keeper_hooks hooks_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
-  std::thread thread_;
+  bool lost_ = false;                            // guarded by mu_
+  std::chrono::steady_clock::time_point renewed_;  // guarded by mu_: when the last renewal began
+  std::thread thread_, watchdog_;
 };
 
 }  // namespace coworker::cluster

@@ -183,7 +183,7 @@ expected<void> run_store::write_under(const cluster::lease_book* book, std::int6
 }
 
 void run_store::fence(std::string why) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(fenced_mu_);
   fenced_ = std::move(why);
 }
 
@@ -207,7 +207,10 @@ std::optional<std::string> run_store::blob(const std::string& id) {
 expected<void> run_store::write(const std::vector<const event*>& batch, const std::vector<chain_submission>& chains,
                                 value_forms* forms) {
   std::lock_guard lock(mu_);
-  if (!fenced_.empty()) return make_error(codes::store_error, fenced_);
+  {
+    std::lock_guard fence_lock(fenced_mu_);
+    if (!fenced_.empty()) return make_error(codes::store_error, fenced_);
+  }
   if (auto r = db_->begin(); !r) return r;
   // A node writes only while it holds its leases: checked in the transaction, whose row locks keep a
   // takeover waiting until it ends (docs/cluster.md, "Leases and fencing").

@@ -107,7 +107,10 @@ class run_store final : public run_history {
   int lock_fd_;  ///< flock on `<file>.lock`: one engine per store file (-1 on PostgreSQL: leases instead)
   std::mutex mu_;
   const cluster::lease_book* book_ = nullptr;  // guarded by mu_
-  std::string fenced_;                         // guarded by mu_: why nothing is written any more
+  // Why nothing is written any more. Its own lock, not mu_: a node is fenced while a write of its
+  // may hang in a database that does not answer.
+  mutable std::mutex fenced_mu_;
+  std::string fenced_;
   std::uint64_t commits_ = 0;
   runs::value_refs refs_;  // the values stored for chains in flight; write() runs on one thread at a time (mu_)
 };

@@ -220,10 +220,21 @@ class postgresql_listener final : public notification_listener {
   std::string channel_;
 };
 
+/// Connects with TCP keepalives and a bound on unacknowledged data (keepalives every 2 s after 5 s
+/// idle, 3 missed; tcp_user_timeout 10 s; connect_timeout 10 s): a server cut off by the network is
+/// noticed in seconds rather than hours, and no call waits on it for ever. The URL's own settings
+/// win (libpq reads it after these).
+PGconn* connect_to(const std::string& url) {
+  const char* keys[] = {"keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                        "tcp_user_timeout", "connect_timeout", "dbname", nullptr};
+  const char* values[] = {"1", "5", "2", "3", "10000", "10", url.c_str(), nullptr};
+  return PQconnectdbParams(keys, values, 1);
+}
+
 }  // namespace
 
 expected<std::unique_ptr<notification_listener>> listen_postgresql(const std::string& url, const std::string& channel) {
-  PGconn* c = PQconnectdb(url.c_str());
+  PGconn* c = connect_to(url);
   if (!c || PQstatus(c) != CONNECTION_OK) {
     std::string m = c ? PQerrorMessage(c) : "out of memory";
     trim(m);
@@ -259,7 +270,7 @@ std::string url_without_password(std::string_view url) {
 
 expected<std::unique_ptr<database>> open_postgresql(const std::string& url, const std::string& what) {
   const auto name = url_without_password(url);
-  PGconn* c = PQconnectdb(url.c_str());
+  PGconn* c = connect_to(url);
   if (!c || PQstatus(c) != CONNECTION_OK) {
     std::string m = c ? PQerrorMessage(c) : "out of memory";
     while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();

@@ -12,7 +12,10 @@
 2. SIGSTOP: a node paused past its lease while its chains run; another node takes its partition over
    and finishes them. Resumed, the paused node writes nothing more (no event of its epoch after the
    takeover) and exits with status 3, saying it lost its lease.
-3. A Python Worker given both nodes' workers endpoints serves the chains of each; so does the C++
+3. Cut off: the network between a node and the database lost with its connections left open (a
+   proxy stops passing bytes); its renewal hangs, yet it fences itself once a lease has passed and
+   exits 3, and the other node finishes its chains.
+4. A Python Worker given both nodes' workers endpoints serves the chains of each; so does the C++
    remote worker (examples/worker).
 
     cluster_failover.py /path/to/coworker postgresql://server/postgres
@@ -21,6 +24,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -331,6 +335,77 @@ def pause_past_the_lease(binary, server, tmp):
     b.stop()
 
 
+class Blackhole:
+    """A TCP proxy to the database that can stop passing bytes, both ways, while every connection
+    stays open: the network between a node and its database lost, with no reset to tell."""
+
+    def __init__(self, host, port):
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.sockets = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                near, _ = self.listener.accept()
+                far = socket.create_connection(self.target)
+            except OSError:
+                return
+            self.sockets += [near, far]
+            for src, dst in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src, dst):
+        while True:
+            self.flowing.wait()  # cut: nothing is read, so the sender's buffers fill and it waits
+            try:
+                data = src.recv(65536)
+                if not data:
+                    break
+                self.flowing.wait()  # read just before the cut: held
+                dst.sendall(data)
+            except OSError:
+                break
+
+    def cut(self):
+        self.flowing.clear()
+
+    def close(self):
+        self.listener.close()
+        for s in self.sockets:
+            s.close()
+
+
+def cut_off_from_the_database(binary, server, tmp):
+    """The network between node a and the database lost, connections left open (a proxy that stops
+    passing bytes): a's renewal hangs, yet a fences itself once a lease has passed, exits 3, and b
+    takes its partition over and finishes its chains."""
+    db = new_database(server, "cluster_cut")
+    where = db.split("@", 1)[1].split("/", 1)[0]
+    host, port = where.rsplit(":", 1)
+    hole = Blackhole(host, int(port))
+    a = Node(binary, db.replace(where, f"127.0.0.1:{hole.port}", 1), "a", tmp)
+    b = Node(binary, db, "b", tmp)
+    ids = []
+    for i in range(20):
+        r = a.call({"type": "run", "chain": chain(i, wait_ms=1000), "key": f"cut-{i}"})
+        assert r["ok"], r
+        ids.append(r["runId"])
+    hole.cut()
+    assert a.proc.wait(timeout=60) == 3, "a node cut off from its database stops with status 3"
+    assert "lost its lease: no lease renewed for" in a.log() and "the database did not answer" in a.log(), a.log()[-2000:]
+    wait_until("b completes a's chains", lambda: all(roots(db).get(rid) == "completed" for rid in ids))
+    assert "took over partition" in b.log(), b.log()[-2000:]
+    print("cut off from the database: ok; a fenced itself and exited 3, b finished its chains", flush=True)
+    hole.close()
+    a.sock.close()
+    b.stop()
+
+
 def a_worker_on_every_node(binary, server, tmp):
     """A remote worker given every node's workers endpoint serves the chains of each."""
     db = new_database(server, "cluster_workers")
@@ -401,6 +476,7 @@ def main():
     with nodes_cleaned_up():
         kill_one_of_three(binary, server, tmp)
         pause_past_the_lease(binary, server, tmp)
+        cut_off_from_the_database(binary, server, tmp)
         a_worker_on_every_node(binary, server, tmp)
     return 0
 
