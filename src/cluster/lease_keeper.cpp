@@ -32,18 +32,33 @@ void lease_keeper::loop() {
   }
 }
 
+template <class F>
+auto lease_keeper::call(F f) {
+  {
+    std::lock_guard lock(mu_);
+    calling_ = std::chrono::steady_clock::now();
+  }
+  auto r = f();
+  std::lock_guard lock(mu_);
+  calling_.reset();
+  return r;
+}
+
 void lease_keeper::watch() {
   std::unique_lock lock(mu_);
   while (!stop_ && !lost_) {
     cv_.wait_for(lock, lease_ / 10, [this] { return stop_ || lost_; });
     if (stop_ || lost_) return;
-    const auto since = std::chrono::steady_clock::now() - renewed_;
-    if (since < lease_) continue;
-    // The keeper's thread is still inside a call to the database (it would have fenced the node
-    // itself otherwise): another node may hold our partitions by now.
+    // Between calls the keeper judges for itself (a failed renewal past the lease fences the node;
+    // one that succeeds shows nobody took over). A call that has not returned for a third of a
+    // lease, past a whole lease since the last renewal, is one it cannot judge: another node may
+    // hold our partitions by now.
+    const auto now = std::chrono::steady_clock::now();
+    const auto since = now - renewed_;
+    if (!calling_ || now - *calling_ < lease_ / 3 || since < lease_) continue;
     lock.unlock();
     lose("no lease renewed for " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(since).count()) +
-         " ms (the database did not answer in time, or this node was paused)");
+         " ms (a call to the database has not returned)");
     return;
   }
 }
@@ -61,7 +76,7 @@ bool lease_keeper::lose(const std::string& why) {
 
 bool lease_keeper::round(bool& failing) {
   const auto started = std::chrono::steady_clock::now();
-  auto lost = book_.renew();
+  auto lost = call([this] { return book_.renew(); });
   std::chrono::steady_clock::time_point renewed;
   {
     std::lock_guard lock(mu_);
@@ -88,12 +103,12 @@ bool lease_keeper::round(bool& failing) {
     lose("partition " + which + " was taken over by another node");
     return false;
   }
-  if (auto taken = book_.take_over(); !taken) {
+  if (auto taken = call([this] { return book_.take_over(); }); !taken) {
     hooks_.log("error", "cannot look for partitions to take over: " + taken.error().message);
   } else if (!taken->empty()) {
     hooks_.taken(*taken);
   }
-  if (auto r = book_.release_drained(); !r) hooks_.log("error", r.error().message);
+  if (auto r = call([this] { return book_.release_drained(); }); !r) hooks_.log("error", r.error().message);
   return true;
 }
 

@@ -2,14 +2,16 @@
 // leaseMs/3 it renews what the book holds, takes over the partitions of dead nodes, and gives back
 // drained ones. It tells the engine through two callbacks: partitions taken (resume their chains)
 // and leases lost (stop: the node is fenced). The rules are the book's (lease_book.hpp). A second
-// thread watches the time since the last renewal: a renewal that hangs (the database cut off by the
-// network, a call that does not return) still fences the node once a whole lease has passed.
+// thread watches the keeper's calls to the database: one that hangs (the database cut off by the
+// network, a call that does not return) still fences the node once a whole lease has passed since
+// the last renewal, as a renewal that fails does.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -40,6 +42,9 @@ class lease_keeper {
   bool round(bool& failing);
   /// hooks_.lost, once whoever calls it first; false when it was called already.
   bool lose(const std::string& why);
+  /// A call of the book, marked as in progress for the watchdog.
+  template <class F>
+  auto call(F f);
   lease_book& book_;
   const std::chrono::milliseconds lease_;
   keeper_hooks hooks_;
@@ -48,6 +53,7 @@ class lease_keeper {
   bool stop_ = false;
   bool lost_ = false;                            // guarded by mu_
   std::chrono::steady_clock::time_point renewed_;  // guarded by mu_: when the last renewal began
+  std::optional<std::chrono::steady_clock::time_point> calling_;  // guarded by mu_: a call of the book since
   std::thread thread_, watchdog_;
 };
 

@@ -397,7 +397,7 @@ def cut_off_from_the_database(binary, server, tmp):
         ids.append(r["runId"])
     hole.cut()
     assert a.proc.wait(timeout=60) == 3, "a node cut off from its database stops with status 3"
-    assert "lost its lease: no lease renewed for" in a.log() and "the database did not answer" in a.log(), a.log()[-2000:]
+    assert "lost its lease: no lease renewed for" in a.log() and "a call to the database has not returned" in a.log(), a.log()[-2000:]
     wait_until("b completes a's chains", lambda: all(roots(db).get(rid) == "completed" for rid in ids))
     assert "took over partition" in b.log(), b.log()[-2000:]
     print("cut off from the database: ok; a fenced itself and exited 3, b finished its chains", flush=True)
