@@ -56,9 +56,14 @@ void lease_keeper::watch() {
     const auto now = std::chrono::steady_clock::now();
     const auto since = now - renewed_;
     if (!calling_ || now - *calling_ < lease_ / 3 || since < lease_) continue;
+    // Decided under the lock: a call that returns from now on finds the node fenced (round), and
+    // one that returned before was seen as returned here.
+    lost_ = true;
     lock.unlock();
-    lose("no lease renewed for " + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(since).count()) +
-         " ms (a call to the database has not returned)");
+    cv_.notify_all();
+    hooks_.lost("no lease renewed for " +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(since).count()) +
+                " ms (a call to the database has not returned)");
     return;
   }
 }
