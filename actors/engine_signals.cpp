@@ -17,6 +17,13 @@ constexpr std::chrono::seconds signal_store_wait{60};
 constexpr std::chrono::seconds remote_signal_wait{10};
 constexpr std::chrono::seconds remote_signal_store_wait{8};
 
+/// `j[k]` when `j` is an object and that is a string, else `fallback`: an answer from another node
+/// (anyone with the database can NOTIFY) of a wrong shape never throws.
+std::string text(const json& j, const char* k, std::string fallback = {}) {
+  auto f = j.is_object() ? j.find(k) : j.end();
+  return f != j.end() && f->is_string() ? f->get<std::string>() : fallback;
+}
+
 }  // namespace
 
 expected<signal_outcome> engine::impl::settle(expected<signal_result> r, bool wait_stored,
@@ -45,7 +52,7 @@ expected<signal_outcome> engine::impl::offer_kept(const signal_result& r) {
     others = 1;  // ask anyway; the answer of one taker is enough
   }
   if (others == 0) return kept;
-  auto took = [](const json& a) { return a.is_object() && (a.contains("error") || a.value("took", false) == true); };
+  auto took = [](const json& a) { return a.is_object() && (a.contains("error") || (a.contains("took") && a["took"] == true)); };
   auto answers = mail->ask_many(cluster::node_mail::everyone, json{{"kept", r.kept_id}}, remote_signal_wait,
                                 [&](const std::vector<json>& got) {
                                   return got.size() >= others || std::any_of(got.begin(), got.end(), took);
@@ -55,10 +62,6 @@ expected<signal_outcome> engine::impl::offer_kept(const signal_result& r) {
                          "they restart): " + answers.error().message);
     return kept;
   }
-  auto text = [](const json& j, const char* k, std::string fallback = {}) {  // a wrong type never throws
-    auto f = j.find(k);
-    return f != j.end() && f->is_string() ? f->get<std::string>() : fallback;
-  };
   for (const auto& a : *answers) {
     if (!took(a)) continue;
     if (auto e = a.find("error"); e != a.end() && e->is_object())
@@ -114,10 +117,6 @@ expected<signal_outcome> engine::impl::signal_run(const std::string& run_id, con
     return make_error(codes::unavailable, "node '" + (*where)->node + "' runs run " + run_id + " and did not answer (" +
                                               answer.error().message + "); get the run to see whether it took the signal");
   }
-  auto text = [](const json& j, const char* k, std::string fallback = {}) {  // a wrong type never throws
-    auto f = j.is_object() ? j.find(k) : j.end();
-    return f != j.end() && f->is_string() ? f->get<std::string>() : fallback;
-  };
   if (auto e = answer->is_object() ? answer->find("error") : answer->end(); e != answer->end() && e->is_object())
     return make_error(text(*e, "code", codes::internal), text(*e, "message"), text(*e, "path"));
   auto delivered = answer->is_object() ? answer->find("delivered") : answer->end();

@@ -23,16 +23,27 @@ struct followed_node {
   std::string stream;  ///< its name, once a snapshot or an event said it
 };
 
+/// `j[key]` when `j` is an object and that is a string, else `fallback`: a reply of another shape
+/// never throws.
+std::string text_at(const json& j, const char* key, std::string fallback = {}) {
+  if (!j.is_object()) return fallback;
+  auto f = j.find(key);
+  return f != j.end() && f->is_string() ? f->get<std::string>() : fallback;
+}
+
 /// The live nodes of the cluster of the daemon at `a.requests`, as the `nodes` request lists them.
 expected<json> list_nodes(const client_args& a) {
   auto r = request(a, json{{"type", "nodes"}}, a.timeout_ms);
   if (!r) return r;
-  if (!(*r)["ok"].is_boolean() || !(*r)["ok"].get<bool>() || !(*r)["nodes"].is_array()) {
-    const auto& e = (*r)["error"];
-    return make_error(e.is_object() ? e.value("code", std::string(codes::internal)) : codes::internal,
-                      e.is_object() ? e.value("message", std::string()) : "no list of nodes in the reply");
+  const auto ok = r->is_object() ? r->find("ok") : r->end();
+  const auto nodes = r->is_object() ? r->find("nodes") : r->end();
+  if (ok == r->end() || *ok != true || nodes == r->end() || !nodes->is_array()) {
+    const auto e = r->is_object() ? r->find("error") : r->end();
+    const json none;
+    const auto& err = e == r->end() ? none : *e;
+    return make_error(text_at(err, "code", codes::internal), text_at(err, "message", "no list of nodes in the reply"));
   }
-  return (*r)["nodes"];
+  return *nodes;
 }
 
 /// The nodes `watch` follows: each --requests with the --events given at the same place (one pair
@@ -49,12 +60,12 @@ expected<std::vector<followed_node>> followed_nodes(const client_args& a) {
     if (!listed) return listed.error();
     std::vector<followed_node> out;
     for (const auto& n : *listed) {
-      const auto requests = n.value("requests", std::string()), events = n.value("events", std::string());
+      const auto requests = text_at(n, "requests"), events = text_at(n, "events");
       if (requests.empty() || events.empty()) {
-        std::fprintf(stderr, "coworker watch: node '%s' has no ZeroMQ endpoints: not followed\n", n.value("node", std::string()).c_str());
+        std::fprintf(stderr, "coworker watch: node '%s' has no ZeroMQ endpoints: not followed\n", text_at(n, "node").c_str());
         continue;
       }
-      followed_node f{a, events, n.value("node", std::string())};
+      followed_node f{a, events, text_at(n, "node")};
       f.args.requests = requests;
       out.push_back(std::move(f));
     }
@@ -175,9 +186,10 @@ int nodes(const client_args& a) {
   auto listed = list_nodes(a);
   if (!listed) return report(listed);
   for (const auto& n : *listed) {
-    std::string line = n.value("node", std::string()) + (n.value("self", false) ? " (this one)" : "");
+    const bool self = n.is_object() && n.contains("self") && n["self"] == true;
+    std::string line = text_at(n, "node") + (self ? " (this one)" : "");
     for (const char* kind : {"requests", "events", "workers", "http"})
-      if (n.contains(kind) && n[kind].is_string()) line += std::string("  ") + kind + " " + n[kind].get<std::string>();
+      if (auto address = text_at(n, kind); !address.empty()) line += std::string("  ") + kind + " " + address;
     std::printf("%s\n", line.c_str());
   }
   return 0;

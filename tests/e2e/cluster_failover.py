@@ -311,15 +311,21 @@ def kill_one_of_three(binary, server, tmp):
         n.stop()
 
 
+def submit_chains(node, n, key_prefix):
+    """`n` chains of steps that wait a second, each with its own key, sent to `node`: their run ids."""
+    ids = []
+    for i in range(n):
+        r = node.call({"type": "run", "chain": chain(i, wait_ms=1000), "key": f"{key_prefix}-{i}"})
+        assert r["ok"], r
+        ids.append(r["runId"])
+    return ids
+
+
 def pause_past_the_lease(binary, server, tmp):
     db = new_database(server, "cluster_pause")
     a = Node(binary, db, "a", tmp)
     b = Node(binary, db, "b", tmp)
-    ids = []
-    for i in range(40):
-        r = a.call({"type": "run", "chain": chain(i, wait_ms=1000), "key": f"p-{i}"})
-        assert r["ok"], r
-        ids.append(r["runId"])
+    ids = submit_chains(a, 40, "p")
     a.kill(signal.SIGSTOP)
     wait_until("b takes partition 0 over",
                lambda: psql(db, "SELECT node FROM leases WHERE partition = 0") == [("b",)], seconds=30)
@@ -390,11 +396,7 @@ def cut_off_from_the_database(binary, server, tmp):
     hole = Blackhole(host, int(port))
     a = Node(binary, db.replace(where, f"127.0.0.1:{hole.port}", 1), "a", tmp)
     b = Node(binary, db, "b", tmp)
-    ids = []
-    for i in range(20):
-        r = a.call({"type": "run", "chain": chain(i, wait_ms=1000), "key": f"cut-{i}"})
-        assert r["ok"], r
-        ids.append(r["runId"])
+    ids = submit_chains(a, 20, "cut")
     hole.cut()
     assert a.proc.wait(timeout=60) == 3, "a node cut off from its database stops with status 3"
     assert "lost its lease: no lease renewed for" in a.log() and "a call to the database has not returned" in a.log(), a.log()[-2000:]
