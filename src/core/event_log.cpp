@@ -9,7 +9,7 @@ namespace coworker {
 event_log::event_log(std::uint64_t first_seq, std::size_t window)
     : floor_(first_seq), window_(window), last_(first_seq), durable_(first_seq) {}
 
-void event_log::append(event e, bool durable) {
+void event_log::append(event e, bool durable, dead_events& dead) {
   wake_list due;
   {
     std::lock_guard lock(mu_);
@@ -18,19 +18,20 @@ void event_log::append(event e, bool durable) {
     if (!durable) return;
     durable_.store(last_, std::memory_order_release);
     due_locked(due);
-    trim_locked();
+    trim_locked(dead);
   }
   wake(due);
 }
 
 void event_log::mark_durable(std::uint64_t seq) {
   wake_list due;
+  dead_events dead;
   {
     std::lock_guard lock(mu_);
     if (seq <= durable_.load(std::memory_order_relaxed)) return;
     durable_.store(std::min(seq, last_), std::memory_order_release);
     due_locked(due);
-    trim_locked();
+    trim_locked(dead);
   }
   wake(due);
 }
@@ -62,10 +63,11 @@ std::uint64_t event_log::open(std::uint64_t after, std::function<void()> wake_fn
 }
 
 void event_log::close(std::uint64_t cursor) {
+  dead_events dead;
   {
     std::lock_guard lock(mu_);
     std::erase_if(cursors_, [&](const auto& c) { return c->id == cursor; });
-    trim_locked();
+    trim_locked(dead);
   }
   std::lock_guard waking(wake_mu_);  // a wake already under way ends before the owner goes
 }
@@ -87,10 +89,11 @@ std::size_t event_log::peek(std::uint64_t cursor, std::vector<const event*>& out
 }
 
 void event_log::advance(std::uint64_t cursor, std::uint64_t seq) {
+  dead_events dead;
   std::lock_guard lock(mu_);
   for (auto& c : cursors_)
     if (c->id == cursor && seq > c->pos) c->pos = std::min(seq, durable_.load(std::memory_order_relaxed));
-  trim_locked();
+  trim_locked(dead);
 }
 
 std::uint64_t event_log::position(std::uint64_t cursor) const {
@@ -160,12 +163,15 @@ void event_log::wake(const wake_list& due) {
   for (const auto& c : due) c->wake();
 }
 
-void event_log::trim_locked() {
+void event_log::trim_locked(dead_events& dead) {
   // Keep what is held, what a pinned cursor has not passed, and the window after that.
   auto keep_after = durable_.load(std::memory_order_relaxed);
   for (const auto& c : cursors_) keep_after = std::min(keep_after, c->pos);
   keep_after = keep_after > window_ ? keep_after - window_ : 0;
-  while (!events_.empty() && events_.front().seq <= keep_after) events_.pop_front();
+  while (!events_.empty() && events_.front().seq <= keep_after) {
+    dead.push_back(std::move(events_.front().run));
+    events_.pop_front();
+  }
 }
 
 }  // namespace coworker

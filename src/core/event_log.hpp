@@ -28,9 +28,17 @@ class event_log {
   event_log(const event_log&) = delete;
   event_log& operator=(const event_log&) = delete;
 
+  /// The records of events that left the log, for the caller to free once its locks are released
+  /// (the last reference to a record and its values may be an event's, and run actors wait for them).
+  using dead_events = std::vector<std::shared_ptr<const run_record>>;
+
   /// Appends the next event (seq == last_seq() + 1). `durable`: it needs no commit (memory mode),
-  /// so it is readable at once.
-  void append(event e, bool durable);
+  /// so it is readable at once. The records of events it lets go are added to `dead`.
+  void append(event e, bool durable, dead_events& dead);
+  void append(event e, bool durable) {
+    dead_events dead;
+    append(std::move(e), durable, dead);
+  }
   /// Everything up to `seq` is stored: readable from now on. Wakes the readers.
   void mark_durable(std::uint64_t seq);
   std::uint64_t durable_seq() const { return durable_.load(std::memory_order_acquire); }
@@ -78,7 +86,7 @@ class event_log {
   /// The armed cursors to wake (disarmed); called after mu_ is released.
   void due_locked(wake_list& out);
   void wake(const wake_list& due);
-  void trim_locked();
+  void trim_locked(dead_events& dead);
   std::size_t index_locked(std::uint64_t seq) const { return static_cast<std::size_t>(seq - events_.front().seq); }
 
   const std::uint64_t floor_;

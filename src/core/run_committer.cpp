@@ -70,6 +70,13 @@ bool run_registry::commit_once(std::vector<chain_submission>& chains, std::uniqu
   if (written) {
     chains.clear();
     evict_locked();  // finished chains now stored may leave memory
+    {  // what left memory is freed outside the lock runs need
+      std::vector<record_ptr> dead;
+      dead.swap(dead_);
+      lock.unlock();
+      dead.clear();
+      lock.lock();
+    }
     if (failing_.load(std::memory_order_relaxed)) {
       failing_.store(false, std::memory_order_release);
       failure_.reset();

@@ -84,7 +84,7 @@ std::optional<std::string> run_registry::find_key(const std::string& key) const 
 }
 
 void run_registry::started(record_ptr r) {
-  std::lock_guard lock(mu_);
+  releasing_lock lock(*this);
   auto& e = entries_[r->id];
   if (!r->owner_run_id.empty() && !e.rec) {  // a run resumed after a restart is listed already
     auto owner = entries_.find(r->owner_run_id);
@@ -96,7 +96,7 @@ void run_registry::started(record_ptr r) {
 }
 
 void run_registry::updated(record_ptr r) {
-  std::lock_guard lock(mu_);
+  releasing_lock lock(*this);
   auto it = entries_.find(r->id);
   if (it == entries_.end() || !it->second.rec || is_final(it->second.rec->status)) return;  // ended meanwhile (forced)
   it->second.rec = r;
@@ -113,7 +113,7 @@ std::size_t run_registry::retained_size(const run_record& r, std::size_t cap) {
 }
 
 void run_registry::set_retained_bytes(std::size_t bytes) {
-  std::lock_guard lock(mu_);
+  releasing_lock lock(*this);
   retained_budget_ = bytes;
   evict_locked();
 }
@@ -126,7 +126,7 @@ void run_registry::set_history(std::shared_ptr<run_history> h) {
 void run_registry::finished(record_ptr r) {
   // Measured outside the lock runs need.
   const auto bytes = retained_size(*r, retained_budget_.load(std::memory_order_relaxed));
-  std::lock_guard lock(mu_);
+  releasing_lock lock(*this);
   auto& e = entries_[r->id];
   if (e.rec && is_final(e.rec->status) && !e.replaceable) return;  // already ended (forced): first end wins
   e.replaceable = false;
@@ -180,7 +180,7 @@ void run_registry::publish_locked(event_kind k, record_ptr r, entry& e) {
   const auto seq = ++seq_;
   if (!e.first_seq) e.first_seq = seq;
   if (k == event_kind::after_run) e.final_seq = seq;
-  log_.append(event{seq, epoch_, now_ms(), k, std::move(r), stream_}, !durable_mode_);
+  log_.append(event{seq, epoch_, now_ms(), k, std::move(r), stream_}, !durable_mode_, dead_);
   if (durable_mode_) {
     if (committer_sleeping_) {
       committer_sleeping_ = false;
@@ -222,10 +222,12 @@ void run_registry::evict_locked() {
 void run_registry::erase_tree_locked(const std::string& id, int depth) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
-  auto rec = it->second.rec;
+  auto rec = std::move(it->second.rec);
   entries_.erase(it);
-  if (rec && depth < max_run_tree_depth)
+  if (!rec) return;
+  if (depth < max_run_tree_depth)
     for (const auto& c : rec->child_run_ids) erase_tree_locked(c, depth + 1);
+  dead_.push_back(std::move(rec));
 }
 
 record_ptr run_registry::merged_locked(const entry& e) const {

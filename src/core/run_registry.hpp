@@ -166,13 +166,31 @@ class run_registry {
 
   void publish_locked(event_kind k, record_ptr r, entry& e);
   void retire_locked(const std::string& root_id);
+  /// Drops the oldest finished chains past the budget (those stored, when durable).
   void evict_locked();
-  std::vector<record_ptr> list_in_memory(const list_filter& f) const;  ///< drops the oldest finished chains past the budget (those stored, when durable)
+  std::vector<record_ptr> list_in_memory(const list_filter& f) const;
   std::vector<record_ptr> tree_of(const std::string& id) const;  ///< from history
 
   void erase_tree_locked(const std::string& id, int depth);
   record_ptr merged_locked(const entry& e) const;
   void collect_locked(const std::string& id, int depth, std::vector<record_ptr>& out) const;
+  /// mu_, and on release the records let go under it freed after it (a record's last reference may
+  /// be the registry's or an event's, and freeing its values takes longer than what runs do under mu_).
+  class releasing_lock {
+   public:
+    explicit releasing_lock(run_registry& r) : r_(r), lock_(r.mu_) {}
+    ~releasing_lock() {
+      std::vector<record_ptr> dead;
+      dead.swap(r_.dead_);
+      lock_.unlock();
+    }
+    releasing_lock(const releasing_lock&) = delete;
+    releasing_lock& operator=(const releasing_lock&) = delete;
+
+   private:
+    run_registry& r_;
+    std::unique_lock<std::mutex> lock_;
+  };
   void commit_loop();
   bool commit_once(std::vector<chain_submission>& chains, std::unique_lock<std::mutex>& lock);
   void wake_waiters_locked() const {
@@ -194,6 +212,7 @@ class run_registry {
     std::size_t bytes = 0;
   };
   std::deque<retained> finished_roots_;  ///< in finishing order
+  std::vector<record_ptr> dead_;          ///< let go under mu_, to be freed after it (releasing_lock)
   std::size_t retained_bytes_ = 0;       ///< the sum of finished_roots_' bytes
   std::atomic<std::size_t> retained_budget_{static_cast<std::size_t>(-1)};  ///< read outside mu_ too
   std::shared_ptr<run_history> history_;

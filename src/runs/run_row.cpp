@@ -3,35 +3,76 @@
 
 namespace coworker::runs {
 
+namespace {
+void key(std::string& out, std::string_view k) {
+  if (out.size() > 1) out += ',';
+  out += '"';
+  out += k;
+  out += "\":";
+}
+void int_field(std::string& out, std::string_view k, std::int64_t v) {
+  key(out, k);
+  out += std::to_string(v);
+}
+void text_field(std::string& out, std::string_view k, std::string_view v) {
+  key(out, k);
+  append_string_text(out, v);
+}
+void true_field(std::string& out, std::string_view k) {
+  key(out, k);
+  out += "true";
+}
+}  // namespace
+
+// Written as text, in the key order dump() gives a JSON object (std::map: by bytes), so the text is
+// what dump() of the same object was (tests/unit/store/run_store_test.cpp checks both). This runs on
+// the committer for every run of every batch.
 std::string row_fields(const run_record& r, const json* output_with) {
-  json j = json::object();
-  j["operation"] = r.operation;
-  if (!r.doctype.empty()) j["doctype"] = r.doctype;
-  if (!r.step_id.empty()) j["stepId"] = r.step_id;
-  if (r.step_index >= 0) j["stepIndex"] = r.step_index;
-  if (r.started) j["started"] = r.started;
-  if (r.finished) j["finished"] = r.finished;
-  if (r.attempt_started) j["attemptStarted"] = r.attempt_started;
-  if (r.retry_at) j["retryAt"] = r.retry_at;
-  if (r.start_at) j["startAt"] = r.start_at;
-  if (r.err) j["error"] = to_json(*r.err);
-  if (r.success) j["success"] = true;
-  if (r.recovered) j["recovered"] = true;
-  if (r.attempts) j["attempts"] = r.attempts;
-  if (r.redrives) j["redrives"] = r.redrives;
+  std::string out;
+  out.reserve(160 + 32 * r.child_run_ids.size());
+  out += '{';
+  if (r.attempt_started) int_field(out, "attemptStarted", r.attempt_started);
+  if (r.attempts) int_field(out, "attempts", r.attempts);
   if (!r.chain_name.empty()) {
-    j["chainName"] = r.chain_name;
-    j["chainVersion"] = r.chain_version;
-    j["chainSha256"] = r.chain_sha256;
+    text_field(out, "chainName", r.chain_name);
+    text_field(out, "chainSha256", r.chain_sha256);
+    int_field(out, "chainVersion", r.chain_version);
   }
-  if (!r.trace_id.empty()) j["traceId"] = r.trace_id;
-  if (!r.parent_span_id.empty()) j["parentSpanId"] = r.parent_span_id;
-  if (!r.parent_run_id.empty()) j["parentRunId"] = r.parent_run_id;
-  if (!r.child_run_ids.empty()) j["childRunIds"] = r.child_run_ids;
-  if (!r.role.empty()) j["role"] = r.role;
-  if (r.keep_alive) j["keepAlive"] = true;
-  if (output_with) j["outputWith"] = *output_with;
-  return dump(j);
+  if (!r.child_run_ids.empty()) {
+    key(out, "childRunIds");
+    out += '[';
+    for (std::size_t i = 0; i < r.child_run_ids.size(); ++i) {
+      if (i) out += ',';
+      append_string_text(out, r.child_run_ids[i]);
+    }
+    out += ']';
+  }
+  if (!r.doctype.empty()) text_field(out, "doctype", r.doctype);
+  if (r.err) {
+    key(out, "error");
+    append_text(out, to_json(*r.err));
+  }
+  if (r.finished) int_field(out, "finished", r.finished);
+  if (r.keep_alive) true_field(out, "keepAlive");
+  text_field(out, "operation", r.operation);
+  if (output_with) {
+    key(out, "outputWith");
+    append_text(out, *output_with);
+  }
+  if (!r.parent_run_id.empty()) text_field(out, "parentRunId", r.parent_run_id);
+  if (!r.parent_span_id.empty()) text_field(out, "parentSpanId", r.parent_span_id);
+  if (r.recovered) true_field(out, "recovered");
+  if (r.redrives) int_field(out, "redrives", r.redrives);
+  if (r.retry_at) int_field(out, "retryAt", r.retry_at);
+  if (!r.role.empty()) text_field(out, "role", r.role);
+  if (r.start_at) int_field(out, "startAt", r.start_at);
+  if (r.started) int_field(out, "started", r.started);
+  if (!r.step_id.empty()) text_field(out, "stepId", r.step_id);
+  if (r.step_index >= 0) int_field(out, "stepIndex", r.step_index);
+  if (r.success) true_field(out, "success");
+  if (!r.trace_id.empty()) text_field(out, "traceId", r.trace_id);
+  out += '}';
+  return out;
 }
 
 expected<run_record> record_from_row(row r) {

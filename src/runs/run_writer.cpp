@@ -57,7 +57,7 @@ std::optional<std::int64_t> run_writer::value_id(std::int64_t chain_row, const s
     }
   }
   add_->bind_int(1, chain_row);
-  add_->bind_text(2, text);
+  add_->bind_kept_text(2, text);
   std::optional<std::int64_t> added;
   if (add_->next() == store::sql::step::row) added = add_->integer(0);
   const bool ok = added && add_->next() == store::sql::step::done;
@@ -74,7 +74,10 @@ bool run_writer::bind_value(std::int64_t chain_row, const std::string& chain, co
     return true;
   }
   auto id = refs_.by_address(chain, v);
-  if (!id) id = value_id(chain_row, chain, v, dump(*v));
+  if (!id) {
+    const auto text = dump(*v);
+    id = value_id(chain_row, chain, v, text);
+  }
   if (id) up_->bind_int(column, *id);
   return id.has_value();
 }
@@ -86,7 +89,8 @@ std::optional<json> run_writer::bind_output_by_member(std::int64_t chain_row, co
   if (!r.output || !r.output->is_object() || refs_.by_address(chain, r.output)) return std::nullopt;
   auto member = r.output->find(referenced_member);
   if (member == r.output->end()) return std::nullopt;
-  auto id = value_id(chain_row, chain, nullptr, dump(*member));
+  const auto text = dump(*member);
+  auto id = value_id(chain_row, chain, nullptr, text);
   if (!id) return std::nullopt;
   up_->bind_int(7, *id);
   json with = *r.output;
@@ -142,7 +146,7 @@ bool run_writer::write_row(const run_record& r) {
   if (!chain_row) return true;
   auto owner_row = root ? chain_row : row_of(chain, r.owner_run_id);
   if (!owner_row) owner_row = chain_row;
-  up_->bind_text(1, r.id);
+  up_->bind_kept_text(1, r.id);
   if (root) {
     up_->bind_null(2);
     up_->bind_null(3);
@@ -153,7 +157,8 @@ bool run_writer::write_row(const run_record& r) {
   up_->bind_text(4, to_string(r.status));
   up_->bind_int(5, r.created);
   auto output_with = bind_output_by_member(*chain_row, chain, r);
-  up_->bind_text(8, row_fields(r, output_with ? &*output_with : nullptr));
+  const auto fields = row_fields(r, output_with ? &*output_with : nullptr);
+  up_->bind_kept_text(8, fields);
   bool ok = bind_value(*chain_row, chain, r.input, 6) && (output_with || bind_value(*chain_row, chain, r.output, 7)) &&
             up_->next() == store::sql::step::row;
   if (ok) refs_.remember_row(chain, r.id, up_->integer(0));

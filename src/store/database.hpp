@@ -24,6 +24,9 @@ class query {
   virtual ~query() = default;
   /// Parameters are numbered from 1 (`?1`); a bound value stays until bound again.
   virtual void bind_text(int i, std::string_view v) = 0;
+  /// As bind_text, for text the caller keeps unchanged until the statement is reset or bound again:
+  /// SQLite then reads it in place instead of copying it (the committer's values and fields).
+  virtual void bind_kept_text(int i, std::string_view v) { bind_text(i, v); }
   virtual void bind_int(int i, std::int64_t v) = 0;
   virtual void bind_double(int i, double v) = 0;
   virtual void bind_null(int i) = 0;

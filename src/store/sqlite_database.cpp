@@ -3,48 +3,110 @@
 
 #include <sqlite3.h>
 
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
 #include "store/sqlite.hpp"
 
 namespace coworker::store::sql {
 
 namespace {
 
+/// Prepared statements kept by their text: a store prepares the same few statements for every
+/// batch, and SQLite's prepare (parsing and planning) costs more than most of the rows they write.
+/// A statement in use is taken out of the cache, so two queries of the same text never share one.
+class statement_cache {
+ public:
+  explicit statement_cache(sqlite3* db) : db_(db) {}
+  ~statement_cache() {
+    for (auto& [text, s] : free_) sqlite3_finalize(s);
+  }
+  statement_cache(const statement_cache&) = delete;
+  statement_cache& operator=(const statement_cache&) = delete;
+
+  sqlite3_stmt* take(std::string_view text) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = free_.find(text); it != free_.end()) {
+        auto* s = it->second;
+        free_.erase(it);
+        return s;
+      }
+    }
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v3(db_, text.data(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr) !=
+        SQLITE_OK) {
+      sqlite3_finalize(s);
+      return nullptr;
+    }
+    return s;
+  }
+  void give_back(sqlite3_stmt* s) {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    std::string text = sqlite3_sql(s);
+    std::lock_guard lock(mu_);
+    if (free_.size() >= max_kept || !free_.emplace(std::move(text), s).second) sqlite3_finalize(s);
+  }
+
+ private:
+  static constexpr std::size_t max_kept = 64;
+  sqlite3* db_;
+  std::mutex mu_;
+  std::map<std::string, sqlite3_stmt*, std::less<>> free_;
+};
+
 class sqlite_query final : public query {
  public:
-  sqlite_query(sqlite3* db, std::string_view text) : s_(db, std::string(text)) {}
-  bool ok() const { return static_cast<bool>(s_); }
+  sqlite_query(statement_cache& cache, sqlite3_stmt* s) : cache_(cache), s_(s) {}
+  ~sqlite_query() override { cache_.give_back(s_); }
+  sqlite_query(const sqlite_query&) = delete;
+  sqlite_query& operator=(const sqlite_query&) = delete;
   void bind_text(int i, std::string_view v) override {
-    sqlite3_bind_text(s_.s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
-  void bind_int(int i, std::int64_t v) override { sqlite3_bind_int64(s_.s, i, v); }
-  void bind_double(int i, double v) override { sqlite3_bind_double(s_.s, i, v); }
-  void bind_null(int i) override { sqlite3_bind_null(s_.s, i); }
+  void bind_kept_text(int i, std::string_view v) override {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  void bind_int(int i, std::int64_t v) override { sqlite3_bind_int64(s_, i, v); }
+  void bind_double(int i, double v) override { sqlite3_bind_double(s_, i, v); }
+  void bind_null(int i) override { sqlite3_bind_null(s_, i); }
   step next() override {
-    switch (sqlite3_step(s_.s)) {
+    switch (sqlite3_step(s_)) {
       case SQLITE_ROW: return step::row;
       case SQLITE_DONE: return step::done;
       default: return step::failed;
     }
   }
-  std::string text(int col) override { return s_.column_text(col); }
-  std::int64_t integer(int col) override { return sqlite3_column_int64(s_.s, col); }
-  bool is_null(int col) override { return sqlite3_column_type(s_.s, col) == SQLITE_NULL; }
-  int columns() override { return sqlite3_column_count(s_.s); }
-  void reset() override { sqlite3_reset(s_.s); }
+  std::string text(int col) override {
+    auto* p = sqlite3_column_text(s_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string();
+  }
+  std::int64_t integer(int col) override { return sqlite3_column_int64(s_, col); }
+  bool is_null(int col) override { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  int columns() override { return sqlite3_column_count(s_); }
+  void reset() override { sqlite3_reset(s_); }
 
  private:
-  statement s_;
+  statement_cache& cache_;
+  sqlite3_stmt* s_;
 };
 
 class sqlite_database final : public database {
  public:
-  sqlite_database(sqlite3* db, const std::string& path) : database(path), db_(db) {}
-  ~sqlite_database() override { sqlite3_close_v2(db_); }
+  sqlite_database(sqlite3* db, const std::string& path) : database(path), db_(db), statements_(db) {}
+  ~sqlite_database() override {
+    statements_.reset();  // every query is gone by now: its statements are back in the cache
+    sqlite3_close_v2(db_);
+  }
   sql::dialect dialect() const override { return sql::dialect::sqlite; }
   std::unique_ptr<query> prepare(std::string_view text) override {
-    auto q = std::make_unique<sqlite_query>(db_, text);
-    if (!q->ok()) return nullptr;
-    return q;
+    auto* s = statements_->take(text);
+    if (!s) return nullptr;
+    return std::make_unique<sqlite_query>(*statements_, s);
   }
   expected<void> exec(std::string_view text) override { return sql::exec(db_, name(), std::string(text).c_str()); }
   expected<void> begin() override { return exec("BEGIN IMMEDIATE"); }
@@ -52,6 +114,7 @@ class sqlite_database final : public database {
 
  private:
   sqlite3* db_;
+  std::optional<statement_cache> statements_;
 };
 
 }  // namespace

@@ -55,7 +55,54 @@ std::vector<event> events_of(const std::vector<run_record>& records, std::uint64
   return out;
 }
 
+/// What row_fields wrote before it wrote text directly: the members as a JSON object, dumped.
+std::string fields_as_object(const run_record& r, const json* output_with) {
+  json j = json::object();
+  j["operation"] = r.operation;
+  if (!r.doctype.empty()) j["doctype"] = r.doctype;
+  if (!r.step_id.empty()) j["stepId"] = r.step_id;
+  if (r.step_index >= 0) j["stepIndex"] = r.step_index;
+  if (r.started) j["started"] = r.started;
+  if (r.finished) j["finished"] = r.finished;
+  if (r.attempt_started) j["attemptStarted"] = r.attempt_started;
+  if (r.retry_at) j["retryAt"] = r.retry_at;
+  if (r.start_at) j["startAt"] = r.start_at;
+  if (r.err) j["error"] = to_json(*r.err);
+  if (r.success) j["success"] = true;
+  if (r.recovered) j["recovered"] = true;
+  if (r.attempts) j["attempts"] = r.attempts;
+  if (r.redrives) j["redrives"] = r.redrives;
+  if (!r.chain_name.empty()) {
+    j["chainName"] = r.chain_name;
+    j["chainVersion"] = r.chain_version;
+    j["chainSha256"] = r.chain_sha256;
+  }
+  if (!r.trace_id.empty()) j["traceId"] = r.trace_id;
+  if (!r.parent_span_id.empty()) j["parentSpanId"] = r.parent_span_id;
+  if (!r.parent_run_id.empty()) j["parentRunId"] = r.parent_run_id;
+  if (!r.child_run_ids.empty()) j["childRunIds"] = r.child_run_ids;
+  if (!r.role.empty()) j["role"] = r.role;
+  if (r.keep_alive) j["keepAlive"] = true;
+  if (output_with) j["outputWith"] = *output_with;
+  return dump(j);
+}
+
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(a_rows_fields_are_the_bytes_of_the_members_as_a_json_object) {
+  auto every = test::record_with_every_member();
+  every.keep_alive = true;
+  const json with = {{"steps", 3}, {"success", true}};
+  BOOST_TEST(runs::row_fields(every) == fields_as_object(every, nullptr));
+  BOOST_TEST(runs::row_fields(every, &with) == fields_as_object(every, &with));
+  run_record odd;  // text that needs escapes or is not ASCII, and an error
+  odd.operation = "say \"hi\"\n";
+  odd.role = "caf\xc3\xa9";
+  odd.step_index = 0;
+  odd.err = run_error{"E_X", "tab\there", {}, {}, {}};
+  BOOST_TEST(runs::row_fields(odd) == fields_as_object(odd, nullptr));
+  BOOST_TEST(runs::row_fields(run_record{}) == fields_as_object(run_record{}, nullptr));
+}
 
 BOOST_AUTO_TEST_CASE(a_record_survives_its_row_with_every_member) {
   auto r = test::record_with_every_member();
