@@ -188,6 +188,10 @@ event_page engine::events_after(std::uint64_t since, std::chrono::milliseconds w
   return p;
 }
 
+std::vector<std::shared_ptr<const run_record>> engine::snapshot_records(std::size_t recent_chains, std::uint64_t& seq) const {
+  return impl_->registry->snapshot_records(recent_chains, &seq);
+}
+
 json engine::snapshot(std::size_t recent_chains) const {
   std::uint64_t seq = 0;
   auto records = impl_->registry->snapshot_records(recent_chains, &seq);

@@ -29,6 +29,7 @@
 
 #include "coworker/coworker.hpp"
 #include "coworker/service.hpp"
+#include "protocol/request_handler.hpp"
 
 #include "common.hpp"
 #include "history.hpp"
@@ -230,12 +231,12 @@ result bench_list(const std::string& policy, std::size_t threads, int retained, 
   std::atomic<bool> stop{false};
   std::atomic<long> reads{0};
   std::thread reader([&] {
-    list_query q;
-    q.roots_only = true;
+    // The requests a web view makes (GET /api/snapshot and /api/runs?roots), answered as the
+    // daemon and the web view answer them: text written from the records.
     while (!stop.load()) {
-      auto snap = eng.snapshot(100);
-      auto page = eng.list(q);
-      reads += static_cast<long>(!snap["runs"].empty() && !page.empty());
+      auto snap = protocol::handle_request(eng, std::string_view(R"({"type":"snapshot","recent":100})"));
+      auto page = protocol::handle_request(eng, std::string_view(R"({"type":"list","roots":true,"limit":100})"));
+      reads += static_cast<long>(snap.reply_text.size() > 1000 && page.reply_text.size() > 1000);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });

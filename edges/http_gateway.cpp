@@ -161,6 +161,11 @@ struct http_gateway::impl {
     for (const auto& [k, v] : req.params)
       if (k != "token") r.params.emplace(k, v);
     auto out = api.handle(r, stopping);
+    if (!out.text.empty()) {
+      res.status = out.status;
+      res.set_content(std::move(out.text), "application/json");
+      return;
+    }
     send_json(res, out.status, out.body);
   }
 

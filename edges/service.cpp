@@ -140,6 +140,10 @@ struct service::impl {
                                               std::move(out.reply), out.ack_on_end});
       return;
     }
+    if (!out.reply_text.empty()) {
+      send_text(identity, delimiter, out.reply_text);
+      return;
+    }
     if (out.wait_run_id.empty()) {
       send_reply(identity, delimiter, out.reply);
       return;

@@ -54,6 +54,10 @@ class request_harness {
         frame.replace(at, 7, "\"" + last_run_ + "\"");
 
     auto o = protocol::handle_request(eng_, std::string_view(frame));
+    if (!o.reply_text.empty()) {  // a reply written as text (list, snapshot) must be JSON
+      o.reply = json::parse(o.reply_text, nullptr, false);
+      if (o.reply.is_discarded()) out.push_back("a reply that is not JSON: " + o.reply_text.substr(0, 300));
+    }
     std::string started = o.wait_run_id;
     if (!started.empty()) {
       settle(started, out);

@@ -309,6 +309,9 @@ class engine {
   /// Records for a subscriber's view (Clone pattern): unfinished chains and the most recent ones,
   /// with the seq they are current at.
   json snapshot(std::size_t recent_chains = 100) const;
+  /// The records of snapshot() without building JSON (in the order of its `runs`), and the seq they
+  /// are current at: for an edge that writes them as text (the daemon's and the web view's replies).
+  std::vector<std::shared_ptr<const run_record>> snapshot_records(std::size_t recent_chains, std::uint64_t& seq) const;
   std::uint64_t seq() const;  ///< the last published (durable) seq
   const std::string& epoch() const;
   /// The name of this engine's event stream: its node (engine_config::cluster_node, else the host

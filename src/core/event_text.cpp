@@ -158,6 +158,24 @@ std::string tree_text(const std::vector<std::shared_ptr<const run_record>>& reco
   return text;
 }
 
+std::string snapshot_text(std::uint64_t seq, const std::string& epoch, const std::string& stream,
+                          const std::vector<std::shared_ptr<const run_record>>& records, value_forms& forms,
+                          value_text_cache& cache) {
+  std::string out = "{\"seq\":" + std::to_string(seq) + ",\"epoch\":";
+  append_string_text(out, epoch);
+  out += ",\"stream\":";
+  append_string_text(out, stream);
+  out += ",\"runs\":[";
+  out.reserve(out.size() + records.size() * 1024);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (i) out += ',';
+    open_record(out, *records[i], forms, cache);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
 std::string envelope_text(const event& e, value_forms& forms, value_text_cache& cache) {
   std::string out = "{\"seq\":" + std::to_string(e.seq) + ",\"epoch\":" + dump(json(e.epoch)) +
                     ",\"stream\":" + dump(json(e.stream)) + ",\"time\":" + std::to_string(e.time) + ",\"event\":\"" + to_string(e.kind) + "\",\"run\":";

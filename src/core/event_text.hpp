@@ -36,6 +36,11 @@ std::string record_text(const run_record& r, value_forms& forms, value_text_cach
 /// dump(engine::tree(id, true))): `records` as engine::tree_records gives them, the root first.
 std::string tree_text(const std::vector<std::shared_ptr<const run_record>>& records, value_forms& forms, value_text_cache& cache);
 
+/// A snapshot `{seq, epoch, stream, runs}` as compact JSON (the content of dump(engine::snapshot())).
+std::string snapshot_text(std::uint64_t seq, const std::string& epoch, const std::string& stream,
+                          const std::vector<std::shared_ptr<const run_record>>& records, value_forms& forms,
+                          value_text_cache& cache);
+
 /// The envelope `{seq, epoch, time, event, run}` as compact JSON (the same content as
 /// dump(to_json(e, forms)); key order may differ).
 std::string envelope_text(const event& e, value_forms& forms, value_text_cache& cache);

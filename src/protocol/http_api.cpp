@@ -57,6 +57,7 @@ http_api::http_api(engine& eng, std::size_t remembered) : eng_(eng), remembered_
 
 api_response http_api::call(const json& request) {
   auto out = handle_request(eng_, request);
+  if (!out.reply_text.empty()) return {200, nullptr, std::move(out.reply_text)};  // only ever a success
   const auto& reply = out.reply;
   if (reply.value("ok", false)) return {200, reply};
   return {http_status_of(reply["error"].value("code", std::string(codes::internal))), reply};

@@ -23,8 +23,10 @@ struct api_request {
 };
 
 struct api_response {
-  int status = 200;
+  api_response(int s = 200, json b = nullptr, std::string t = {}) : status(s), body(std::move(b)), text(std::move(t)) {}
+  int status;
   json body;
+  std::string text;  ///< set: the body as text, sent instead of `body` (null then)
 };
 
 /// The HTTP status for an error code: 400 for a bad request, 404, 413, 401, 503 for busy, 500.

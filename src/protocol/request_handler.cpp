@@ -15,12 +15,6 @@ json ok_reply(json body, const json& id) {
   return body;
 }
 
-json records_json(const std::vector<run_record>& records, value_forms& forms) {
-  json out = json::array();
-  for (const auto& r : records) out.push_back(to_json(r, forms));
-  return out;
-}
-
 template <class... F>
 struct overloaded : F... {
   using F::operator()...;
@@ -84,7 +78,7 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
             return o;
           },
           [&](const list_request& r) {
-            o.reply = ok_reply(json{{"runs", records_json(eng.list(r.query), forms)}}, o.id);
+            o.reply_text = list_reply_text(eng, eng.list(r.query), o.id);
             return o;
           },
           [&](const cancel_request& r) {
@@ -93,7 +87,7 @@ outcome handle_object(engine& eng, const json& frame, bool hold) {
             return o;
           },
           [&](const snapshot_request& r) {
-            o.reply = ok_reply(eng.snapshot(r.recent), o.id);
+            o.reply_text = snapshot_reply_text(eng, r.recent, o.id);
             return o;
           },
           [&](const blob_request& r) {
@@ -251,6 +245,30 @@ std::string run_reply_text(engine& eng, const std::string& run_id, const json& i
   if (!id.is_null()) text += "\"id\":" + dump(id) + ",";
   text += "\"tree\":" + tree_text(records, eng.forms(), cache) + "}";
   return text;
+}
+
+std::string list_reply_text(engine& eng, const std::vector<run_record>& records, const json& id) {
+  value_text_cache cache(256);
+  std::string text = "{\"ok\":true,";
+  if (!id.is_null()) text += "\"id\":" + dump(id) + ",";
+  text += "\"runs\":[";
+  text.reserve(text.size() + records.size() * 1024);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (i) text += ',';
+    text += record_text(records[i], eng.forms(), cache);
+  }
+  return text + "]}";
+}
+
+std::string snapshot_reply_text(engine& eng, std::size_t recent, const json& id) {
+  std::uint64_t seq = 0;
+  auto records = eng.snapshot_records(recent, seq);
+  value_text_cache cache(256);  // a value passed down a chain is in two records: written once
+  auto text = snapshot_text(seq, eng.epoch(), eng.stream(), records, eng.forms(), cache);
+  // `{"seq":…` becomes `{"ok":true,"id":…,"seq":…`: ok_reply's members, the snapshot's after them.
+  std::string head = "{\"ok\":true,";
+  if (!id.is_null()) head += "\"id\":" + dump(id) + ",";
+  return head + text.substr(1);
 }
 
 json run_reply(engine& eng, const std::string& run_id, const json& id) {

@@ -13,6 +13,9 @@ namespace coworker::protocol {
 
 struct outcome {
   json reply;               ///< the reply to send now (unless wait_run_id is set)
+  /// set: the reply as text, to send instead of `reply` (null then): a snapshot, written from the
+  /// records without a JSON tree (a web view asks for one on every page load).
+  std::string reply_text;
   std::string wait_run_id;  ///< set: reply with run_reply() when this run has ended (and it is stored)
   /// set: `reply` is ready, but send it only once this run is stored (engine::durable, or its
   /// first event seen on a cursor). Only with `hold` and a durable engine.
@@ -35,6 +38,11 @@ json run_reply(engine& eng, const std::string& run_id, const json& id);
 /// The same reply as text, built from the records without a JSON tree: the values come from
 /// `cache` (those the events of the chain just carried are serialized already).
 std::string run_reply_text(engine& eng, const std::string& run_id, const json& id, value_text_cache& cache);
+
+/// The reply to a `list` request as text: `{ok, id?, runs}`.
+std::string list_reply_text(engine& eng, const std::vector<run_record>& records, const json& id);
+/// The reply to a `snapshot` request as text: `{ok, seq, epoch, stream, runs, id?}`.
+std::string snapshot_reply_text(engine& eng, std::size_t recent, const json& id);
 
 /// `{"ok": false, "error": {"code", "message", "path"?}}`, with the client's id when it gave one.
 json error_reply(const error& e, const json& id = nullptr);

@@ -79,4 +79,40 @@ BOOST_FIXTURE_TEST_CASE(the_wait_reply_as_text_says_what_the_json_reply_says, te
              protocol::run_reply(eng, "run-nope", nullptr));
 }
 
+BOOST_FIXTURE_TEST_CASE(snapshot_and_list_replies_as_text_say_what_the_engine_gives, test::engine_fixture) {
+  // What the daemon and the web view send for `snapshot` and `list`: written from the records as
+  // text, the same content as engine::snapshot() and to_json of engine::list(), large values by
+  // reference in both, the request's id echoed.
+  submit_options big;
+  big.input = json{{"pad", std::string(100 * 1024, 'p')}, {"note", "caf\u00e9 \"q\""}};
+  auto chain = json::parse(R"({"operation":"run","children":[{"id":"a","operation":"echo"},{"id":"b","operation":"echo"}]})");
+  for (const auto& opts : {submit_options{}, big}) {
+    auto id = eng.submit(chain, opts);
+    BOOST_REQUIRE(id.has_value());
+    test::ended(eng, id);
+  }
+  auto snap = protocol::handle_request(eng, std::string_view(R"({"type":"snapshot","recent":10,"id":7})"));
+  BOOST_REQUIRE(!snap.reply_text.empty());
+  auto got = json::parse(snap.reply_text);
+  BOOST_TEST(got["ok"] == true);
+  BOOST_TEST(got["id"] == 7);
+  got.erase("ok");
+  got.erase("id");
+  auto want = eng.snapshot(10);
+  BOOST_TEST(want["runs"].size() == 6u);
+  BOOST_TEST(got == json::parse(dump(want)));
+
+  auto list = protocol::handle_request(eng, std::string_view(R"({"type":"list","roots":true})"));
+  BOOST_REQUIRE(!list.reply_text.empty());
+  auto listed = json::parse(list.reply_text);
+  BOOST_TEST(listed["ok"] == true);
+  BOOST_TEST(!listed.contains("id"));
+  json records = json::array();
+  list_query q;
+  q.roots_only = true;
+  for (const auto& r : eng.list(q)) records.push_back(to_json(r, eng.forms()));
+  BOOST_TEST(records.size() == 2u);
+  BOOST_TEST(listed["runs"] == records);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
