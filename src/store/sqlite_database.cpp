@@ -43,12 +43,25 @@ class statement_cache {
     }
     return s;
   }
-  void give_back(sqlite3_stmt* s) {
+  /// Keeps `s` for its text; when the cache is full one kept statement makes room (the committer's
+  /// come back every batch, so texts built once, like a history filter's, do not hold them out).
+  void give_back(std::string text, sqlite3_stmt* s) {
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    std::string text = sqlite3_sql(s);
-    std::lock_guard lock(mu_);
-    if (free_.size() >= max_kept || !free_.emplace(std::move(text), s).second) sqlite3_finalize(s);
+    sqlite3_stmt* gone = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      if (free_.count(text)) {
+        gone = s;  // another query of the same text came back first
+      } else {
+        if (free_.size() >= max_kept) {
+          gone = free_.begin()->second;
+          free_.erase(free_.begin());
+        }
+        free_.emplace(std::move(text), s);
+      }
+    }
+    sqlite3_finalize(gone);  // a no-op on null
   }
 
  private:
@@ -60,8 +73,8 @@ class statement_cache {
 
 class sqlite_query final : public query {
  public:
-  sqlite_query(statement_cache& cache, sqlite3_stmt* s) : cache_(cache), s_(s) {}
-  ~sqlite_query() override { cache_.give_back(s_); }
+  sqlite_query(statement_cache& cache, std::string_view text, sqlite3_stmt* s) : cache_(cache), text_(text), s_(s) {}
+  ~sqlite_query() override { cache_.give_back(std::move(text_), s_); }
   sqlite_query(const sqlite_query&) = delete;
   sqlite_query& operator=(const sqlite_query&) = delete;
   void bind_text(int i, std::string_view v) override {
@@ -92,6 +105,7 @@ class sqlite_query final : public query {
 
  private:
   statement_cache& cache_;
+  std::string text_;  ///< what it was prepared from: its key in the cache
   sqlite3_stmt* s_;
 };
 
@@ -106,7 +120,7 @@ class sqlite_database final : public database {
   std::unique_ptr<query> prepare(std::string_view text) override {
     auto* s = statements_->take(text);
     if (!s) return nullptr;
-    return std::make_unique<sqlite_query>(*statements_, s);
+    return std::make_unique<sqlite_query>(*statements_, text, s);
   }
   expected<void> exec(std::string_view text) override { return sql::exec(db_, name(), std::string(text).c_str()); }
   expected<void> begin() override { return exec("BEGIN IMMEDIATE"); }
