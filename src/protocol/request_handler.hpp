@@ -13,8 +13,8 @@ namespace coworker::protocol {
 
 struct outcome {
   json reply;               ///< the reply to send now (unless wait_run_id is set)
-  /// set: the reply as text, to send instead of `reply` (null then): a snapshot, written from the
-  /// records without a JSON tree (a web view asks for one on every page load).
+  /// set: the reply as text, to send instead of `reply` (null then): a snapshot or a list, written
+  /// from the records without a JSON tree (a web view asks for both on every page load).
   std::string reply_text;
   std::string wait_run_id;  ///< set: reply with run_reply() when this run has ended (and it is stored)
   /// set: `reply` is ready, but send it only once this run is stored (engine::durable, or its
