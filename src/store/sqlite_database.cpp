@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -17,11 +18,18 @@ namespace {
 /// Prepared statements kept by their text: a store prepares the same few statements for every
 /// batch, and SQLite's prepare (parsing and planning) costs more than most of the rows they write.
 /// A statement in use is taken out of the cache, so two queries of the same text never share one.
+/// Shared by the database and its queries: a query may outlive its database (the connection, closed
+/// with sqlite3_close_v2, waits for its last statement), and then finalizes its statement itself.
 class statement_cache {
  public:
   explicit statement_cache(sqlite3* db) : db_(db) {}
-  ~statement_cache() {
+  ~statement_cache() { close(); }
+  /// The database is closing: kept statements are finalized, and statements given back later too.
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
     for (auto& [text, s] : free_) sqlite3_finalize(s);
+    free_.clear();
   }
   statement_cache(const statement_cache&) = delete;
   statement_cache& operator=(const statement_cache&) = delete;
@@ -51,7 +59,7 @@ class statement_cache {
     sqlite3_stmt* gone = nullptr;
     {
       std::lock_guard lock(mu_);
-      if (free_.count(text)) {
+      if (closed_ || free_.count(text)) {
         gone = s;  // another query of the same text came back first
       } else {
         if (free_.size() >= max_kept) {
@@ -68,13 +76,15 @@ class statement_cache {
   static constexpr std::size_t max_kept = 64;
   sqlite3* db_;
   std::mutex mu_;
+  bool closed_ = false;
   std::map<std::string, sqlite3_stmt*, std::less<>> free_;
 };
 
 class sqlite_query final : public query {
  public:
-  sqlite_query(statement_cache& cache, std::string_view text, sqlite3_stmt* s) : cache_(cache), text_(text), s_(s) {}
-  ~sqlite_query() override { cache_.give_back(std::move(text_), s_); }
+  sqlite_query(std::shared_ptr<statement_cache> cache, std::string_view text, sqlite3_stmt* s)
+      : cache_(std::move(cache)), text_(text), s_(s) {}
+  ~sqlite_query() override { cache_->give_back(std::move(text_), s_); }
   sqlite_query(const sqlite_query&) = delete;
   sqlite_query& operator=(const sqlite_query&) = delete;
   void bind_text(int i, std::string_view v) override {
@@ -104,23 +114,24 @@ class sqlite_query final : public query {
   void reset() override { sqlite3_reset(s_); }
 
  private:
-  statement_cache& cache_;
+  std::shared_ptr<statement_cache> cache_;
   std::string text_;  ///< what it was prepared from: its key in the cache
   sqlite3_stmt* s_;
 };
 
 class sqlite_database final : public database {
  public:
-  sqlite_database(sqlite3* db, const std::string& path) : database(path), db_(db), statements_(db) {}
+  sqlite_database(sqlite3* db, const std::string& path)
+      : database(path), db_(db), statements_(std::make_shared<statement_cache>(db)) {}
   ~sqlite_database() override {
-    statements_.reset();  // every query is gone by now: its statements are back in the cache
+    statements_->close();  // a query still open finalizes its own statement; the connection waits for it
     sqlite3_close_v2(db_);
   }
   sql::dialect dialect() const override { return sql::dialect::sqlite; }
   std::unique_ptr<query> prepare(std::string_view text) override {
     auto* s = statements_->take(text);
     if (!s) return nullptr;
-    return std::make_unique<sqlite_query>(*statements_, text, s);
+    return std::make_unique<sqlite_query>(statements_, text, s);
   }
   expected<void> exec(std::string_view text) override { return sql::exec(db_, name(), std::string(text).c_str()); }
   expected<void> begin() override { return exec("BEGIN IMMEDIATE"); }
@@ -128,7 +139,7 @@ class sqlite_database final : public database {
 
  private:
   sqlite3* db_;
-  std::optional<statement_cache> statements_;
+  std::shared_ptr<statement_cache> statements_;
 };
 
 }  // namespace
