@@ -34,14 +34,6 @@ void send_error(httplib::Response& res, int status, const char* code, const std:
   send_json(res, status, protocol::error_reply(make_error(code, message)));
 }
 
-/// One /api/events stream: where it is, and its own cache of value texts.
-struct stream_state {
-  std::uint64_t cursor = 0;  ///< the last seq sent (or the one the stream starts after)
-  bool resync = false;       ///< answer `resync` at once
-  bool opened = false;
-  value_text_cache texts{256};
-};
-
 std::uint64_t parse_seq(const std::string& text, bool& ok) {
   std::uint64_t v = 0;
   auto r = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -75,6 +67,15 @@ void offer_gzip_only(const httplib::Request& req) {
 }  // namespace
 
 struct http_gateway::impl {
+  /// One /api/events stream: where it is, and its own cache of value texts. A member type, not one of
+  /// the anonymous namespace: the stream's callback, a member of `impl`, holds one.
+  struct stream_state {
+    std::uint64_t cursor = 0;  ///< the last seq sent (or the one the stream starts after)
+    bool resync = false;       ///< answer `resync` at once
+    bool opened = false;
+    value_text_cache texts{256};
+  };
+
   engine& eng;
   http_config cfg;
   const service* svc;

@@ -14,6 +14,7 @@ from selenium.webdriver.common.by import By
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import browser  # noqa: E402
+from scratch import passed  # noqa: E402
 
 URL, SHOT, LOG, SERVE = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 daemon = None
@@ -258,8 +259,8 @@ try:
     driver.find_element(By.ID, "submit").click()
     wait_for("the chain on the new daemon", lambda: driver.execute_script(
         "const n = document.querySelector('#tree > .node'); return n && n.dataset.status === 'completed'"), 30)
-    print("web_ui.py: ok")
 finally:
     driver.quit()
     if daemon and daemon.poll() is None:
         stop_daemon()
+passed("web_ui.py: ok")  # after the browser quit: its scratch directory goes

@@ -27,13 +27,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import zmq
 
 from ports import free_ports
+from scratch import passed, scratch_dir
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
 from coworker_client import Worker  # noqa: E402
@@ -474,12 +474,13 @@ def nodes_cleaned_up():
 
 def main():
     binary, server = sys.argv[1], sys.argv[2]
-    tmp = tempfile.mkdtemp(prefix="coworker-cluster-")
+    tmp = scratch_dir("coworker-cluster-")
     with nodes_cleaned_up():
         kill_one_of_three(binary, server, tmp)
         pause_past_the_lease(binary, server, tmp)
         cut_off_from_the_database(binary, server, tmp)
         a_worker_on_every_node(binary, server, tmp)
+    passed()
     return 0
 
 

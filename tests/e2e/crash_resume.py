@@ -15,12 +15,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 
 import zmq
 
 from ports import free_ports
+from scratch import passed, scratch_dir
 
 CHAINS = 300
 
@@ -119,7 +119,7 @@ def snapshot_db(db):
 
 
 def one_round(binary, rnd):
-    tmp = tempfile.mkdtemp(prefix="coworker-crash-")
+    tmp = scratch_dir("coworker-crash-")
     db, log = new_store(tmp), os.path.join(tmp, "serve.log")
     LOGS.append(log)
     d = Daemon(binary, db, log)
@@ -207,6 +207,7 @@ def main():
             with open(log) as f:
                 sys.stderr.write(f"--- {log}\n" + f.read()[-4000:])
         raise
+    passed()
     return 0
 
 

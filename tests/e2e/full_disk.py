@@ -15,13 +15,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import zmq
 
 from ports import free_ports
+from scratch import passed, scratch_dir
 
 CHAINS = 120
 PAYLOAD = "x" * 24_000  # every record of a chain carries it: the WAL must grow while the disk is full
@@ -125,7 +125,7 @@ def main():
     if os.geteuid() != 0:
         print("SKIP: mounting a tmpfs needs root")
         sys.exit(77)
-    tmp = tempfile.mkdtemp(prefix="coworker-full-")
+    tmp = scratch_dir("coworker-full-")
     mnt = os.path.join(tmp, "disk")
     os.mkdir(mnt)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mnt], check=True)
@@ -139,7 +139,7 @@ def main():
         subprocess.run(["umount", "-l", mnt])
         with open(os.path.join(tmp, "serve.log")) as f:
             print("serve.log (end):\n" + f.read()[-800:])
-    print("full disk: ok")
+    passed("full disk: ok")
 
 
 def run(binary, tmp, mnt):

@@ -15,17 +15,17 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 import zmq
 
 from ports import free_ports
+from scratch import passed, scratch_dir
 
 BIN, ROOT = sys.argv[1], sys.argv[2]
 faulthandler.dump_traceback_later(60, exit=True)  # a hang shows where it is
 CTX = zmq.Context.instance()
-TMP = tempfile.mkdtemp()
+TMP = scratch_dir("coworker-hostile-")
 
 
 def fail(msg):
@@ -397,3 +397,4 @@ print("a real worker served a chain after all of it: ok", flush=True)
 daemon.terminate()
 if daemon.wait(timeout=30) != 0:
     fail(f"serve exited {daemon.returncode} on SIGTERM")
+passed()

@@ -15,18 +15,18 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
 import zmq
 
 from ports import free_ports
+from scratch import passed, scratch_dir
 
 BIN, ROOT = sys.argv[1], sys.argv[2]
 faulthandler.dump_traceback_later(240, exit=True)  # a hang shows where it is
 CTX = zmq.Context.instance()
-TMP = tempfile.mkdtemp()
+TMP = scratch_dir("coworker-large-")
 DB = os.path.join(TMP, "serve.db")
 
 
@@ -152,5 +152,5 @@ worker.kill()
 daemon.send_signal(signal.SIGTERM)
 if daemon.wait(timeout=30) != 0:
     fail(f"serve exited {daemon.returncode}")
-print(f"large values: a 10 MiB input through 11 steps and a remote worker, {seen} events of at most {largest} bytes, "
+passed(f"large values: a 10 MiB input through 11 steps and a remote worker, {seen} events of at most {largest} bytes, "
       "one blob: ok")

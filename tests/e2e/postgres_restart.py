@@ -11,12 +11,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 import zmq
 
 from ports import free_ports
+from scratch import passed, scratch_dir
 
 CHAINS = 60
 
@@ -35,7 +35,7 @@ def psql(url, sql):
 
 def main():
     binary, source = sys.argv[1], sys.argv[2]
-    tmp = tempfile.mkdtemp(prefix="coworker-pgrestart-")
+    tmp = scratch_dir("coworker-pgrestart-")
     state = os.path.join(tmp, "pg")
     script = os.path.join(source, "scripts", "postgres.sh")
     subprocess.run([script, "start", state], check=True)
@@ -104,4 +104,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rc = main()
+    if rc == 0:
+        passed()  # after main's `finally` stopped the server whose files are there
+    sys.exit(rc)

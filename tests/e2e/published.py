@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 
+from scratch import passed
 from serve_harness import Run
 
 T = Run(sys.argv[1], "published")
@@ -115,4 +116,4 @@ rc, out, err = cli("run", "--chain", "greeter@1", "--input", '{"name":"Ed"}', "-
 check(rc == 0 and json.loads(out)["output"]["last"]["text"] == "Hello, Ed!", (rc, out, err))
 rc, out, err = cli("chains", "--db", T.db)
 check(rc == 0 and "greeter" in out and "prod→2" in out, (rc, out, err))
-print("published: ok")
+passed("published: ok")

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 
+from scratch import passed
 from serve_harness import SAFETY, Run
 
 T = Run(sys.argv[1], "pyclient")
@@ -128,4 +129,4 @@ with seen:
 worker.stop()
 d.stop(signal.SIGTERM)
 shutil.rmtree(site, ignore_errors=True)
-print("python_client: ok")
+passed("python_client: ok")

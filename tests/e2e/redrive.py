@@ -14,6 +14,7 @@ import subprocess
 import sys
 import uuid
 
+from scratch import passed
 from serve_harness import Run
 
 T = Run(sys.argv[1], "redrive")
@@ -122,4 +123,4 @@ check(titles(d).count("done") == 2 and titles(d).count("prep") == 2, titles(d)) 
 status, body = d.post(f"/api/runs/{second}/redrive", {"dryRun": True})
 check(status == 409 and body["error"]["code"] == "not_redrivable", (status, body))
 d.stop(signal.SIGTERM)
-print("redrive: ok")
+passed("redrive: ok")

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 
+from scratch import passed
 from serve_harness import SAFETY, Run
 
 T = Run(sys.argv[1], "schedules")
@@ -131,4 +132,4 @@ r = daemon.call({"type": "run", "chain": {"operation": "run", "children": [{"ope
 check(not r["ok"] and r["error"]["path"] == "/startDelayMs", r)
 
 daemon.stop(signal.SIGTERM)
-print("schedules: ok")
+passed("schedules: ok")

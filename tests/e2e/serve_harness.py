@@ -4,7 +4,6 @@ wait bounded by SAFETY, every failure printed with the end of the daemon's log."
 import json
 import os
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -12,6 +11,7 @@ import urllib.request
 import zmq
 
 from ports import free_ports
+from scratch import scratch_dir
 
 CTX = zmq.Context.instance()
 SAFETY = 60.0  # a wait that reaches this is a hang, not a slow machine
@@ -22,7 +22,7 @@ class Run:
 
     def __init__(self, binary, name):
         self.binary = binary
-        self.tmp = tempfile.mkdtemp(prefix=f"coworker-{name}-")
+        self.tmp = scratch_dir(f"coworker-{name}-")
         self.db = os.path.join(self.tmp, "serve.db")
         self.log = os.path.join(self.tmp, "serve.log")
         self.daemon = None

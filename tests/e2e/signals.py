@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 
+from scratch import passed
 from serve_harness import SAFETY, Run
 
 T = Run(sys.argv[1], "signals")
@@ -134,4 +135,4 @@ check(status == 409 and body["error"]["code"] == "not_waiting", (status, body))
 check(final(chain8)["status"] == "completed", "chain 8 completed")
 
 daemon.stop(signal.SIGTERM)
-print("signals: ok")
+passed("signals: ok")

@@ -18,7 +18,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -26,6 +25,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ports import free_ports
+from scratch import passed, scratch_dir
 from serve_harness import SAFETY, Run
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../clients/python"))
@@ -214,7 +214,7 @@ d.stop(signal.SIGTERM)
 
 # --- coworker run --otlp -----------------------------------------------------------------------
 TRACE3 = "5b8aa5a2d2c872e8321cf37308d69df2"
-tmp = tempfile.mkdtemp(prefix="coworker-tracing-run-")
+tmp = scratch_dir("coworker-tracing-run-")
 with open(os.path.join(tmp, "c.json"), "w") as f:
     json.dump({"operation": "run", "id": "cli", "children": [{"id": "a", "operation": "log", "input": "x"}]}, f)
 out = subprocess.run([BIN, "run", "--ephemeral", "--otlp", OTLP, "--traceparent", f"00-{TRACE3}-a3ce929d0e0e4736-01",
@@ -227,4 +227,4 @@ out = subprocess.run([BIN, "run", "--ephemeral", "--otlp", "https://collector:43
                      capture_output=True, text=True, timeout=SAFETY)
 check(out.returncode == 2 and "https is not built in" in out.stderr, f"an https endpoint: {out.returncode} {out.stderr}")
 server.shutdown()
-print("tracing: ok")
+passed("tracing: ok")

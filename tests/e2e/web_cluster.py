@@ -17,7 +17,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 
@@ -26,6 +25,7 @@ from selenium.webdriver.common.by import By
 import browser
 import cluster_failover as cf
 from ports import free_ports
+from scratch import passed, scratch_dir
 
 TOKEN = "web-cluster-t0k"
 driver = None
@@ -103,10 +103,11 @@ def main():
     global SHOT
     binary, server, SHOT = sys.argv[1], sys.argv[2], sys.argv[3]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: timed out"))  # `finally` still stops the nodes
-    tmp = tempfile.mkdtemp(prefix="coworker-web-cluster-")
+    tmp = scratch_dir("coworker-web-cluster-")
     db = cf.new_database(server, "web_cluster")
     with cf.nodes_cleaned_up():
         run(binary, db, tmp)
+    passed()
     return 0
 
 

@@ -5,6 +5,7 @@
 
 #include "engine_fixture.hpp"
 #include "../postgres.hpp"
+#include "../temp_dir.hpp"
 
 using namespace coworker;
 using namespace coworker::test;
@@ -43,16 +44,14 @@ BOOST_FIXTURE_TEST_SUITE(cancel, engine_fixture)
 BOOST_AUTO_TEST_CASE(cancel_right_after_submit_cancels_every_chain) { cancel_each_right_after_submit(eng, 1000); }
 
 BOOST_AUTO_TEST_CASE(cancel_right_after_a_durable_submit_cancels_every_chain) {
-  char tmpl[] = "/tmp/coworker-cancel-XXXXXX";
-  std::filesystem::path dir = mkdtemp(tmpl);
+  test::temp_dir dir("cancel");
   {
     auto cfg = make_config();
-    cfg.db_path = test::store_at((dir / "c.db").string());
+    cfg.db_path = test::store_at(dir.file("c.db"));
     engine durable(cfg);
     BOOST_REQUIRE(!durable.startup_error());
     cancel_each_right_after_submit(durable, 200);
   }
-  std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(cancel_of_a_step_deep_in_a_chain_fails_only_its_enclosing_chain) {

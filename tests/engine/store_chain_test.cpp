@@ -6,6 +6,7 @@
 #include "engine_fixture.hpp"
 #include "store/document_store.hpp"
 #include "../postgres.hpp"
+#include "../temp_dir.hpp"
 
 using namespace coworker;
 using namespace coworker::test;
@@ -14,22 +15,17 @@ namespace fs = std::filesystem;
 namespace {
 
 struct store_engine {
-  fs::path dir;
+  test::temp_dir dir{"e2e"};
   std::unique_ptr<engine> eng;
   explicit store_engine(json ops_config = json::object()) {
-    char tmpl[] = "/tmp/coworker-e2e-XXXXXX";
-    dir = mkdtemp(tmpl);
     engine_config c;
-    c.db_path = test::store_at((dir / "coworker.db").string());
+    c.db_path = test::store_at(dir.file("coworker.db"));
     c.ops_config = std::move(ops_config);
     c.log_sink = [](std::string_view, std::string_view) {};
     eng = std::make_unique<engine>(c);
     BOOST_REQUIRE(!eng->startup_error());
   }
-  ~store_engine() {
-    eng.reset();
-    fs::remove_all(dir);
-  }
+  ~store_engine() { eng.reset(); }
   json run(const json& chain) {
     auto t = eng->run(chain);
     BOOST_REQUIRE_MESSAGE(t.has_value(), (t ? "" : t.error().message));

@@ -13,6 +13,7 @@
 
 #include "store/document_store.hpp"
 #include "../../postgres.hpp"
+#include "../../temp_dir.hpp"
 
 using namespace coworker;
 using namespace coworker::store;
@@ -30,16 +31,14 @@ using backends = boost::mpl::list<on_sqlite, on_postgresql>;
 
 template <class Backend>
 struct store_fixture {
-  fs::path dir;
+  test::temp_dir dir{"store"};
   std::unique_ptr<test::postgres_database> pg;
   std::shared_ptr<document_store> db;
   store_fixture() {
-    char tmpl[] = "/tmp/coworker-store-XXXXXX";
-    dir = mkdtemp(tmpl);
     if (Backend::postgresql) pg = std::make_unique<test::postgres_database>();
     schema_registry schemas;
     BOOST_REQUIRE(schemas.load_dir(std::string(COWORKER_SOURCE_DIR) + "/config/doctypes"));
-    auto s = document_store::open(pg ? pg->url() : (dir / "store.db").string(), std::move(schemas));
+    auto s = document_store::open(pg ? pg->url() : dir.file("store.db"), std::move(schemas));
     BOOST_REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error().message));
     db = *s;
     auto people = json::parse(R"([
@@ -49,10 +48,7 @@ struct store_fixture {
       {"name":"p4","first":"Dan","age":25,"city":"Paris","vip":true}])");
     BOOST_REQUIRE(db->create("Person", people).has_value());
   }
-  ~store_fixture() {
-    db.reset();
-    fs::remove_all(dir);
-  }
+  ~store_fixture() { db.reset(); }
   std::vector<std::string> names(const json& where, const json& extra = json::object()) {
     json q = extra;
     q["where"] = where;
@@ -193,19 +189,18 @@ BOOST_AUTO_TEST_CASE(missing_directory_is_a_clear_error) {
 }
 
 BOOST_AUTO_TEST_CASE(corrupt_file_is_a_clear_error) {
-  char tmpl[] = "/tmp/coworker-corrupt-XXXXXX";
-  fs::path dir = mkdtemp(tmpl);
+  test::temp_dir tmp("corrupt");
+  const fs::path dir = tmp.path;
   std::ofstream(dir / "bad.db") << std::string(4096, 'z');
   auto s = document_store::open((dir / "bad.db").string());
   BOOST_REQUIRE(!s.has_value());
   BOOST_TEST(s.error().code == "store_error");
   BOOST_TEST(s.error().message.find("bad.db") != std::string::npos);
-  fs::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(read_only_file_is_a_clear_error) {
-  char tmpl[] = "/tmp/coworker-ro-XXXXXX";
-  fs::path dir = mkdtemp(tmpl);
+  test::temp_dir tmp("ro");
+  const fs::path dir = tmp.path;
   auto path = (dir / "ro.db").string();
   { BOOST_REQUIRE(document_store::open(path).has_value()); }
   fs::remove(dir / "ro.db-wal");
@@ -220,7 +215,6 @@ BOOST_AUTO_TEST_CASE(read_only_file_is_a_clear_error) {
   BOOST_REQUIRE(!s.has_value());
   BOOST_TEST(s.error().code == "store_error");
   chmod(dir.c_str(), 0755);
-  fs::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
