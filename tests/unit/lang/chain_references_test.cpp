@@ -16,7 +16,7 @@ error reference_error(const std::string& text, const std::string& path) {
   return e;
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool mentions(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
 
@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(reference_to_no_step_names_the_step_and_root) {
 BOOST_AUTO_TEST_CASE(reference_to_later_step_names_where_it_is) {
   auto e = reference_error(chain_of(R"({"id":"a","operation":"log","input":{"x":["{{b.output}}"]}},{"id":"b","operation":"log"})"),
                            "/children/0/input/x/0");
-  BOOST_TEST(contains(e.message, "'b', which is defined later at /children/1"), e.message);
+  BOOST_TEST(mentions(e.message, "'b', which is defined later at /children/1"), e.message);
 }
 
 BOOST_AUTO_TEST_CASE(prev_and_input_are_always_valid) {
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(reference_to_parallel_sibling_runs_at_the_same_time) {
       {"id":"a","operation":"run","children":[{"id":"a1","operation":"log"}]},
       {"id":"b","operation":"run","children":[{"operation":"log","input":"{{a1.output}}"}]}]})"),
                                 "/children/0/operations/1/children/0/input");
-  BOOST_TEST(contains(nested.message, "another member of the same parallel group"), nested.message);
+  BOOST_TEST(mentions(nested.message, "another member of the same parallel group"), nested.message);
   // Inside one member, earlier steps of that member are fine.
   expect_valid(chain_of(R"({"parallel":["a"],"operations":[
       {"id":"a","operation":"run","children":[{"id":"a1","operation":"log"},{"operation":"log","input":"{{a1.output}}"}]}]})"));
@@ -75,13 +75,13 @@ BOOST_AUTO_TEST_CASE(reference_to_parallel_sibling_runs_at_the_same_time) {
 BOOST_AUTO_TEST_CASE(reference_to_itself_or_enclosing_step_has_not_finished) {
   auto self = reference_error(chain_of(R"({"id":"a","operation":"log","if":"{{a.status}} == \"completed\""})"),
                               "/children/0/if");
-  BOOST_TEST(contains(self.message, "itself"), self.message);
+  BOOST_TEST(mentions(self.message, "itself"), self.message);
   auto outer = reference_error(chain_of(R"({"id":"outer","operation":"run","children":[{"id":"in","operation":"log","input":"{{outer.output}}"}]})"),
                                "/children/0/children/0/input");
-  BOOST_TEST(contains(outer.message, "enclosing step that has not finished"), outer.message);
+  BOOST_TEST(mentions(outer.message, "enclosing step that has not finished"), outer.message);
   auto group = reference_error(chain_of(R"({"id":"g","parallel":["m"],"operations":[{"id":"m","operation":"log","input":"{{g.output}}"}]})"),
                                "/children/0/operations/0/input");
-  BOOST_TEST(contains(group.message, "enclosing step"), group.message);
+  BOOST_TEST(mentions(group.message, "enclosing step"), group.message);
   reference_error(chain_of(R"({"id":"c","operation":"run","input":"{{c1.output}}","children":[{"id":"c1","operation":"log"}]})"),
                   "/children/0/input");
 }
@@ -89,7 +89,7 @@ BOOST_AUTO_TEST_CASE(reference_to_itself_or_enclosing_step_has_not_finished) {
 BOOST_AUTO_TEST_CASE(error_is_valid_only_inside_on_error) {
   expect_valid(chain_of(R"({"operation":"send","onError":{"operation":"run","children":[{"operation":"log","input":"{{error.message}}"}]}})"));
   auto e = reference_error(chain_of(R"({"operation":"log","input":"{{error.code}}"})"), "/children/0/input");
-  BOOST_TEST(contains(e.message, "only inside onError"), e.message);
+  BOOST_TEST(mentions(e.message, "only inside onError"), e.message);
 }
 
 BOOST_AUTO_TEST_CASE(on_error_sees_the_failed_step_but_not_its_insides) {
@@ -99,14 +99,14 @@ BOOST_AUTO_TEST_CASE(on_error_sees_the_failed_step_but_not_its_insides) {
   auto e = reference_error(chain_of(R"({"id":"c","operation":"run","children":[{"id":"c1","operation":"log"}],
       "onError":{"operation":"log","input":"{{c1.output}}"}})"),
                            "/children/0/onError/input");
-  BOOST_TEST(contains(e.message, "inside the failed step"), e.message);
+  BOOST_TEST(mentions(e.message, "inside the failed step"), e.message);
 }
 
 BOOST_AUTO_TEST_CASE(steps_inside_on_error_are_not_visible_after_it) {
   auto e = reference_error(chain_of(R"({"operation":"send","onError":{"id":"fb","operation":"log"}},
       {"operation":"log","input":"{{fb.output}}"})"),
                            "/children/1/input");
-  BOOST_TEST(contains(e.message, "onError handler at /children/0/onError"), e.message);
+  BOOST_TEST(mentions(e.message, "onError handler at /children/0/onError"), e.message);
 }
 
 BOOST_AUTO_TEST_CASE(as_name_is_bound_only_inside_do) {
@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(as_name_is_bound_only_inside_do) {
       {"id":"x","operation":"log","input":"{{item}}"},{"operation":"log","input":["{{item}}","{{x.output}}"]}]}})"));
   auto e = reference_error(chain_of(R"({"id":"e","forEach":[1],"as":"item","do":{"operation":"log"}},{"operation":"log","input":"{{item}}"})"),
                            "/children/1/input");
-  BOOST_TEST(contains(e.message, "'as' name of the forEach at /children/0"), e.message);
+  BOOST_TEST(mentions(e.message, "'as' name of the forEach at /children/0"), e.message);
   reference_error(chain_of(R"({"forEach":"{{item}}","as":"item","do":{"operation":"log"}})"), "/children/0/forEach");
 }
 
@@ -151,7 +151,7 @@ BOOST_AUTO_TEST_CASE(step_count_over_limit_is_invalid_chain_at_root) {
   auto e = only_error(chain_of(R"({"operation":"log"},{"operation":"log"},{"operation":"log","onError":{"operation":"log"}})"), lim);
   BOOST_TEST(e.code == codes::invalid_chain);
   BOOST_TEST(e.path == "");
-  BOOST_TEST(contains(e.message, "5 steps"), e.message);
+  BOOST_TEST(mentions(e.message, "5 steps"), e.message);
 }
 
 BOOST_AUTO_TEST_CASE(chain_nesting_over_limit_reports_the_deep_step) {
