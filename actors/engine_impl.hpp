@@ -37,13 +37,29 @@
 #include "runs/run_store.hpp"
 #include "runs/schedule_store.hpp"
 #include "runs/signal_store.hpp"
+#include "core/thread_name.hpp"
 #include "store/database.hpp"
 
 namespace coworker {
 
 namespace engine_detail {
 
+/// CAF's scheduler threads are named `cw-actors` (docs/architecture.md, "Threads"): CAF 0.17 names
+/// them `caf.multiplexer`, as it does its network thread, which the engine does not start. Its
+/// timer thread keeps `caf.clock`.
+class actor_thread_names : public caf::thread_hook {
+ public:
+  void init(caf::actor_system&) override {}
+  void thread_started() override {
+    char name[16] = {};
+    if (pthread_getname_np(pthread_self(), name, sizeof name) == 0 && std::string_view(name) == "caf.multiplexer")
+      name_thread("cw-actors");
+  }
+  void thread_terminates() override {}
+};
+
 inline caf::actor_system_config& configure(caf::actor_system_config& cfg, const engine_config& c) {
+  cfg.add_thread_hook<actor_thread_names>();
   auto threads = c.threads ? c.threads : std::max(1u, std::thread::hardware_concurrency());
   cfg.set("scheduler.max-threads", threads);
   cfg.set("scheduler.policy", c.scheduler_policy == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));

@@ -151,6 +151,7 @@ result bench_w1_daemon(const std::string& policy, std::size_t threads, int total
   std::vector<double> lat;
   std::deque<clock_type::time_point> sent;  // replies may come out of order; latency is approximate
   auto t0 = clock_type::now();
+  const double cpu0 = process_cpu_seconds();
   int submitted = 0, finished = 0;
   auto send_one = [&] {
     req.send(zmq::message_t(), zmq::send_flags::sndmore);
@@ -169,6 +170,7 @@ result bench_w1_daemon(const std::string& policy, std::size_t threads, int total
     if (submitted < total) send_one();
   }
   double secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+  const double cpu = process_cpu_seconds() - cpu0;  // the daemon's and the clients' (one process)
   auto deadline = clock_type::now() + std::chrono::seconds(10);
   while (received.load() < total * 22L && clock_type::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -177,7 +179,7 @@ result bench_w1_daemon(const std::string& policy, std::size_t threads, int total
   svc.stop();
   json n{{"chains", total},     {"concurrency", concurrency},         {"chains_per_s", total / secs},
          {"steps_per_s", total * 10 / secs}, {"p50_ms", percentile(lat, 0.5)}, {"p99_ms", percentile(lat, 0.99)},
-         {"W3_events_expected", total * 22L}, {"W3_events_received", received.load()}, {"W3_seq_gaps", gaps.load()}};
+         {"cpu_us_per_chain", cpu * 1e6 / total}, {"W3_events_expected", total * 22L}, {"W3_events_received", received.load()}, {"W3_seq_gaps", gaps.load()}};
   return {"W1 daemon c=" + std::to_string(concurrency), n};
 }
 

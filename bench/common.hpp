@@ -3,6 +3,7 @@
 #pragma once
 
 #include <dlfcn.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +28,15 @@ struct result {
   std::string name;
   json numbers;
 };
+
+/// CPU seconds this process used so far, every thread, user and system: what a workload costs
+/// stays comparable when a shared machine's speed changes from one run to the next.
+inline double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
 
 inline double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;

@@ -20,6 +20,7 @@
 #include "protocol/http_api.hpp"
 #include "protocol/request_handler.hpp"
 #include "web_assets.hpp"
+#include "core/thread_name.hpp"
 
 namespace coworker {
 
@@ -305,7 +306,10 @@ expected<void> http_gateway::start() {
   s.url = s.cfg.advertise.empty() ? protocol::advertised_http_url(s.where, protocol::host_name()) : s.cfg.advertise;
   (void)s.eng.advertise("http", s.url);  // the engine logs a failure; the page is served all the same
   s.sub = s.eng.subscribe([&s](const event& e) { s.metrics.on_event(e); });
-  s.thread = std::thread([&s] { s.server.listen_after_bind(); });
+  s.thread = std::thread([&s] {
+    name_thread("cw-http");
+    s.server.listen_after_bind();
+  });
   // stop() before the server loop runs would not be seen by it: wait until it is up.
   for (int i = 0; i < 500 && !s.server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   s.started = true;

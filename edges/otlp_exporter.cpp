@@ -12,6 +12,7 @@
 #include <httplib.h>
 
 #include "core/otlp_spans.hpp"
+#include "core/thread_name.hpp"
 
 namespace coworker {
 
@@ -139,7 +140,10 @@ expected<void> otlp_exporter::start() {
   i.path = slash == std::string::npos || slash == url.size() - 1 ? "/v1/traces" : url.substr(slash);
   if (i.origin.size() <= 7 || i.origin.find_first_of(" \t?#") != std::string::npos)
     return make_error(codes::invalid_input, "OTLP endpoint '" + url + "' names no host", "/otlp/endpoint");
-  i.thread = std::thread([&i] { i.loop(); });
+  i.thread = std::thread([&i] {
+    name_thread("cw-otlp");
+    i.loop();
+  });
   i.sub = i.eng.subscribe([&i](const event& e) { i.on_event(e); });
   return {};
 }

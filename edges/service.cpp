@@ -21,6 +21,7 @@
 #include "protocol/request_handler.hpp"
 #include "worker_broker.hpp"
 #include "zap_handler.hpp"
+#include "core/thread_name.hpp"
 
 namespace coworker {
 
@@ -316,7 +317,10 @@ expected<void> service::start() {
   s.cursor = s.eng.open_cursor([&s] { s.ring(); });
   s.last_seq = s.cursor.position();  // heartbeats carry the last published seq from the start
   s.started = true;
-  s.thread = std::thread([&s] { s.loop(); });
+  s.thread = std::thread([&s] {
+    name_thread("cw-zmq-gateway");
+    s.loop();
+  });
   if (curve.enabled()) {
     std::vector<probe_target> targets{{"requests", s.requests_ep, false, zap_domain_requests},
                                       {"events", s.events_ep, true, zap_domain_events}};

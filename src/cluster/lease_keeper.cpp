@@ -1,12 +1,20 @@
 // lease_keeper: renew, take over, give back, every leaseMs/3 (docs/cluster.md, "Leases and fencing").
 #include "cluster/lease_keeper.hpp"
 
+#include "core/thread_name.hpp"
+
 namespace coworker::cluster {
 
 lease_keeper::lease_keeper(lease_book& book, std::chrono::milliseconds lease, keeper_hooks hooks)
     : book_(book), lease_(lease), hooks_(std::move(hooks)), renewed_(std::chrono::steady_clock::now()) {
-  thread_ = std::thread([this] { loop(); });
-  watchdog_ = std::thread([this] { watch(); });
+  thread_ = std::thread([this] {
+    name_thread("cw-leases");
+    loop();
+  });
+  watchdog_ = std::thread([this] {
+    name_thread("cw-lease-watch");
+    watch();
+  });
 }
 
 lease_keeper::~lease_keeper() {

@@ -1,6 +1,8 @@
 // node_mail: NOTIFY to a node, LISTEN for this one (docs/cluster.md, "Any node answers").
 #include "cluster/node_mail.hpp"
 
+#include "core/thread_name.hpp"
+
 namespace coworker::cluster {
 
 namespace sql = store::sql;
@@ -15,6 +17,7 @@ node_mail::node_mail(std::unique_ptr<sql::database> sender, std::unique_ptr<sql:
 void node_mail::start(std::function<void(const json&)> receive) {
   receive_ = std::move(receive);
   thread_ = std::thread([this] {
+    name_thread("cw-node-mail");
     while (!stop_.load(std::memory_order_acquire)) {
       auto payload = listener_->next(200);
       if (!payload) continue;

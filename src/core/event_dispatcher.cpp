@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "core/thread_name.hpp"
+
 namespace coworker {
 
 event_dispatcher::event_dispatcher(event_log& log) : log_(log) {}
@@ -40,7 +42,10 @@ std::uint64_t event_dispatcher::subscribe(callback fn) {
       }
       if (wake) cv_.notify_one();
     });
-    thread_ = std::thread([this] { loop(); });
+    thread_ = std::thread([this] {
+      name_thread("cw-subscribers");
+      loop();
+    });
     thread_id_ = thread_.get_id();
   }
   return s->id;

@@ -53,6 +53,10 @@ void add_bool(std::string& out, std::string_view k, bool v) {
 /// to_json(run_record) (src/core/run_record.cpp), written directly instead of through a JSON object.
 void open_record(std::string& out, const run_record& r, value_forms& forms, value_text_cache& cache) {
   auto f = forms.of(r);
+  // Room for the values and the other members at once (reserve keeps growth geometric). Only the
+  // sizes are taken here: a text from the cache is used before the next one is asked for.
+  const auto values = cache.text(f.input).size() + cache.text(f.output).size();
+  out.reserve(out.size() + values + 512 + 48 * r.child_run_ids.size());
   out += "{\"id\":";
   add_string(out, r.id);
   add_key(out, "operation");
@@ -177,10 +181,18 @@ std::string snapshot_text(std::uint64_t seq, const std::string& epoch, const std
 }
 
 std::string envelope_text(const event& e, value_forms& forms, value_text_cache& cache) {
-  std::string out = "{\"seq\":" + std::to_string(e.seq) + ",\"epoch\":" + dump(json(e.epoch)) +
-                    ",\"stream\":" + dump(json(e.stream)) + ",\"time\":" + std::to_string(e.time) + ",\"event\":\"" + to_string(e.kind) + "\",\"run\":";
+  std::string out = "{\"seq\":" + std::to_string(e.seq) + ",\"epoch\":";
+  append_string_text(out, e.epoch);
+  out += ",\"stream\":";
+  append_string_text(out, e.stream);
+  add_int(out, "time", e.time);
+  add_key(out, "event");
+  add_string(out, to_string(e.kind));
+  add_key(out, "run");
   if (!e.run) return out + "null}";
-  return out + record_text(*e.run, forms, cache) + "}";
+  open_record(out, *e.run, forms, cache);
+  out += "}}";
+  return out;
 }
 
 }  // namespace coworker

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "core/run_registry.hpp"
+#include "core/thread_name.hpp"
 
 namespace coworker {
 
@@ -25,7 +26,10 @@ run_registry::run_registry(std::string epoch, std::size_t retain_chains, std::ui
       seq_(first_seq),
       log_(first_seq, replay_window),
       dispatcher_(log_) {
-  committer_ = std::thread([this] { commit_loop(); });
+  committer_ = std::thread([this] {
+    name_thread("cw-committer");
+    commit_loop();
+  });
 }
 
 run_registry::~run_registry() {

@@ -6,6 +6,8 @@
 #include <deque>
 #include <mutex>
 
+#include "core/thread_name.hpp"
+
 namespace coworker {
 
 using clock_type = std::chrono::steady_clock;
@@ -30,6 +32,7 @@ struct thread_pool::state {
 namespace {
 
 void run_worker(std::shared_ptr<thread_pool::state> st, bool extra) {
+  name_thread("cw-blocking");
   std::unique_lock lock(st->mu);
   for (;;) {
     ++st->idle;
@@ -57,6 +60,7 @@ void run_worker(std::shared_ptr<thread_pool::state> st, bool extra) {
 }
 
 void supervise(std::shared_ptr<thread_pool::state> st) {
+  name_thread("cw-blocking-sup");
   std::unique_lock lock(st->mu);
   while (!st->stop) {
     // It looks twice per stuck_after: cheaper than a notification on every post.

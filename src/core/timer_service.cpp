@@ -3,9 +3,15 @@
 
 #include <algorithm>
 
+#include "core/thread_name.hpp"
+
 namespace coworker {
 
-timer_service::timer_service() : thread_([this] { loop(); }) {}
+timer_service::timer_service()
+    : thread_([this] {
+        name_thread("cw-timers");
+        loop();
+      }) {}
 
 timer_service::~timer_service() { stop(); }
 

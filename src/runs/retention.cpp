@@ -6,6 +6,7 @@
 
 #include "coworker/run_record.hpp"
 #include "runs/run_store.hpp"
+#include "core/thread_name.hpp"
 
 namespace coworker {
 
@@ -18,7 +19,10 @@ constexpr std::uint64_t events_window = 10000;
 history_pruner::history_pruner(run_store& store, retention_policy policy, std::int64_t every_ms, log_fn log)
     : store_(store), policy_(policy), every_ms_(every_ms), log_(std::move(log)) {
   if (policy_.slice == 0) policy_.slice = 1;
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    name_thread("cw-retention");
+    loop();
+  });
 }
 
 history_pruner::~history_pruner() {

@@ -14,6 +14,7 @@
 #include "runs/postgresql_schema.hpp"
 #include "store/database.hpp"
 #include "store/sqlite_database.hpp"
+#include "core/thread_name.hpp"
 
 namespace coworker::store {
 
@@ -93,7 +94,10 @@ std::string default_db_path() {
 document_store::document_store(std::unique_ptr<sql::database> writer, std::unique_ptr<sql::database> reader,
                                schema_registry schemas)
     : writer_(std::move(writer)), reader_(std::move(reader)), schemas_(std::move(schemas)) {
-  thread_ = std::thread([this] { writer_loop(); });
+  thread_ = std::thread([this] {
+    name_thread("cw-documents");
+    writer_loop();
+  });
 }
 
 document_store::~document_store() {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "../temp_dir.hpp"
@@ -45,6 +46,22 @@ std::string read_file(const fs::path& p) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(durability)
+
+// What `ps -L` and `top -H` show for a durable engine (docs/architecture.md, "Threads").
+BOOST_AUTO_TEST_CASE(an_engines_threads_are_named) {
+  temp_dir dir;
+  engine eng(durable_config(fs::path(test::store_at((dir.path / "runs.db").string()))));
+  BOOST_REQUIRE(eng.run(json::parse(R"({"operation":"run","children":[{"operation":"wait","input":{"ms":1}}]})")).has_value());
+  std::multiset<std::string> names;
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    auto name = read_file(task.path() / "comm");
+    if (!name.empty() && name.back() == '\n') name.pop_back();
+    names.insert(name);
+  }
+  for (const char* expected : {"cw-actors", "cw-committer", "cw-timers", "cw-retention"})
+    BOOST_TEST(names.count(expected) > 0, expected << " among the threads");
+  BOOST_TEST(names.count("caf.multiplexer") == 0);  // what CAF 0.17 calls its scheduler threads
+}
 
 BOOST_AUTO_TEST_CASE(records_keys_and_seq_survive_a_restart) {
   temp_dir dir;

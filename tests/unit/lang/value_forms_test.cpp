@@ -75,4 +75,51 @@ BOOST_AUTO_TEST_CASE(memory_mode_keeps_blob_texts_up_to_its_budget_oldest_first)
   BOOST_TEST(forms.text(ids[2]).has_value());
 }
 
+// approx_size decides the rule, in the store, the events and the replies alike: what it returns, also
+// where it stops past its cap, is that of the plain walk it replaced (a stack of the values still to
+// visit, the last member on top), also for values deeper than it recurses.
+namespace {
+std::size_t approx_size_by_stack(const json& root, std::size_t cap) {
+  std::size_t total = 0;
+  std::vector<const json*> todo{&root};
+  while (!todo.empty() && total <= cap) {
+    const json* v = todo.back();
+    todo.pop_back();
+    switch (v->type()) {
+      case json::value_t::object:
+        total += 2;
+        for (auto it = v->begin(); it != v->end(); ++it) {
+          total += it.key().size() + 4;
+          todo.push_back(&it.value());
+        }
+        break;
+      case json::value_t::array:
+        total += 2;
+        for (const auto& e : *v) {
+          total += 1;
+          todo.push_back(&e);
+        }
+        break;
+      case json::value_t::string: total += v->get_ref<const std::string&>().size() + 2; break;
+      default: total += 8; break;
+    }
+  }
+  return total;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(approx_size_is_the_plain_walk_at_every_cap) {
+  json nested = json::array({1, "two", json{{"three", 3.0}, {"four", json::array({nullptr, true})}}});
+  json deep = "leaf";
+  for (int i = 0; i < 300; ++i) deep = (i % 2) ? json{{"k" + std::to_string(i), deep}, {"s", "xy"}} : json::array({deep, i});
+  json wide = json::object();
+  for (int i = 0; i < 50; ++i) wide["field" + std::to_string(i)] = json{{"text", std::string(static_cast<std::size_t>(i), 'a')}, {"n", i}};
+  for (const json& v : {json(), json(7), json("text"), json::object(), json::array(), nested, deep, wide}) {
+    const auto whole = approx_size_by_stack(v, SIZE_MAX);
+    BOOST_TEST(approx_size(v, SIZE_MAX) == whole);
+    for (std::size_t cap = 0; cap <= whole + 1; cap += 1 + cap / 7)
+      BOOST_TEST_REQUIRE(approx_size(v, cap) == approx_size_by_stack(v, cap), "cap " << cap << " of " << v.dump().substr(0, 60));
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
