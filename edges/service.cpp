@@ -75,7 +75,7 @@ struct service::impl {
   std::string last_epoch;
   value_text_cache texts;
 
-  impl(engine& e, service_config c) : eng(e), cfg(std::move(c)) {}
+  impl(engine& e, service_config c) : eng(e), cfg(std::move(c)), texts(e.forms()) {}
 
   void ring() {
     std::uint64_t one = 1;

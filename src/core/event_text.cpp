@@ -18,7 +18,9 @@ const std::string& value_text_cache::text(const value_ptr& v) {
     order_.pop_front();
   }
   order_.push_back(v.get());
-  return map_.emplace(v.get(), entry{v, dump(*v)}).first->second.text;
+  std::optional<std::string> handed;
+  if (source_) handed = source_->claim_text(v);
+  return map_.emplace(v.get(), entry{v, handed ? std::move(*handed) : dump(*v)}).first->second.text;
 }
 
 namespace {

@@ -15,6 +15,11 @@ namespace coworker {
 class value_text_cache {
  public:
   explicit value_text_cache(std::size_t capacity = 4096) : capacity_(capacity) {}
+  /// Texts the committer handed over (value_forms::hand_text) are taken from `source` before
+  /// serializing a value again; `source` outlives the cache.
+  explicit value_text_cache(value_forms& source, std::size_t capacity = 4096) : capacity_(capacity), source_(&source) {
+    source.want_texts();
+  }
   /// The compact JSON text of `v` ("null" for an empty handle).
   const std::string& text(const value_ptr& v);
 
@@ -24,6 +29,7 @@ class value_text_cache {
     std::string text;
   };
   std::size_t capacity_;
+  value_forms* source_ = nullptr;
   std::unordered_map<const json*, entry> map_;
   std::deque<const json*> order_;
   std::string null_ = "null";

@@ -119,6 +119,38 @@ record_forms value_forms::of(const run_record& r) {
   return f;
 }
 
+void value_forms::hand_text(const value_ptr& v, std::string text) {
+  if (!v || !texts_wanted()) return;
+  std::lock_guard lock(texts_mu_);
+  auto [it, added] = texts_.try_emplace(v.get());
+  it->second = {v, std::move(text)};  // an address handed before belongs to this value now
+  if (!added) return;
+  texts_order_.push_back(v.get());
+  // Texts nobody claimed (an edge that is behind, or a value no event carries) leave oldest first.
+  // An address in the order whose text was claimed is skipped; one handed again keeps its first place.
+  while (texts_.size() > handed_texts && !texts_order_.empty()) {
+    texts_.erase(texts_order_.front());
+    texts_order_.pop_front();
+  }
+  if (texts_order_.size() > 2 * handed_texts) {  // claims left their addresses behind
+    std::deque<const json*> live;
+    for (auto* p : texts_order_)
+      if (texts_.count(p)) live.push_back(p);
+    texts_order_.swap(live);
+  }
+}
+
+std::optional<std::string> value_forms::claim_text(const value_ptr& v) {
+  if (!v || !texts_wanted()) return std::nullopt;
+  std::lock_guard lock(texts_mu_);
+  auto it = texts_.find(v.get());
+  if (it == texts_.end()) return std::nullopt;
+  std::optional<std::string> out;
+  if (it->second.value.lock() == v) out = std::move(it->second.text);
+  texts_.erase(it);
+  return out;
+}
+
 std::optional<std::string> value_forms::text(const std::string& id) const {
   std::lock_guard lock(mu_);
   auto it = kept_.find(id);

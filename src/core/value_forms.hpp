@@ -9,6 +9,7 @@
 // within blobBytes. Values under half the budget each take the fast path: no lock, no copy.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <memory>
@@ -50,6 +51,18 @@ class value_forms {
   std::optional<std::string> text(const std::string& id) const;
   std::size_t budget() const { return budget_; }
 
+  // A value's compact text, handed from the committer, which writes it to the store first, to the
+  // edge that writes it into an event next (value_text_cache), instead of each serializing it. Kept
+  // only once an edge said it wants them, at most handed_texts of them, the oldest dropped first.
+  static constexpr std::size_t handed_texts = 4096;
+  void want_texts() { texts_wanted_.store(true, std::memory_order_relaxed); }
+  bool texts_wanted() const { return texts_wanted_.load(std::memory_order_relaxed); }
+  /// `text` is dump(*v); dropped unless texts are wanted.
+  void hand_text(const value_ptr& v, std::string text);
+  /// The text handed for `v`, taken (a second claim gets nothing), while `v` is the value it was
+  /// handed for.
+  std::optional<std::string> claim_text(const value_ptr& v);
+
  private:
   struct entry {
     value_ptr keep;   ///< holding the value keeps its address from being reused while cached
@@ -74,6 +87,15 @@ class value_forms {
   std::unordered_map<std::string, blob_ptr> kept_;
   std::deque<std::string> kept_order_;
   std::size_t kept_bytes_ = 0;
+
+  struct handed {
+    std::weak_ptr<const json> value;  ///< an address is that value's only while it lives
+    std::string text;
+  };
+  std::atomic<bool> texts_wanted_{false};
+  std::mutex texts_mu_;
+  std::unordered_map<const json*, handed> texts_;
+  std::deque<const json*> texts_order_;
 };
 
 /// The record's JSON form (docs/run-record.md) with its values as `forms` gives them.

@@ -75,8 +75,9 @@ bool run_writer::bind_value(std::int64_t chain_row, const std::string& chain, co
   }
   auto id = refs_.by_address(chain, v);
   if (!id) {
-    const auto text = dump(*v);
-    id = value_id(chain_row, chain, v, text);
+    auto text = dump(*v);
+    id = value_id(chain_row, chain, v, text);  // binds the text in place until its statement is reset
+    if (id && forms_) forms_->hand_text(v, std::move(text));  // the events carrying v need it next
   }
   if (id) up_->bind_int(column, *id);
   return id.has_value();
@@ -119,6 +120,7 @@ bool run_writer::write_chain_blobs(const std::string& root_id, std::int64_t crea
 }
 
 bool run_writer::write(const run_record& r, value_forms* forms) {
+  forms_ = forms;
   if (!forms) return write_row(r);
   auto f = forms->of(r);
   if (f.blobs.empty()) return write_row(r);

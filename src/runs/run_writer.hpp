@@ -40,6 +40,7 @@ class run_writer {
   std::optional<json> bind_output_by_member(std::int64_t chain_row, const std::string& chain, const run_record& r);
 
   value_refs& refs_;
+  value_forms* forms_ = nullptr;  ///< of the record being written: a value's text is handed on to it
   std::unique_ptr<store::sql::query> up_, add_, same_, find_, root_, blob_, link_;
 };
 

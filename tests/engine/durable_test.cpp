@@ -7,10 +7,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 
 #include "../temp_dir.hpp"
+#include "core/event_text.hpp"
 #include "engine_fixture.hpp"
 #include "../postgres.hpp"
 
@@ -46,6 +48,28 @@ std::string read_file(const fs::path& p) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(durability)
+
+// The committer hands each value's text on (value_forms::hand_text); an edge that takes them writes
+// events that say what to_json says, values passed down a chain and new ones alike.
+BOOST_AUTO_TEST_CASE(events_written_from_the_committers_texts_say_what_to_json_says) {
+  temp_dir dir;
+  engine eng(durable_config(fs::path(test::store_at((dir.path / "runs.db").string()))));
+  value_text_cache texts(eng.forms());  // as the ZeroMQ gateway makes it
+  std::mutex mu;
+  int events = 0, differing = 0;
+  auto sub = eng.subscribe([&](const event& e) {
+    std::lock_guard lock(mu);
+    ++events;
+    if (json::parse(envelope_text(e, eng.forms(), texts)) != to_json(e, eng.forms())) ++differing;
+  });
+  for (int i = 0; i < 20; ++i)
+    BOOST_REQUIRE(eng.run(json::parse(R"({"operation":"run","input":{"n":)" + std::to_string(i) + R"(,"s":"\u00e9 \"q\""},
+        "children":[{"operation":"log"},{"operation":"log","input":{"m":"{{input.n}}"}},{"operation":"log"}]})")).has_value());
+  sub.reset();  // what was stored before still reaches the callback
+  std::lock_guard lock(mu);
+  BOOST_TEST(events >= 20 * 8);
+  BOOST_TEST(differing == 0);
+}
 
 // What `ps -L` and `top -H` show for a durable engine (docs/architecture.md, "Threads").
 BOOST_AUTO_TEST_CASE(an_engines_threads_are_named) {

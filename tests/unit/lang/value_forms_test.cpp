@@ -122,4 +122,42 @@ BOOST_AUTO_TEST_CASE(approx_size_is_the_plain_walk_at_every_cap) {
   }
 }
 
+// The committer hands a value's text to the edge that writes the value next (value_forms::hand_text):
+// only once an edge wants texts, taken once, never for another value at the same address, bounded.
+BOOST_AUTO_TEST_CASE(a_handed_text_is_claimed_once_and_only_for_its_value) {
+  value_forms forms(64 * kib);
+  auto v = share(json{{"a", 1}});
+  forms.hand_text(v, dump(*v));
+  BOOST_TEST(!forms.claim_text(v).has_value());  // nobody wanted texts: none kept
+  forms.want_texts();
+  forms.hand_text(v, dump(*v));
+  auto claimed = forms.claim_text(v);
+  BOOST_TEST(claimed.value_or("") == R"({"a":1})");
+  BOOST_TEST(!forms.claim_text(v).has_value());
+
+  // A value in its own allocation frees its address when it dies; a new value may take it.
+  auto old = std::shared_ptr<const json>(new json(json{{"old", true}}));
+  const json* address = old.get();
+  forms.hand_text(old, dump(*old));
+  old.reset();
+  std::vector<value_ptr> made;
+  value_ptr same_place;
+  for (int i = 0; i < 1000 && !same_place; ++i) {
+    made.push_back(std::shared_ptr<const json>(new json(json{{"new", i}})));
+    if (made.back().get() == address) same_place = made.back();
+  }
+  BOOST_REQUIRE_MESSAGE(same_place, "the allocator gave the address to a new value");
+  BOOST_TEST(!forms.claim_text(same_place).has_value());
+
+  // Texts nobody claims leave oldest first.
+  std::vector<value_ptr> many;
+  for (std::size_t i = 0; i <= value_forms::handed_texts; ++i) {
+    many.push_back(share(json(static_cast<std::int64_t>(i))));
+    forms.hand_text(many.back(), dump(*many.back()));
+  }
+  BOOST_TEST(!forms.claim_text(many.front()).has_value());
+  BOOST_TEST(forms.claim_text(many.back()).value_or("") == std::to_string(value_forms::handed_texts));
+  BOOST_TEST(forms.claim_text(many[1]).value_or("") == "1");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
