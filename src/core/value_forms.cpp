@@ -123,13 +123,17 @@ void value_forms::hand_text(const value_ptr& v, std::string text) {
   if (!v || !texts_wanted()) return;
   std::lock_guard lock(texts_mu_);
   auto [it, added] = texts_.try_emplace(v.get());
+  texts_bytes_ += text.size();
+  texts_bytes_ -= it->second.text.size();
   it->second = {v, std::move(text)};  // an address handed before belongs to this value now
-  if (!added) return;
-  texts_order_.push_back(v.get());
+  if (added) texts_order_.push_back(v.get());
   // Texts nobody claimed (an edge that is behind, or a value no event carries) leave oldest first.
   // An address in the order whose text was claimed is skipped; one handed again keeps its first place.
-  while (texts_.size() > handed_texts && !texts_order_.empty()) {
-    texts_.erase(texts_order_.front());
+  while ((texts_.size() > handed_texts || texts_bytes_ > handed_bytes) && !texts_order_.empty()) {
+    if (auto gone = texts_.find(texts_order_.front()); gone != texts_.end()) {
+      texts_bytes_ -= gone->second.text.size();
+      texts_.erase(gone);
+    }
     texts_order_.pop_front();
   }
   if (texts_order_.size() > 2 * handed_texts) {  // claims left their addresses behind
@@ -146,6 +150,7 @@ std::optional<std::string> value_forms::claim_text(const value_ptr& v) {
   auto it = texts_.find(v.get());
   if (it == texts_.end()) return std::nullopt;
   std::optional<std::string> out;
+  texts_bytes_ -= it->second.text.size();
   if (it->second.value.lock() == v) out = std::move(it->second.text);
   texts_.erase(it);
   return out;

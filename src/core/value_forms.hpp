@@ -53,8 +53,10 @@ class value_forms {
 
   // A value's compact text, handed from the committer, which writes it to the store first, to the
   // edge that writes it into an event next (value_text_cache), instead of each serializing it. Kept
-  // only once an edge said it wants them, at most handed_texts of them, the oldest dropped first.
+  // only once an edge said it wants them, at most handed_texts of them and handed_bytes of text, the
+  // oldest dropped first.
   static constexpr std::size_t handed_texts = 4096;
+  static constexpr std::size_t handed_bytes = 16 * 1024 * 1024;
   void want_texts() { texts_wanted_.store(true, std::memory_order_relaxed); }
   bool texts_wanted() const { return texts_wanted_.load(std::memory_order_relaxed); }
   /// `text` is dump(*v); dropped unless texts are wanted.
@@ -96,6 +98,7 @@ class value_forms {
   std::mutex texts_mu_;
   std::unordered_map<const json*, handed> texts_;
   std::deque<const json*> texts_order_;
+  std::size_t texts_bytes_ = 0;
 };
 
 /// The record's JSON form (docs/run-record.md) with its values as `forms` gives them.

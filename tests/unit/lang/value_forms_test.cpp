@@ -158,6 +158,16 @@ BOOST_AUTO_TEST_CASE(a_handed_text_is_claimed_once_and_only_for_its_value) {
   BOOST_TEST(!forms.claim_text(many.front()).has_value());
   BOOST_TEST(forms.claim_text(many.back()).value_or("") == std::to_string(value_forms::handed_texts));
   BOOST_TEST(forms.claim_text(many[1]).value_or("") == "1");
+
+  // And past handed_bytes of text: four texts of a third of it keep the last three.
+  const std::size_t third = value_forms::handed_bytes / 3;
+  std::vector<value_ptr> large;
+  for (int i = 0; i < 4; ++i) {
+    large.push_back(share(json(std::string(third - 2, static_cast<char>('a' + i)))));
+    forms.hand_text(large.back(), dump(*large.back()));
+  }
+  BOOST_TEST(!forms.claim_text(large[0]).has_value());
+  for (int i = 1; i < 4; ++i) BOOST_TEST(forms.claim_text(large[static_cast<std::size_t>(i)]).value_or("").size() == third);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
