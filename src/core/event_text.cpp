@@ -20,6 +20,7 @@ const std::string& value_text_cache::text(const value_ptr& v) {
   order_.push_back(v.get());
   std::optional<std::string> handed;
   if (source_) handed = source_->claim_text(v);
+  if (handed) ++taken_;
   return map_.emplace(v.get(), entry{v, handed ? std::move(*handed) : dump(*v)}).first->second.text;
 }
 

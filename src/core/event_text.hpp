@@ -22,6 +22,8 @@ class value_text_cache {
   }
   /// The compact JSON text of `v` ("null" for an empty handle).
   const std::string& text(const value_ptr& v);
+  /// Texts taken from the source instead of serialized here.
+  std::size_t taken() const { return taken_; }
 
  private:
   struct entry {
@@ -30,6 +32,7 @@ class value_text_cache {
   };
   std::size_t capacity_;
   value_forms* source_ = nullptr;
+  std::size_t taken_ = 0;
   std::unordered_map<const json*, entry> map_;
   std::deque<const json*> order_;
   std::string null_ = "null";

@@ -68,6 +68,7 @@ BOOST_AUTO_TEST_CASE(events_written_from_the_committers_texts_say_what_to_json_s
   sub.reset();  // what was stored before still reaches the callback
   std::lock_guard lock(mu);
   BOOST_TEST(events >= 20 * 8);
+  BOOST_TEST(texts.taken() >= 20u);  // each chain's input at least, handed by the committer
   BOOST_TEST(differing == 0);
 }
 
