@@ -9,19 +9,43 @@
 
 namespace coworker {
 
-const std::string& value_text_cache::text(const value_ptr& v) {
-  if (!v) return null_;
+value_text_cache::entry& value_text_cache::entry_of(const value_ptr& v) {
   auto it = map_.find(v.get());
-  if (it != map_.end()) return it->second.text;
+  if (it != map_.end()) return it->second;
   if (order_.size() >= capacity_) {
     map_.erase(order_.front());
     order_.pop_front();
   }
   order_.push_back(v.get());
-  std::optional<std::string> handed;
-  if (source_) handed = source_->claim_text(v);
-  if (handed) ++taken_;
-  return map_.emplace(v.get(), entry{v, handed ? std::move(*handed) : dump(*v)}).first->second.text;
+  return map_.emplace(v.get(), entry{v, {}}).first->second;
+}
+
+const std::string& value_text_cache::text(const value_ptr& v) {
+  if (!v) return null_;
+  auto& e = entry_of(v);
+  if (!e.has_text) {
+    std::optional<std::string> handed;
+    if (source_) handed = source_->claim_text(v);
+    if (handed) ++taken_;
+    e.text = handed ? std::move(*handed) : dump(*v);
+    e.has_text = true;
+  }
+  return e.text;
+}
+
+record_forms value_text_cache::forms_of(const run_record& r, value_forms& forms) {
+  bool fast = true;
+  for (const value_ptr* v : {&r.input, &r.output}) {
+    if (!*v) continue;
+    auto& e = entry_of(*v);
+    if (!e.sized) {
+      e.small = forms.within_half(**v);
+      e.sized = true;
+    }
+    fast = fast && e.small;
+  }
+  if (fast) return {r.input, r.output, {}};
+  return forms.of(r);
 }
 
 namespace {
@@ -55,7 +79,7 @@ void add_bool(std::string& out, std::string_view k, bool v) {
 /// The record as compact JSON without its closing brace, its values last: the members of
 /// to_json(run_record) (src/core/run_record.cpp), written directly instead of through a JSON object.
 void open_record(std::string& out, const run_record& r, value_forms& forms, value_text_cache& cache) {
-  auto f = forms.of(r);
+  auto f = cache.forms_of(r, forms);
   // Room for the values and the other members at once (reserve keeps growth geometric). Only the
   // sizes are taken here: a text from the cache is used before the next one is asked for.
   const auto values = cache.text(f.input).size() + cache.text(f.output).size();

@@ -86,10 +86,11 @@ void value_forms::put_whole(entry& e) {
   }
 }
 
+bool value_forms::within_half(const json& v) const { return approx_size(v, budget_ / 2) <= budget_ / 2; }
+
 record_forms value_forms::of(const run_record& r) {
-  const auto half = budget_ / 2;
-  auto within_half = [&](const value_ptr& v) { return !v || approx_size(*v, half) <= half; };
-  if (within_half(r.input) && within_half(r.output)) return {r.input, r.output, {}};
+  auto small = [&](const value_ptr& v) { return !v || within_half(*v); };
+  if (small(r.input) && small(r.output)) return {r.input, r.output, {}};
 
   record_forms f{r.input, r.output, {}};
   struct side {

@@ -50,6 +50,8 @@ class value_forms {
   /// The text of a blob that of() made, while it is kept (keep_bytes).
   std::optional<std::string> text(const std::string& id) const;
   std::size_t budget() const { return budget_; }
+  /// Whether `v` is within half the budget: then it is its own form in every record (of()'s fast path).
+  bool within_half(const json& v) const;
 
   // A value's compact text, handed from the committer, which writes it to the store first, to the
   // edge that writes it into an event next (value_text_cache), instead of each serializing it. Kept

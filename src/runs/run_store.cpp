@@ -66,6 +66,33 @@ std::vector<run_record> read_records(sql::query& q) {
   return out;
 }
 
+/// Writes the batch's event rows, up to 32 to a statement: one statement per row costs SQLite its
+/// work per statement and PostgreSQL a round trip each (docs/store.md, "Run records").
+bool write_events(sql::database& db, const std::vector<const event*>& batch) {
+  constexpr std::size_t most = 32;
+  std::size_t at = 0;
+  while (at < batch.size()) {
+    std::size_t n = most;  // chunks of 32, 16, … 1 rows: a few statement texts, each prepared once
+    while (n > batch.size() - at) n /= 2;
+    std::string text = "INSERT INTO events(seq, epoch, time, kind, run_id) VALUES(?,?,?,?,?)";
+    for (std::size_t i = 1; i < n; ++i) text += ",(?,?,?,?,?)";
+    auto q = db.prepare(text);
+    if (!q) return false;
+    int p = 1;
+    for (std::size_t i = at; i < at + n; ++i) {
+      const auto& e = *batch[i];
+      q->bind_int(p++, static_cast<std::int64_t>(e.seq));
+      q->bind_kept_text(p++, e.epoch);
+      q->bind_int(p++, e.time);
+      q->bind_text(p++, to_string(e.kind));
+      q->bind_kept_text(p++, e.run->id);
+    }
+    if (!q->run()) return false;
+    at += n;
+  }
+  return true;
+}
+
 /// The stored text of a value, what passes the blob budget put aside into `blobs` (with `forms`).
 std::string value_text(const json& v, value_forms* forms, std::vector<blob::stored>& blobs) {
   return forms ? dump(blob::externalize(v, forms->budget(), blobs)) : dump(v);
@@ -266,10 +293,12 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
       if (!ok) return fail("save chain " + c.root_id);
     }
   }
-  auto ev = db_->prepare("INSERT INTO events(seq, epoch, time, kind, run_id) VALUES(?1,?2,?3,?4,?5)");
+  if (!batch.empty() && !write_events(*db_, batch))
+    return fail("write the events of seq " + std::to_string(batch.front()->seq) + " to " +
+                std::to_string(batch.back()->seq));
   // An ended chain's document stays (until retention) for a redrive (docs/chain-language.md, "Redrive").
   auto done = db_->prepare("UPDATE chains SET ended=1 WHERE root_id=?1");
-  if (!ev || !done || !rows.ok()) return fail("prepare the run tables");
+  if (!done || !rows.ok()) return fail("prepare the run tables");
   // A run's row is written once per transaction, with its last state in the batch, where its first
   // event is (its owner's row comes first): a row written at its final size is not grown later, which
   // would split its page (docs/store.md, "Run records").
@@ -280,14 +309,8 @@ expected<void> run_store::write(const std::vector<const event*>& batch, const st
     const auto& e = *ep;
     auto& [latest, written] = last[e.run->id];
     const auto& r = *latest;
-    ev->bind_int(1, static_cast<std::int64_t>(e.seq));
-    ev->bind_text(2, e.epoch);
-    ev->bind_int(3, e.time);
-    ev->bind_text(4, to_string(e.kind));
-    ev->bind_text(5, r.id);
-    bool ok = ev->run();
-    ev->reset();
-    if (ok && !written) {
+    bool ok = true;
+    if (!written) {
       written = true;
       ok = rows.write(r, forms);
       if (ok && r.owner_run_id.empty() && is_final(r.status)) {

@@ -33,15 +33,29 @@ class run_writer {
  private:
   std::optional<std::int64_t> value_id(std::int64_t chain_row, const std::string& chain, const value_ptr& v,
                                        const std::string& text);
+  /// The row id of run `id` as stored, whoever wrote it.
+  std::optional<std::int64_t> stored_row(const std::string& id);
   bool write_row(const run_record& r);
+  /// Binds `r` as parameters 1–8 of `q` (its values stored or found first); false on a failure.
+  bool bind_row(store::sql::query& q, const run_record& r, const std::string& chain, std::int64_t chain_row,
+                std::int64_t owner_row);
+  /// SQLite: writes `r` over row `row`; `changed` says whether the row was there.
+  bool update_row(const run_record& r, const std::string& chain, std::int64_t chain_row, std::int64_t owner_row,
+                  std::int64_t row, std::int64_t& changed);
   bool ensure_root(const std::string& id, std::int64_t created);
   bool store_blob(std::int64_t chain_row, const std::string& chain, const blob::stored& b);
-  bool bind_value(std::int64_t chain_row, const std::string& chain, const value_ptr& v, int column);
-  std::optional<json> bind_output_by_member(std::int64_t chain_row, const std::string& chain, const run_record& r);
+  bool bind_value(store::sql::query& q, std::int64_t chain_row, const std::string& chain, const value_ptr& v,
+                  int column);
+  std::optional<json> bind_output_by_member(store::sql::query& q, std::int64_t chain_row, const std::string& chain,
+                                            const run_record& r);
 
   value_refs& refs_;
+  const bool sqlite_;
   value_forms* forms_ = nullptr;  ///< of the record being written: a value's text is handed on to it
-  std::unique_ptr<store::sql::query> up_, add_, same_, find_, root_, blob_, link_;
+  bool small_ = false;            ///< the record's values are within half the blob budget (value_refs::small)
+  std::string fields_;            ///< the row's `fields`, bound in place until its statement is reset
+  /// up_: insert (SQLite) or upsert (PostgreSQL) of a run row; set_: SQLite's update by rowid.
+  std::unique_ptr<store::sql::query> up_, set_, add_, same_, find_, root_, blob_, link_;
 };
 
 }  // namespace coworker::runs

@@ -28,7 +28,17 @@ class value_refs {
     if (c == chains_.end()) return std::nullopt;
     auto it = c->second.by_address.find(v.get());
     if (it == c->second.by_address.end()) return std::nullopt;
-    return it->second.second;
+    return it->second.id;
+  }
+
+  /// Whether `v`, stored before in chain `chain`, was within half the blob budget (value_forms::
+  /// within_half) when it was; nothing when it was not stored (by its address).
+  std::optional<bool> small(const std::string& chain, const value_ptr& v) const {
+    auto c = chains_.find(chain);
+    if (c == chains_.end()) return std::nullopt;
+    auto it = c->second.by_address.find(v.get());
+    if (it == c->second.by_address.end()) return std::nullopt;
+    return it->second.small;
   }
 
   /// The ids of the chain's stored values whose text hashes like `text` (to confirm against the store).
@@ -42,10 +52,11 @@ class value_refs {
   }
 
   /// Remembers that `v` (whose text is `text`; null: a value without a handle of its own) is stored
-  /// as `id` in chain `chain`.
-  void remember(const std::string& chain, const value_ptr& v, std::string_view text, std::int64_t id) {
+  /// as `id` in chain `chain`; `small`: v is within half the blob budget.
+  void remember(const std::string& chain, const value_ptr& v, std::string_view text, std::int64_t id,
+                bool small = false) {
     auto& c = chains_[chain];
-    if (v) c.by_address.emplace(v.get(), std::make_pair(v, id));  // holding v keeps its address from being reused
+    if (v) c.by_address.emplace(v.get(), stored{v, id, small});  // holding v keeps its address from being reused
     c.by_hash.emplace(hash(text), id);
   }
 
@@ -70,8 +81,13 @@ class value_refs {
 
  private:
   static std::uint64_t hash(std::string_view text) { return std::hash<std::string_view>{}(text); }
+  struct stored {
+    value_ptr value;
+    std::int64_t id;
+    bool small;
+  };
   struct chain_values {
-    std::unordered_map<const json*, std::pair<value_ptr, std::int64_t>> by_address;
+    std::unordered_map<const json*, stored> by_address;
     std::unordered_multimap<std::uint64_t, std::int64_t> by_hash;
     std::unordered_map<std::string, std::int64_t> rows;  // run id → row id in `runs`
     std::unordered_set<std::string> blobs;               // blob ids the chain references, stored

@@ -40,6 +40,11 @@ class query {
   virtual int columns() = 0;
   /// Ready to run again (with the values bound so far).
   virtual void reset() = 0;
+  /// SQLite: the rowid of the row the connection's last INSERT added, and how many rows its last
+  /// statement changed — what `RETURNING` says, without the result table SQLite builds for it
+  /// (runs/run_writer.cpp). PostgreSQL has no such thing: 0.
+  virtual std::int64_t inserted_rowid() { return 0; }
+  virtual std::int64_t changes() { return 0; }
   /// Runs a statement that returns no row: true when it did.
   bool run() { return next() == step::done; }
 };

@@ -112,6 +112,8 @@ class sqlite_query final : public query {
   bool is_null(int col) override { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   int columns() override { return sqlite3_column_count(s_); }
   void reset() override { sqlite3_reset(s_); }
+  std::int64_t inserted_rowid() override { return sqlite3_last_insert_rowid(sqlite3_db_handle(s_)); }
+  std::int64_t changes() override { return sqlite3_changes64(sqlite3_db_handle(s_)); }
 
  private:
   std::shared_ptr<statement_cache> cache_;

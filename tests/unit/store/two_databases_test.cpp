@@ -271,6 +271,53 @@ BOOST_AUTO_TEST_CASE(a_chain_round_trips_through_the_run_store) {
   }
 }
 
+// A chain resumed after a restart writes runs whose rows an earlier engine wrote: they are updated in
+// place (the same row, so its steps still belong to it), on SQLite without `RETURNING`.
+BOOST_AUTO_TEST_CASE(runs_written_before_a_reopen_are_updated_in_place) {
+  for (auto& b : all()) {
+    BOOST_TEST_CONTEXT("on " << b.name) {
+      const auto at = b.make();
+      auto record = [](const char* id, const char* owner, run_status status, json output) {
+        run_record r;
+        r.id = id;
+        r.chain_id = "run-1";
+        r.owner_run_id = owner;
+        r.parent_run_id = owner;
+        r.operation = *owner ? "noop" : "run";
+        r.status = status;
+        r.input = share(json{{"n", 1}});
+        if (!output.is_null()) r.output = share(std::move(output));
+        return std::make_shared<const run_record>(r);
+      };
+      {
+        auto store = opened(run_store::open(at));
+        BOOST_TEST_REQUIRE(store->write(std::vector<event>{
+            event{1, "ep", 1, event_kind::before_run, record("run-1", "", run_status::running, nullptr), "n"},
+            event{2, "ep", 1, event_kind::before_run, record("run-2", "run-1", run_status::running, nullptr), "n"}}).has_value());
+      }
+      auto store = opened(run_store::open(at));
+      BOOST_TEST_REQUIRE(store->write(std::vector<event>{
+          event{3, "ep2", 2, event_kind::after_run, record("run-2", "run-1", run_status::completed, json{{"n", 2}}), "n"},
+          event{4, "ep2", 2, event_kind::after_run, record("run-1", "", run_status::completed, json{{"n", 2}}), "n"}}).has_value());
+      auto two = store->record("run-2");
+      BOOST_TEST_REQUIRE(two.has_value());
+      BOOST_TEST(to_string(two->status) == "completed");
+      BOOST_TEST(two->owner_run_id == "run-1");
+      BOOST_TEST(*two->output == (json{{"n", 2}}));
+      const auto tree = store->chain_records("run-1");
+      BOOST_TEST(tree.size() == 2u);
+      BOOST_TEST(to_string(store->record("run-1")->status) == "completed");
+      // and a later write of the same store updates the rows it now knows
+      BOOST_TEST_REQUIRE(store->write(std::vector<event>{
+          event{5, "ep2", 3, event_kind::after_run, record("run-2", "run-1", run_status::failed, json{{"n", 3}}), "n"}}).has_value());
+      BOOST_TEST(to_string(store->record("run-2")->status) == "failed");
+      BOOST_TEST(*store->record("run-2")->output == (json{{"n", 3}}));
+      BOOST_TEST(store->chain_records("run-1").size() == 2u);
+      BOOST_TEST(store->last_seq() == 5u);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_write_changes_nothing) {
   for (auto& b : all()) {
     BOOST_TEST_CONTEXT("on " << b.name) {
@@ -289,7 +336,8 @@ BOOST_AUTO_TEST_CASE(a_failed_write_changes_nothing) {
                                                    event{1, "ep", 2, event_kind::after_run, done, "node-test"}});
       BOOST_TEST_REQUIRE(!again.has_value());
       BOOST_TEST(again.error().code == codes::store_error);
-      BOOST_TEST(again.error().message.find("cannot write run run-1") != std::string::npos, again.error().message);
+      BOOST_TEST(again.error().message.find("cannot write the events of seq 2 to 1") != std::string::npos,
+                 again.error().message);
       BOOST_TEST(store->last_seq() == 1u);
       BOOST_TEST(to_string(store->record("run-1")->status) == "running");
       // and the store goes on
