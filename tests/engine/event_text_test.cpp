@@ -41,6 +41,39 @@ BOOST_AUTO_TEST_CASE(envelope_text_matches_to_json_and_carries_large_values_by_r
   BOOST_TEST(!parsed["run"].contains("truncated"));
 }
 
+// The cache decides once per value whether it is within half the budget; a value past that half is
+// still weighed against the other value of each record that carries it (rule 2 of value_forms.hpp).
+BOOST_AUTO_TEST_CASE(a_value_cached_once_is_weighed_again_with_each_records_other_value) {
+  value_text_cache cache;
+  value_forms forms(64 * 1024);  // a budget of 60 KiB: half is 30 KiB
+  auto small = share(json{{"k", "v"}});
+  auto mid = share(json{{"m", std::string(36 * 1024, 'm')}});
+  auto larger = share(json{{"l", std::string(40 * 1024, 'l')}});
+  auto envelope = [](std::uint64_t seq, value_ptr in, value_ptr out) {
+    run_record r;
+    r.id = "run-" + std::to_string(seq);
+    r.chain_id = "run-0";
+    r.operation = "echo";
+    r.status = run_status::completed;
+    r.input = std::move(in);
+    r.output = std::move(out);
+    return event{seq, "ep-1", 1, event_kind::after_run, std::make_shared<run_record>(r), "node-test"};
+  };
+  for (int i = 0; i < 2; ++i) {  // the second round from the cache
+    auto alone = envelope(1, mid, small);
+    auto parsed = json::parse(envelope_text(alone, forms, cache));
+    BOOST_TEST(parsed == to_json(alone, forms));
+    BOOST_TEST(parsed["run"]["input"] == *mid);  // within the budget with a small partner: whole
+    auto both = envelope(2, mid, larger);
+    parsed = json::parse(envelope_text(both, forms, cache));
+    BOOST_TEST(parsed == to_json(both, forms));
+    BOOST_TEST(parsed["run"]["input"] == *mid);
+    BOOST_TEST(blob::is_ref(parsed["run"]["output"]));  // together past the budget: the larger one aside
+    auto plain = envelope(3, small, small);
+    BOOST_TEST(json::parse(envelope_text(plain, forms, cache)) == to_json(plain));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(record_text_writes_every_member_to_json_writes) {
   value_text_cache cache;
   value_forms forms(64 * 1024);
