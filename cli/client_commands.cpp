@@ -1,5 +1,6 @@
 // The client commands: submit, runs, show, cancel, signal, redrive, schedules — they talk to
 // `coworker serve` (watch and nodes: cli/cluster_commands.cpp).
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -48,17 +49,21 @@ expected<json> request(const client_args& a, const json& req, int timeout_ms) {
   zmq::context_t ctx;
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
   s.set(zmq::sockopt::linger, 0);
+  // A DEALER without a peer (a daemon that refused the CURVE handshake) would wait to send for ever.
+  s.set(zmq::sockopt::sndtimeo, std::max(1, timeout_ms));
   secure(s, a);
   s.connect(a.requests);
-  auto text = dump(req);
-  s.send(zmq::message_t(), zmq::send_flags::sndmore);
-  s.send(zmq::buffer(text), zmq::send_flags::none);
-  zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
-  if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) == 0)
+  auto timed_out = [&] {
     return make_error(codes::timeout, "no reply from " + a.requests + " within " + std::to_string(timeout_ms) +
                                           " ms (is `coworker serve` running?" +
                                           (a.curve.secret_key.empty() ? " Does it require CURVE keys?)"
                                                                       : " Is this client's key in its allow-list?)"));
+  };
+  auto text = dump(req);
+  if (!s.send(zmq::message_t(), zmq::send_flags::sndmore) || !s.send(zmq::buffer(text), zmq::send_flags::none))
+    return timed_out();
+  zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
+  if (zmq::poll(&item, 1, std::chrono::milliseconds(timeout_ms)) == 0) return timed_out();
   std::vector<zmq::message_t> parts;
   while (true) {
     zmq::message_t m;

@@ -69,8 +69,22 @@ class Client {
       }
       const id = this.nextId++;
       const limit = timeout ?? this.timeout;
-      await this.sock.send(['', JSON.stringify({ ...request, id })]);
       const deadline = Date.now() + limit;
+      const timedOut = () => {
+        this.sock.close();
+        this.sock = null; // a late reply must not answer the next request
+        const err = new Error(`no reply from ${this.requests} within ${limit} ms`);
+        err.code = 'timeout';
+        return err;
+      };
+      // A DEALER without a peer (a daemon that refused the CURVE handshake) would wait to send for ever.
+      this.sock.sendTimeout = Math.max(1, limit);
+      try {
+        await this.sock.send(['', JSON.stringify({ ...request, id })]);
+      } catch (e) {
+        if (!isTimeout(e)) throw e;
+        throw timedOut();
+      }
       for (;;) {
         this.sock.receiveTimeout = Math.max(1, deadline - Date.now());
         let frames;
@@ -78,11 +92,7 @@ class Client {
           frames = await this.sock.receive();
         } catch (e) {
           if (!isTimeout(e)) throw e;
-          this.sock.close();
-          this.sock = null; // a late reply must not answer the next request
-          const err = new Error(`no reply from ${this.requests} within ${limit} ms`);
-          err.code = 'timeout';
-          throw err;
+          throw timedOut();
         }
         const reply = JSON.parse(frames[frames.length - 1].toString());
         if (reply.id !== undefined && reply.id !== id) continue; // the reply to a request given up on

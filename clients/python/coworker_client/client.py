@@ -46,14 +46,24 @@ class Client:
             secure(self._sock, self.curve)
             self._sock.connect(self.requests)
         rid = next(self._ids)
-        self._sock.send_multipart([b"", json.dumps(dict(request, id=rid)).encode()])
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+
+        def timed_out() -> TimeoutError:
+            self._sock.close()
+            self._sock = None  # a late reply must not answer the next request
+            return TimeoutError(f"no reply from {self.requests} within {limit} s")
+
+        # A DEALER without a peer (a daemon that refused the CURVE handshake) would wait to send for ever.
+        self._sock.setsockopt(zmq.SNDTIMEO, max(1, int(limit * 1000)))
+        try:
+            self._sock.send_multipart([b"", json.dumps(dict(request, id=rid)).encode()])
+        except zmq.Again:
+            raise timed_out() from None
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or not self._sock.poll(int(left * 1000)):
-                self._sock.close()
-                self._sock = None  # a late reply must not answer the next request
-                raise TimeoutError(f"no reply from {self.requests} within {timeout or self.timeout} s")
+                raise timed_out()
             reply = json.loads(self._sock.recv_multipart()[-1])
             if reply.get("id") not in (rid, None):
                 continue  # the reply to a request given up on
