@@ -180,10 +180,15 @@ def main():
     print(f"flood 2: {runs2} runs, {busy2} busy; RSS after flood 1 {rss1 // 1024} MiB, after flood 2 "
           f"{rss2 // 1024} MiB, peak {hwm // 1024} MiB")
     # Bounded: the second flood must not add what the first did (retention caps finished runs).
-    if rss2 > rss1 * 1.3 + 64 * 1024:
-        fail(f"memory keeps growing: {rss1} KiB after the first flood, {rss2} KiB after the second")
-    if hwm > 2 * 1024 * 1024:
-        fail(f"peak RSS {hwm} KiB is past 2 GiB")
+    # Under the sanitizers the RSS is theirs (ASan keeps 256 MiB of freed memory in quarantine,
+    # filled over both floods): the regular pass checks the bound.
+    if os.environ.get("COWORKER_SANITIZED") == "1":
+        print("under the sanitizers: RSS reported, not checked")
+    else:
+        if rss2 > rss1 * 1.3 + 64 * 1024:
+            fail(f"memory keeps growing: {rss1} KiB after the first flood, {rss2} KiB after the second")
+        if hwm > 2 * 1024 * 1024:
+            fail(f"peak RSS {hwm} KiB is past 2 GiB")
 
     lost_reply_retry(a.requests, wait=False)
     lost_reply_retry(a.requests, wait=True)
