@@ -37,12 +37,14 @@ record_forms value_text_cache::forms_of(const run_record& r, value_forms& forms)
   bool fast = true;
   for (const value_ptr* v : {&r.input, &r.output}) {
     if (!*v) continue;
-    auto& e = entry_of(*v);
-    if (!e.sized) {
-      e.small = forms.within_half(**v);
-      e.sized = true;
+    if (auto it = map_.find(v->get()); it != map_.end() && it->second.small) continue;
+    // Only a small value is kept for its verdict (its text is asked for next): a large one held
+    // here would stay in memory for as long as the cache's other 4,095 entries.
+    if (!forms.within_half(**v)) {
+      fast = false;
+      continue;
     }
-    fast = fast && e.small;
+    entry_of(*v).small = true;
   }
   if (fast) return {r.input, r.output, {}};
   return forms.of(r);

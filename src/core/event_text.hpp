@@ -22,20 +22,21 @@ class value_text_cache {
   }
   /// The compact JSON text of `v` ("null" for an empty handle).
   const std::string& text(const value_ptr& v);
-  /// forms.of(r), with whether a value is within half the budget (of()'s fast path, where a value
-  /// is its own form) decided once per value while it is cached, not again for every record and
-  /// event that carries it.
+  /// forms.of(r), with a value found within half the budget (of()'s fast path, where a value is its
+  /// own form) known as such while it is cached, not walked again for every record and event that
+  /// carries it.
   record_forms forms_of(const run_record& r, value_forms& forms);
   /// Texts taken from the source instead of serialized here.
   std::size_t taken() const { return taken_; }
+  /// Values held (each kept in memory while it is).
+  std::size_t size() const { return map_.size(); }
 
  private:
   struct entry {
     value_ptr keep;  // holding the value keeps its address from being reused while cached
     std::string text;
     bool has_text = false;
-    bool sized = false;  // `small` is known
-    bool small = false;  // value_forms::within_half
+    bool small = false;  // value_forms::within_half, known
   };
   /// The entry of `v`, made (the oldest one leaving when full) when there is none.
   entry& entry_of(const value_ptr& v);

@@ -72,6 +72,13 @@ BOOST_AUTO_TEST_CASE(a_value_cached_once_is_weighed_again_with_each_records_othe
     auto plain = envelope(3, small, small);
     BOOST_TEST(json::parse(envelope_text(plain, forms, cache)) == to_json(plain));
   }
+  // A value past the budget is carried as its reference: the cache holds that, never the value.
+  value_text_cache fresh;
+  auto huge = envelope(4, share(json{{"h", std::string(100 * 1024, 'h')}}), nullptr);
+  auto parsed = json::parse(envelope_text(huge, forms, fresh));
+  BOOST_TEST(parsed == to_json(huge, forms));
+  BOOST_TEST(blob::is_ref(parsed["run"]["input"]["h"]));
+  BOOST_TEST(fresh.size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(record_text_writes_every_member_to_json_writes) {
