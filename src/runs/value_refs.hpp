@@ -24,21 +24,15 @@ class value_refs {
  public:
   /// The id of `v` in chain `chain` when this writer stored it before (same address).
   std::optional<std::int64_t> by_address(const std::string& chain, const value_ptr& v) const {
-    auto c = chains_.find(chain);
-    if (c == chains_.end()) return std::nullopt;
-    auto it = c->second.by_address.find(v.get());
-    if (it == c->second.by_address.end()) return std::nullopt;
-    return it->second.id;
+    const auto* s = stored_as(chain, v);
+    return s ? std::optional<std::int64_t>(s->id) : std::nullopt;
   }
 
   /// Whether `v`, stored before in chain `chain`, was within half the blob budget (value_forms::
   /// within_half) when it was; nothing when it was not stored (by its address).
   std::optional<bool> small(const std::string& chain, const value_ptr& v) const {
-    auto c = chains_.find(chain);
-    if (c == chains_.end()) return std::nullopt;
-    auto it = c->second.by_address.find(v.get());
-    if (it == c->second.by_address.end()) return std::nullopt;
-    return it->second.small;
+    const auto* s = stored_as(chain, v);
+    return s ? std::optional<bool>(s->small) : std::nullopt;
   }
 
   /// The ids of the chain's stored values whose text hashes like `text` (to confirm against the store).
@@ -86,6 +80,13 @@ class value_refs {
     std::int64_t id;
     bool small;
   };
+  /// What this writer stored for `v` (by its address) in chain `chain`, or null.
+  const stored* stored_as(const std::string& chain, const value_ptr& v) const {
+    auto c = chains_.find(chain);
+    if (c == chains_.end()) return nullptr;
+    auto it = c->second.by_address.find(v.get());
+    return it == c->second.by_address.end() ? nullptr : &it->second;
+  }
   struct chain_values {
     std::unordered_map<const json*, stored> by_address;
     std::unordered_multimap<std::uint64_t, std::int64_t> by_hash;
